@@ -1,0 +1,189 @@
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import Koa, { type Context, type Next } from 'koa';
+import Router from '@koa/router';
+import { koaSwagger } from 'koa2-swagger-ui';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { requestContext } from '../context';
+import { AppError, errorBody } from '../errors';
+import { createHttpDurationHistogram } from '../metrics';
+import { readJsonBody } from './body';
+import { errorHandler } from './error-handler';
+import { buildOpenApiDocument, type OpenApiInfo } from './openapi';
+import type { AnyRoute, ApiModule } from './route';
+import { parsePart } from './validation';
+
+/** A named dependency check for /ready; it throws (or rejects) when the dependency is unreachable. */
+export type ReadinessChecks = Record<string, () => Promise<unknown>>;
+
+export interface HttpAppOptions {
+  service: string;
+  logger: Logger;
+  registry: Registry;
+  modules?: ApiModule[];
+  readiness?: ReadinessChecks;
+  openapi?: OpenApiInfo & { securitySchemes?: Record<string, Record<string, unknown>> };
+  /** Milliseconds a single readiness check may take before it counts as down. */
+  readinessTimeoutMs?: number;
+}
+
+const swaggerUiDistPath = path.dirname(require.resolve('swagger-ui-dist/package.json'));
+const SWAGGER_ASSETS: Record<string, { file: string; type: string }> = {
+  'swagger-ui.min.css': { file: 'swagger-ui.css', type: 'text/css' },
+  'swagger-ui-bundle.js': { file: 'swagger-ui-bundle.js', type: 'application/javascript' },
+  'swagger-ui-standalone-preset.js': { file: 'swagger-ui-standalone-preset.js', type: 'application/javascript' },
+};
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function requestIdMiddleware() {
+  return async function assignRequestId(ctx: Context, next: Next) {
+    const incoming = ctx.get('x-request-id');
+    const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    ctx.state.requestId = requestId;
+    ctx.set('X-Request-ID', requestId);
+    await requestContext.run({ requestId }, next);
+  };
+}
+
+function accessLog(logger: Logger, registry: Registry) {
+  const duration = createHttpDurationHistogram(registry);
+  return async function logAndMeasure(ctx: Context, next: Next) {
+    const started = process.hrtime.bigint();
+    try {
+      await next();
+    } finally {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = (ctx as Context & { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
+      duration.observe({ method: ctx.method, route: String(route), status: String(ctx.status) }, seconds);
+      const line = { method: ctx.method, url: ctx.url, status: ctx.status, duration_ms: Math.round(seconds * 1e4) / 10 };
+      if (ctx.status >= 500) logger.error(line, 'request failed');
+      else if (!String(route).startsWith('/health') && route !== '/metrics') logger.info(line, 'request completed');
+    }
+  };
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function runReadinessChecks(checks: ReadinessChecks, timeoutMs: number) {
+  const entries = await Promise.all(
+    Object.entries(checks).map(async ([name, check]) => {
+      try {
+        await withTimeout(Promise.resolve().then(check), timeoutMs);
+        return [name, { status: 'up' }] as const;
+      } catch (error) {
+        return [name, { status: 'down', error: (error as Error).message }] as const;
+      }
+    }),
+  );
+  const results = Object.fromEntries(entries);
+  const ready = entries.every(([, result]) => result.status === 'up');
+  return { ready, checks: results };
+}
+
+function systemRouter(options: HttpAppOptions, document: Record<string, unknown> | undefined) {
+  const router = new Router();
+  router.get('/health', (ctx) => {
+    ctx.body = { status: 'ok', service: options.service };
+  });
+  router.get('/ready', async (ctx) => {
+    const { ready, checks } = await runReadinessChecks(options.readiness ?? {}, options.readinessTimeoutMs ?? 2000);
+    ctx.status = ready ? 200 : 503;
+    ctx.body = { status: ready ? 'ready' : 'not_ready', service: options.service, checks };
+  });
+  router.get('/metrics', async (ctx) => {
+    ctx.type = options.registry.contentType;
+    ctx.body = await options.registry.metrics();
+  });
+  if (document) {
+    router.get('/openapi.json', (ctx) => {
+      ctx.body = document;
+    });
+    router.get(
+      '/docs',
+      koaSwagger({
+        routePrefix: false,
+        hideTopbar: true,
+        title: (document.info as OpenApiInfo).title,
+        // Served from this process (below), so the docs work without internet access.
+        swaggerCdnUrl: '/docs',
+        swaggerVersion: 'assets',
+        swaggerOptions: { url: '/openapi.json', persistAuthorization: true },
+      }),
+    );
+    router.get('/docs/assets/:file', async (ctx) => {
+      const asset = SWAGGER_ASSETS[ctx.params.file];
+      if (!asset) return;
+      ctx.type = asset.type;
+      ctx.set('Cache-Control', 'public, max-age=86400');
+      ctx.body = await readFile(path.join(swaggerUiDistPath, asset.file));
+    });
+  }
+  return router;
+}
+
+function mountRoute(router: Router, module: ApiModule, route: AnyRoute) {
+  router[route.method](module.prefix + route.path, async (ctx: Context) => {
+    if (module.guard) await module.guard(ctx);
+    const headers = route.headers ? parsePart(route.headers, 'headers', ctx.headers) : undefined;
+    const params = route.params ? parsePart(route.params, 'params', ctx.params) : undefined;
+    const query = route.query ? parsePart(route.query, 'query', ctx.query) : undefined;
+    const rawBody = route.body ? await readJsonBody(ctx, route.bodyLimit ?? '1mb') : undefined;
+    const body = route.body ? parsePart(route.body, 'body', rawBody) : undefined;
+    const result = await route.handler({ params, query, body, headers }, ctx);
+    if (result !== undefined) {
+      ctx.status = route.status ?? 200;
+      ctx.body = result;
+    }
+  });
+}
+
+/**
+ * The Koa application every HTTP process uses: request ids, access log and latency histogram, the central
+ * error handler, JSON 404s, /health, /ready, /metrics, /docs and /openapi.json.
+ */
+export function createHttpApp(options: HttpAppOptions): Koa {
+  const app = new Koa();
+  app.proxy = true;
+  const modules = options.modules ?? [];
+  const document = options.openapi
+    ? buildOpenApiDocument(
+        { title: options.openapi.title, version: options.openapi.version, description: options.openapi.description },
+        modules,
+        options.openapi.securitySchemes,
+      )
+    : undefined;
+
+  const router = systemRouter(options, document);
+  for (const module of modules) for (const route of module.routes) mountRoute(router, module, route);
+
+  app.use(requestIdMiddleware());
+  app.use(accessLog(options.logger, options.registry));
+  app.use(errorHandler(options.logger));
+  app.use(router.routes());
+  app.use(router.allowedMethods({ throw: true }));
+  app.use(async (ctx) => {
+    if (ctx.body === undefined && ctx.status === 404) {
+      ctx.status = 404;
+      ctx.body = errorBody(new AppError(404, 'NOT_FOUND', `No route for ${ctx.method} ${ctx.path}`));
+    }
+  });
+  app.on('error', (error: Error & { status?: number; expose?: boolean }) => {
+    if ((error.status ?? 500) >= 500) options.logger.error({ err: error }, 'Koa error');
+  });
+  return app;
+}

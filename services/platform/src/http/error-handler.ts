@@ -1,0 +1,70 @@
+import type { Context, Next } from 'koa';
+import type { Logger } from 'pino';
+import { AppError, errorBody } from '../errors';
+
+interface PgError extends Error {
+  code?: string;
+  constraint?: string;
+}
+
+interface HttpError extends Error {
+  status?: number;
+  expose?: boolean;
+}
+
+const CODES_BY_STATUS: Record<number, string> = {
+  400: 'BAD_REQUEST',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  501: 'NOT_IMPLEMENTED',
+};
+
+/**
+ * Maps anything thrown below it to the contract's JSON error. Known Postgres constraint failures become
+ * 409/422 (they mean the caller raced or sent something inconsistent); everything else is a 500 and logged.
+ */
+export function translateError(error: unknown): AppError | undefined {
+  if (error instanceof AppError) return error;
+  const http = error as HttpError;
+  if (typeof http?.status === 'number' && http.expose && http.status < 500) {
+    return new AppError(http.status, CODES_BY_STATUS[http.status] ?? 'BAD_REQUEST', http.message);
+  }
+  if (http?.status === 501) return new AppError(405, 'METHOD_NOT_ALLOWED', http.message);
+  const pg = error as PgError;
+  switch (pg?.code) {
+    case '23505':
+      return new AppError(409, 'CONFLICT', 'Resource already exists', { constraint: pg.constraint });
+    case '23503':
+      return new AppError(422, 'REFERENCE_NOT_FOUND', 'A referenced resource does not exist', {
+        constraint: pg.constraint,
+      });
+    case '22P02':
+    case '22003':
+    case '22007':
+    case '22008':
+      return new AppError(422, 'VALIDATION_ERROR', 'A value is out of range or malformed');
+    default:
+      return undefined;
+  }
+}
+
+export function errorHandler(logger: Logger) {
+  return async function handleErrors(ctx: Context, next: Next): Promise<void> {
+    try {
+      await next();
+    } catch (error) {
+      const appError = translateError(error);
+      if (appError) {
+        ctx.status = appError.status;
+        ctx.body = errorBody(appError);
+        if (appError.status >= 500) logger.warn({ err: error, code: appError.code }, appError.message);
+        return;
+      }
+      logger.error({ err: error }, 'Unhandled error');
+      ctx.status = 500;
+      ctx.body = errorBody(new AppError(500, 'INTERNAL_ERROR', 'Internal server error'));
+    }
+  };
+}

@@ -1,0 +1,38 @@
+import http from 'node:http';
+import type Koa from 'koa';
+import type { AddressInfo } from 'node:net';
+
+export interface RunningServer {
+  server: http.Server;
+  port: number;
+  url: string;
+  /** Stops accepting connections and resolves once in-flight requests have finished. */
+  close(): Promise<void>;
+}
+
+export async function startHttpServer(app: Koa, port: number, host = '0.0.0.0'): Promise<RunningServer> {
+  const server = http.createServer(app.callback());
+  // Longer than typical load-balancer idle timeouts so the proxy closes idle connections first.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 60_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return {
+    server,
+    port: address.port,
+    url: `http://${shownHost}:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeIdleConnections();
+      }),
+  };
+}

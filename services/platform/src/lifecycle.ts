@@ -1,0 +1,67 @@
+import type { Logger } from 'pino';
+import { ConfigError } from './config';
+
+export interface Stoppable {
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs a long-lived process: starts it, and on SIGTERM/SIGINT stops it gracefully (stop accepting work,
+ * finish what is in flight, close pools) within the timeout, then exits. A bad configuration prints one
+ * line and exits 1.
+ */
+export async function runProcess(
+  name: string,
+  start: () => Promise<Stoppable>,
+  options: { logger?: Logger; shutdownTimeoutMs?: number } = {},
+): Promise<void> {
+  let running: Stoppable;
+  try {
+    running = await start();
+  } catch (error) {
+    reportStartFailure(name, error, options.logger);
+    process.exit(1);
+  }
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    options.logger?.info({ signal }, `${name} shutting down`);
+    const timeout = setTimeout(() => {
+      options.logger?.error(`${name} did not stop within ${options.shutdownTimeoutMs ?? 10_000} ms; exiting`);
+      process.exit(1);
+    }, options.shutdownTimeoutMs ?? 10_000);
+    timeout.unref();
+    try {
+      await running.stop();
+      options.logger?.info(`${name} stopped`);
+      process.exit(0);
+    } catch (error) {
+      options.logger?.error({ err: error }, `${name} failed to stop cleanly`);
+      process.exit(1);
+    }
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/** Runs a one-shot command (migration, job): exit 0 on success, 1 with a clear reason otherwise. */
+export async function runTask(name: string, task: () => Promise<void>, logger?: Logger): Promise<void> {
+  try {
+    await task();
+    process.exit(0);
+  } catch (error) {
+    reportStartFailure(name, error, logger);
+    process.exit(1);
+  }
+}
+
+function reportStartFailure(name: string, error: unknown, logger?: Logger) {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${name}: ${error.message}\n`);
+  } else if (logger) {
+    logger.fatal({ err: error }, `${name} failed to start`);
+  } else {
+    process.stderr.write(`${name}: ${(error as Error)?.stack ?? String(error)}\n`);
+  }
+}

@@ -1,0 +1,79 @@
+import type { BrokerAsPromised, Recovery } from 'rascal';
+import type { Message } from 'amqplib';
+import type { Logger } from 'pino';
+import { ROOT_CONTEXT, context, propagation } from '@opentelemetry/api';
+import { requestContext } from '../context';
+import { ticketingEventSchema, type TicketingEvent } from './events';
+import { EVENT_SERVICE_SUBSCRIPTION } from './topology';
+
+export type ConsumeOutcome = 'applied' | 'retried' | 'dead_lettered';
+
+export interface ConsumerOptions {
+  logger: Logger;
+  /** Failed handling attempts before the message is dead-lettered. */
+  maxAttempts: number;
+  /** Delay before a failed message is retried. */
+  retryDelayMs?: number;
+  subscription?: string;
+  /** Called after each message with its fate, for metrics. */
+  onOutcome?: (routingKey: string, outcome: ConsumeOutcome, event?: TicketingEvent) => void;
+}
+
+export type EventHandler = (event: TicketingEvent, message: Message) => Promise<void>;
+
+/**
+ * Subscribes `handler` to the event service's queue. Content that is not a valid event is dead-lettered
+ * at once (a poison message must not loop); a handler failure is retried with a delay a bounded number
+ * of times and then dead-lettered. Trace context from the headers becomes the handler's parent.
+ */
+export async function consumeEvents(broker: BrokerAsPromised, handler: EventHandler, options: ConsumerOptions) {
+  const { logger } = options;
+  const subscription = await broker.subscribe(options.subscription ?? EVENT_SERVICE_SUBSCRIPTION);
+  const deadLetter = (reason: string, message: Message, error: Error, ackOrNack: (err?: Error, recovery?: Recovery | Recovery[]) => void) => {
+    logger.error({ err: error, routing_key: message.fields.routingKey, message_id: message.properties.messageId }, reason);
+    options.onOutcome?.(message.fields.routingKey, 'dead_lettered');
+    ackOrNack(error, { strategy: 'nack' });
+  };
+
+  subscription.on('message', (message: Message, content: unknown, ackOrNack) => {
+    const routingKey = message.fields.routingKey;
+    const parsed = ticketingEventSchema.safeParse(content);
+    if (!parsed.success) {
+      deadLetter('Message does not match the event schema; dead-lettering', message, new Error(parsed.error.message), ackOrNack);
+      return;
+    }
+    const event = parsed.data;
+    const parent = propagation.extract(ROOT_CONTEXT, message.properties.headers ?? {});
+    void context.with(parent, () =>
+      requestContext.run({ requestId: event.id }, async () => {
+        logger.info(
+          { routing_key: routingKey, reservation_id: event.data.reservation_id, message_id: event.id, redelivered: message.fields.redelivered },
+          'Received message',
+        );
+        try {
+          await handler(event, message);
+          options.onOutcome?.(routingKey, 'applied', event);
+          ackOrNack();
+        } catch (error) {
+          logger.warn({ err: error, routing_key: routingKey, message_id: event.id }, 'Handling failed; will retry');
+          options.onOutcome?.(routingKey, 'retried', event);
+          ackOrNack(error as Error, [
+            { strategy: 'republish', defer: options.retryDelayMs ?? 1_000, attempts: options.maxAttempts },
+            { strategy: 'nack' },
+          ]);
+        }
+      }),
+    );
+  });
+  subscription.on('invalid_content', (error: Error, message: Message, ackOrNack) =>
+    deadLetter('Message is not valid JSON; dead-lettering', message, error, ackOrNack),
+  );
+  subscription.on('redeliveries_exceeded', (error: Error, message: Message, ackOrNack) =>
+    deadLetter('Message redelivered too often; dead-lettering', message, error, ackOrNack),
+  );
+  subscription.on('redeliveries_error', (error: Error, message: Message, ackOrNack) =>
+    deadLetter('Redelivery counter failed; dead-lettering', message, error, ackOrNack),
+  );
+  subscription.on('error', (error: Error) => logger.error({ err: error }, 'Subscription error'));
+  return subscription;
+}

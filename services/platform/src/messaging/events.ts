@@ -1,0 +1,33 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+
+/** Routing keys of the `ticketing_events` exchange (the contract's "Messages"). */
+export const ROUTING_KEYS = [
+  'reservation.confirmed',
+  'reservation.expired',
+  'reservation.cancelled',
+  'ticket.refunded',
+] as const;
+
+export type RoutingKey = (typeof ROUTING_KEYS)[number];
+
+export const ticketingEventSchema = z.object({
+  id: z.guid(),
+  type: z.enum(ROUTING_KEYS),
+  occurred_at: z.iso.datetime({ offset: true }),
+  data: z
+    .object({
+      reservation_id: z.guid(),
+      session_id: z.guid(),
+      user_id: z.guid(),
+      session_seat_ids: z.array(z.guid()).min(1),
+    })
+    .loose(),
+});
+
+export type TicketingEvent = z.infer<typeof ticketingEventSchema>;
+export type TicketingEventData = TicketingEvent['data'];
+
+export function createTicketingEvent(type: RoutingKey, data: TicketingEventData, occurredAt = new Date()): TicketingEvent {
+  return { id: randomUUID(), type, occurred_at: occurredAt.toISOString(), data };
+}

@@ -1,0 +1,84 @@
+import { withDefaultConfig, type BrokerConfig } from 'rascal';
+import { ROUTING_KEYS } from './events';
+
+export const TICKETING_EXCHANGE = 'ticketing_events';
+export const DEAD_LETTER_EXCHANGE = 'ticketing_events.dlx';
+export const EVENT_SERVICE_QUEUE = 'event_service_queue';
+export const EVENT_SERVICE_DEAD_LETTER_QUEUE = 'event_service_queue.dead';
+export const TICKETING_PUBLICATION = 'ticketing_event';
+export const EVENT_SERVICE_SUBSCRIPTION = 'event_service';
+
+export interface TopologyOptions {
+  url: string;
+  /** Messages the consumer may hold unacknowledged at once. */
+  prefetch?: number;
+  /** Failed handling attempts (republished with a delay) before a message is dead-lettered. */
+  maxAttempts?: number;
+  /** Broker-side redeliveries (e.g. consumer crashed mid-message) before a message is dead-lettered. */
+  maxRedeliveries?: number;
+  /** Milliseconds to wait for a publisher confirm. */
+  publishTimeoutMs?: number;
+}
+
+/**
+ * The whole RabbitMQ topology of the contract, declared by whichever process connects first:
+ * durable topic exchange, the event service's durable queue bound to the four routing keys and
+ * dead-lettering to `event_service_queue.dead`, a persistent confirmed publication and the subscription.
+ */
+export function brokerConfig(options: TopologyOptions): BrokerConfig {
+  const bindings: Record<string, unknown> = {};
+  for (const key of ROUTING_KEYS) {
+    bindings[`${EVENT_SERVICE_QUEUE}:${key}`] = {
+      source: TICKETING_EXCHANGE,
+      destination: EVENT_SERVICE_QUEUE,
+      destinationType: 'queue',
+      bindingKey: key,
+    };
+  }
+  bindings[`${EVENT_SERVICE_DEAD_LETTER_QUEUE}:all`] = {
+    source: DEAD_LETTER_EXCHANGE,
+    destination: EVENT_SERVICE_DEAD_LETTER_QUEUE,
+    destinationType: 'queue',
+    bindingKey: '#',
+  };
+  return withDefaultConfig({
+    redeliveries: { counters: { inMemory: { type: 'inMemory', size: 10_000 } } },
+    vhosts: {
+      '/': {
+        connection: {
+          url: options.url,
+          retry: { min: 500, max: 10_000, factor: 2, strategy: 'exponential' },
+        },
+        exchanges: {
+          [TICKETING_EXCHANGE]: { type: 'topic', options: { durable: true } },
+          [DEAD_LETTER_EXCHANGE]: { type: 'topic', options: { durable: true } },
+        },
+        queues: {
+          [EVENT_SERVICE_QUEUE]: {
+            options: { durable: true, arguments: { 'x-dead-letter-exchange': DEAD_LETTER_EXCHANGE } },
+          },
+          [EVENT_SERVICE_DEAD_LETTER_QUEUE]: { options: { durable: true } },
+        },
+        bindings,
+        publications: {
+          [TICKETING_PUBLICATION]: {
+            exchange: TICKETING_EXCHANGE,
+            confirm: true,
+            timeout: options.publishTimeoutMs ?? 5_000,
+            options: { persistent: true, contentType: 'application/json', mandatory: true },
+          },
+        },
+        subscriptions: {
+          [EVENT_SERVICE_SUBSCRIPTION]: {
+            queue: EVENT_SERVICE_QUEUE,
+            prefetch: options.prefetch ?? 32,
+            redeliveries: { limit: options.maxRedeliveries ?? 5, counter: 'inMemory' },
+            contentType: 'application/json',
+          },
+        },
+      },
+    },
+  } as BrokerConfig);
+}
+
+export const maxHandlingAttempts = (options: TopologyOptions) => options.maxAttempts ?? 5;
