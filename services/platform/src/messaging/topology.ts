@@ -18,6 +18,11 @@ export interface TopologyOptions {
   maxRedeliveries?: number;
   /** Milliseconds to wait for a publisher confirm. */
   publishTimeoutMs?: number;
+  /**
+   * Prefix for every exchange and queue name (Rascal's vhost namespace). Production leaves it unset so the
+   * names are exactly the contract's; tests set a unique one so parallel runs cannot see each other's messages.
+   */
+  namespace?: string;
 }
 
 /**
@@ -45,6 +50,7 @@ export function brokerConfig(options: TopologyOptions): BrokerConfig {
     redeliveries: { counters: { inMemory: { type: 'inMemory', size: 10_000 } } },
     vhosts: {
       '/': {
+        ...(options.namespace ? { namespace: options.namespace } : {}),
         connection: {
           url: options.url,
           retry: { min: 500, max: 10_000, factor: 2, strategy: 'exponential' },
