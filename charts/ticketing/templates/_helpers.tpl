@@ -1,0 +1,238 @@
+{{/* Chart name, truncated to the 63 characters a label value allows. */}}
+{{- define "ticketing.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Full name: release name, plus the chart name unless the release already contains it. */}}
+{{- define "ticketing.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "ticketing.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Selector labels of one component. Call with (dict "ctx" $ "component" "event-api"). */}}
+{{- define "ticketing.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "ticketing.name" .ctx }}
+app.kubernetes.io/instance: {{ .ctx.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{/* Full label set of one component. */}}
+{{- define "ticketing.labels" -}}
+helm.sh/chart: {{ include "ticketing.chart" .ctx }}
+{{ include "ticketing.selectorLabels" . }}
+app.kubernetes.io/version: {{ .ctx.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
+app.kubernetes.io/part-of: ticketing
+{{- end }}
+
+{{/* Labels of release-wide objects that belong to no single component. */}}
+{{- define "ticketing.commonLabels" -}}
+helm.sh/chart: {{ include "ticketing.chart" . }}
+app.kubernetes.io/name: {{ include "ticketing.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: ticketing
+{{- end }}
+
+{{/* Label that lets a pod through the event API NetworkPolicy. */}}
+{{- define "ticketing.eventApiClientLabel" -}}
+ticketing.io/event-api-client: "true"
+{{- end }}
+
+{{- define "ticketing.eventApiName" -}}
+{{- printf "%s-event-api" (include "ticketing.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "ticketing.bookingApiName" -}}
+{{- printf "%s-booking-api" (include "ticketing.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "ticketing.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "ticketing.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "ticketing.secretName" -}}
+{{- default (printf "%s-secrets" (include "ticketing.fullname" .)) .Values.secrets.existingSecret }}
+{{- end }}
+
+{{/*
+Image reference. Skaffold sets tag to "<tag>@<digest>"; for images that were loaded into kind
+without a registry the digest is empty, so a trailing "@" is dropped.
+Call with (dict "ctx" $ "image" .Values.eventService.image).
+*/}}
+{{- define "ticketing.image" -}}
+{{- $tag := default .ctx.Chart.AppVersion .image.tag | toString | trimSuffix "@" }}
+{{- printf "%s:%s" .image.repository $tag }}
+{{- end }}
+
+{{- define "ticketing.podSecurityContext" -}}
+{{ toYaml .Values.podSecurityContext }}
+{{- end }}
+
+{{- define "ticketing.securityContext" -}}
+{{ toYaml .Values.securityContext }}
+{{- end }}
+
+{{/* The only writable path: an emptyDir at /tmp. */}}
+{{- define "ticketing.tmpVolume" -}}
+- name: tmp
+  emptyDir:
+    sizeLimit: {{ .Values.tmpVolumeSizeLimit }}
+{{- end }}
+
+{{- define "ticketing.tmpVolumeMount" -}}
+- name: tmp
+  mountPath: /tmp
+{{- end }}
+
+{{/* Scheduling and pod-wide settings shared by every workload. */}}
+{{- define "ticketing.podCommon" -}}
+securityContext:
+  {{- include "ticketing.podSecurityContext" . | nindent 2 }}
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/*
+Environment shared by every process. Call with (dict "ctx" $ "serviceName" "event-service-api").
+*/}}
+{{- define "ticketing.commonEnv" -}}
+- name: NODE_ENV
+  value: {{ .ctx.Values.config.nodeEnv | quote }}
+- name: LOG_LEVEL
+  value: {{ .ctx.Values.config.logLevel | quote }}
+- name: OTEL_SERVICE_NAME
+  value: {{ .serviceName | quote }}
+{{- if .ctx.Values.otel.endpoint }}
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ .ctx.Values.otel.endpoint | quote }}
+{{- end }}
+{{- end }}
+
+{{/*
+DATABASE_PASSWORD from the database Secret, then DATABASE_URL built from it with Kubernetes
+$(VAR) expansion. Call with (dict "ctx" $ "database" "event_service").
+*/}}
+{{- define "ticketing.databaseEnv" -}}
+{{- $db := .ctx.Values.database -}}
+- name: DATABASE_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $db.passwordSecret.name | quote }}
+      key: {{ $db.passwordSecret.key | quote }}
+- name: DATABASE_URL
+  value: {{ printf "postgres://%s:$(DATABASE_PASSWORD)@%s:%d/%s" $db.username $db.host (int $db.port) .database | quote }}
+{{- end }}
+
+{{- define "ticketing.rabbitmqEnv" -}}
+{{- $mq := .Values.rabbitmq -}}
+- name: RABBITMQ_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $mq.passwordSecret.name | quote }}
+      key: {{ $mq.passwordSecret.key | quote }}
+- name: RABBITMQ_URL
+  value: {{ printf "amqp://%s:$(RABBITMQ_PASSWORD)@%s:%d" $mq.username $mq.host (int $mq.port) | quote }}
+{{- end }}
+
+{{- define "ticketing.redisEnv" -}}
+{{- $r := .Values.redis -}}
+{{- if $r.passwordSecret.name -}}
+- name: REDIS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $r.passwordSecret.name | quote }}
+      key: {{ $r.passwordSecret.key | quote }}
+- name: REDIS_URL
+  value: {{ printf "redis://:$(REDIS_PASSWORD)@%s:%d" $r.host (int $r.port) | quote }}
+{{- else -}}
+- name: REDIS_URL
+  value: {{ printf "redis://%s:%d" $r.host (int $r.port) | quote }}
+{{- end }}
+{{- end }}
+
+{{- define "ticketing.internalTokenEnv" -}}
+- name: INTERNAL_API_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "ticketing.secretName" . }}
+      key: internal-api-token
+{{- end }}
+
+{{/*
+Init container that waits, for a bounded time, until a TCP port accepts connections. It uses
+the service image's node (no extra image to pull). Call with
+(dict "ctx" $ "image" .Values.eventService.image "host" "postgresql" "port" 5432 "name" "wait-for-postgres").
+*/}}
+{{- define "ticketing.waitForTcp" -}}
+- name: {{ .name }}
+  image: {{ include "ticketing.image" (dict "ctx" .ctx "image" .image) | quote }}
+  imagePullPolicy: {{ .image.pullPolicy }}
+  command:
+    - node
+    - -e
+    - |
+      const net = require('node:net');
+      const host = process.env.WAIT_HOST, port = Number(process.env.WAIT_PORT);
+      const deadline = Date.now() + Number(process.env.WAIT_TIMEOUT_SECONDS) * 1000;
+      const attempt = () => {
+        const socket = net.connect({ host, port, timeout: 3000 });
+        socket.once('connect', () => { console.log(`${host}:${port} accepts connections`); socket.destroy(); process.exit(0); });
+        const retry = (err) => {
+          socket.destroy();
+          if (Date.now() > deadline) { console.error(`gave up waiting for ${host}:${port}: ${err.message}`); process.exit(1); }
+          console.log(`waiting for ${host}:${port}: ${err.message}`);
+          setTimeout(attempt, 2000);
+        };
+        socket.once('error', retry);
+        socket.once('timeout', () => retry(new Error('connect timed out')));
+      };
+      attempt();
+  env:
+    - name: WAIT_HOST
+      value: {{ .host | quote }}
+    - name: WAIT_PORT
+      value: {{ .port | quote }}
+    - name: WAIT_TIMEOUT_SECONDS
+      value: {{ .ctx.Values.waitForDatabase.timeoutSeconds | quote }}
+  resources:
+    requests:
+      cpu: 10m
+      memory: 32Mi
+    limits:
+      cpu: 100m
+      memory: 64Mi
+  securityContext:
+    {{- include "ticketing.securityContext" .ctx | nindent 4 }}
+{{- end }}

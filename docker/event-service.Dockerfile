@@ -1,0 +1,57 @@
+# syntax=docker/dockerfile:1
+# Image for the event service: one image, three processes (API, RabbitMQ consumer, migrations).
+# Build from the repository root:
+#   docker build -f docker/event-service.Dockerfile -t ticketing-event-service .
+# The chart picks the process with `command:`; the default CMD runs the API on port 8000.
+
+ARG NODE_VERSION=20.20.2
+
+# ---- build: every dependency from the lockfile, then compile TypeScript --------------------
+FROM node:${NODE_VERSION}-bookworm-slim AS build
+WORKDIR /app
+# Manifests first so the npm layer is cached until package*.json change.
+# All three workspace manifests are copied: `npm ci` checks the whole lockfile.
+COPY package.json package-lock.json tsconfig.base.json ./
+COPY services/platform/package.json services/platform/
+COPY services/event-service/package.json services/event-service/
+COPY services/booking-service/package.json services/booking-service/
+# Install scripts are not needed to compile (and would run unreviewed code at build time).
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY services/platform services/platform
+COPY services/event-service services/event-service
+# tsc -b follows the project reference from event-service to platform.
+RUN npx tsc -b services/event-service
+
+# ---- prod-deps: production dependencies of the workspaces this service runs ----------------
+FROM node:${NODE_VERSION}-bookworm-slim AS prod-deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY services/platform/package.json services/platform/
+COPY services/event-service/package.json services/event-service/
+COPY services/booking-service/package.json services/booking-service/
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+      --workspace=@ticketing/platform --workspace=@ticketing/event-service \
+ && npm cache clean --force
+
+# ---- runtime: node + compiled JS + production node_modules, nothing else ------------------
+FROM node:${NODE_VERSION}-bookworm-slim AS runtime
+# No package manager or build tooling in the final image.
+RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
+      /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack \
+      /usr/local/bin/yarn /usr/local/bin/yarnpkg /opt/yarn-*
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=8000
+WORKDIR /app
+COPY --from=prod-deps --chown=root:root /app/package.json ./
+COPY --from=prod-deps --chown=root:root /app/node_modules ./node_modules
+COPY --from=build --chown=root:root /app/services/platform/package.json services/platform/
+COPY --from=build --chown=root:root /app/services/platform/dist services/platform/dist
+COPY --from=build --chown=root:root /app/services/event-service/package.json services/event-service/
+COPY --from=build --chown=root:root /app/services/event-service/dist services/event-service/dist
+# Files are owned by root and read-only for the app; it runs as the image's `node` user by
+# numeric id so Kubernetes `runAsNonRoot` can verify it.
+USER 1000:1000
+EXPOSE 8000 9101
+# Exec form: node is PID 1 and receives SIGTERM directly (no shell in between).
+CMD ["node", "services/event-service/dist/entry-points/api-main.js"]
