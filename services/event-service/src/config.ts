@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import {
+  baseConfigShape,
+  envBool,
+  envInt,
+  envOptionalString,
+  envUrl,
+  loadConfig,
+} from '@ticketing/platform';
+
+/** Every setting of the event service's processes (API, consumer, migrations), read from the environment. */
+export const eventConfigSchema = z.object({
+  ...baseConfigShape,
+  PORT: envInt(8000, 0, 65_535),
+  DATABASE_URL: envUrl('postgres://postgres@127.0.0.1:5432/event_service', ['postgres', 'postgresql']),
+  /** When set, every /api/internal/* request must carry it in X-Internal-Token. */
+  INTERNAL_API_TOKEN: envOptionalString(),
+  DB_POOL_MAX: envInt(10, 1, 500),
+  /** migrate-main only: also load the demo data of USER_FLOW.md. */
+  SEED_DEMO_DATA: envBool(false),
+  /** The consumer's /health, /ready and /metrics server. */
+  METRICS_PORT: envInt(9101, 0, 65_535),
+  CONSUMER_PREFETCH: envInt(32, 1, 10_000),
+  /** Failed handling attempts of one message before it is dead-lettered. */
+  CONSUMER_MAX_ATTEMPTS: envInt(5, 1, 100),
+  /** Delay before a message whose handling failed is tried again. */
+  CONSUMER_RETRY_DELAY_MS: envInt(2_000, 0, 600_000),
+});
+
+export type EventConfig = z.infer<typeof eventConfigSchema>;
+
+/** Overrides accepted by the entry points (tests, the npm start orchestrator). */
+export type EventOverrides = Partial<EventConfig> & {
+  /** RabbitMQ namespace (prefix of every exchange and queue); tests pass a unique one. */
+  brokerNamespace?: string;
+};
+
+/** Parses the environment; a bad or missing value throws a ConfigError with one line naming it. */
+export function loadEventConfig(env: NodeJS.ProcessEnv = process.env): EventConfig {
+  return loadConfig(eventConfigSchema, env);
+}
+
+/** Environment plus typed overrides, validated together so an override can never bypass the schema. */
+export function resolveEventConfig(overrides: EventOverrides = {}, env: NodeJS.ProcessEnv = process.env): EventConfig {
+  const merged: NodeJS.ProcessEnv = { ...env };
+  for (const [key, value] of Object.entries(overrides)) {
+    if (key === 'brokerNamespace' || value === undefined) continue;
+    merged[key] = String(value);
+  }
+  return loadEventConfig(merged);
+}

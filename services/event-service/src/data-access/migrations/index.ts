@@ -1,0 +1,6 @@
+import type { Migration } from '@ticketing/platform';
+import { catalogAndSeatInventory } from './001-catalog-and-seat-inventory';
+import { messageBookkeeping } from './002-message-bookkeeping';
+
+/** Every migration of the event_service database, oldest first. */
+export const eventMigrations: Migration[] = [catalogAndSeatInventory, messageBookkeeping];

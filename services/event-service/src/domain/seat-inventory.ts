@@ -1,0 +1,339 @@
+/**
+ * The seat inventory of a session: the only place that decides when a session seat may be held,
+ * released, sold or returned to sale. The internal API (booking's synchronous calls) and the RabbitMQ
+ * consumer (booking's asynchronous events) both go through these functions.
+ *
+ * Every change runs in one transaction that first locks the affected seats in id order (so concurrent
+ * callers queue instead of deadlocking), decides from their locked state, and then applies conditional
+ * updates whose WHERE clauses repeat the rule, so Postgres refuses anything the decision did not allow.
+ */
+import { z } from 'zod';
+import { AppError, conflict, notFound, unprocessable, type Logger, type TicketingEvent } from '@ticketing/platform';
+import { CURRENCY, moneyToNumber } from './money';
+
+export type SeatStatus = 'available' | 'reserved' | 'sold';
+export type HoldableStatus = Exclude<SeatStatus, 'available'>;
+
+export interface SeatState {
+  id: string;
+  status: SeatStatus;
+  reservation_id: string | null;
+}
+
+export interface SeatDetails extends SeatState {
+  seat_id: string;
+  row_number: string;
+  seat_number: string;
+  seat_type: string;
+  price: string;
+  reserved_until: Date | null;
+}
+
+export interface SessionSummary {
+  id: string;
+  start_time: Date;
+  base_price: string;
+}
+
+export interface SeatInventoryTransaction {
+  /** Current state of the given seats of the session, locked FOR UPDATE in id order. */
+  lockSeats(sessionId: string, seatIds: string[]): Promise<SeatState[]>;
+  /** available → reserved by the reservation; returns how many rows changed. */
+  hold(sessionId: string, seatIds: string[], reservationId: string, reservedUntil: Date): Promise<number>;
+  /** reserved by the reservation (or, with includeUnheld, available) → sold; returns rows changed. */
+  sell(sessionId: string, seatIds: string[], reservationId: string, includeUnheld: boolean): Promise<number>;
+  /** reserved/sold by the reservation (the given statuses only) → available; returns rows changed. */
+  free(sessionId: string, seatIds: string[], reservationId: string, from: HoldableStatus[]): Promise<number>;
+  seatDetails(sessionId: string, seatIds: string[]): Promise<SeatDetails[]>;
+  /** Records a message id; false when it was already recorded (a duplicate delivery). */
+  markMessageProcessed(messageId: string, routingKey: string): Promise<boolean>;
+  recordRefunds(refund: { reservationId: string; sessionId: string; seatIds: string[]; ticketId?: string; messageId: string }): Promise<void>;
+  /** Which of the seats were refunded for this reservation, ever. */
+  refundedSeatIds(reservationId: string, seatIds: string[]): Promise<Set<string>>;
+}
+
+export interface SeatInventoryStore {
+  findSession(sessionId: string): Promise<SessionSummary | undefined>;
+  /** Unlocked read of the given seats' states (for availability checks). */
+  seatStates(sessionId: string, seatIds: string[]): Promise<SeatState[]>;
+  /** Prices of the given seats of the session, or of all of them. */
+  seatPrices(sessionId: string, seatIds?: string[]): Promise<Array<{ id: string; price: string }>>;
+  transaction<T>(work: (tx: SeatInventoryTransaction) => Promise<T>): Promise<T>;
+}
+
+// ---- the rules, as pure functions of the locked seat states --------------------------------------------
+
+const heldBy = (seat: SeatState, reservationId: string, status: HoldableStatus = 'reserved') =>
+  seat.status === status && seat.reservation_id === reservationId;
+
+export interface HoldPlan {
+  toHold: string[];
+  unavailable: Array<{ session_seat_id: string; status: SeatStatus | 'not_found' }>;
+}
+
+/** A hold takes available seats; seats this reservation already holds count as taken (idempotent repeat). */
+export function planHold(requested: string[], seats: SeatState[], reservationId: string): HoldPlan {
+  const byId = new Map(seats.map((seat) => [seat.id, seat]));
+  const plan: HoldPlan = { toHold: [], unavailable: [] };
+  for (const id of requested) {
+    const seat = byId.get(id);
+    if (!seat) plan.unavailable.push({ session_seat_id: id, status: 'not_found' });
+    else if (seat.status === 'available') plan.toHold.push(id);
+    else if (!heldBy(seat, reservationId)) plan.unavailable.push({ session_seat_id: id, status: seat.status });
+  }
+  return plan;
+}
+
+export interface ReleasePlan {
+  toFree: string[];
+  /** Seats in the requested end state already: nobody holds them any more. */
+  alreadyFree: string[];
+}
+
+/** A release frees only seats this reservation still holds; anyone else's hold or sale is left alone. */
+export function planRelease(seats: SeatState[], reservationId: string): ReleasePlan {
+  return {
+    toFree: seats.filter((seat) => heldBy(seat, reservationId)).map((seat) => seat.id),
+    alreadyFree: seats.filter((seat) => seat.status === 'available').map((seat) => seat.id),
+  };
+}
+
+export interface SalePlan {
+  toSell: string[];
+  alreadySold: string[];
+  /** Refunded before the confirm arrived: they must end available, not sold. */
+  toFree: string[];
+  /** Not held by this reservation and not free to take: held or sold by another reservation. */
+  conflicts: SeatState[];
+  /** Free seats the reservation did not hold (only sold when the caller honours a confirmed booking). */
+  unheld: string[];
+}
+
+/**
+ * A sale turns this reservation's held seats into sold ones. Booking confirmed the reservation, so a seat
+ * nobody holds is sold too when `includeUnheld` (the consumer honouring rule 3); a seat held or sold by
+ * another reservation is never touched. Seats refunded for this reservation are freed instead of sold.
+ */
+export function planSale(
+  seats: SeatState[],
+  reservationId: string,
+  refunded: Set<string> = new Set(),
+  includeUnheld = false,
+): SalePlan {
+  const plan: SalePlan = { toSell: [], alreadySold: [], toFree: [], conflicts: [], unheld: [] };
+  for (const seat of seats) {
+    const mine = seat.reservation_id === reservationId;
+    if (refunded.has(seat.id)) {
+      if (mine && seat.status !== 'available') plan.toFree.push(seat.id);
+    } else if (heldBy(seat, reservationId)) plan.toSell.push(seat.id);
+    else if (heldBy(seat, reservationId, 'sold')) plan.alreadySold.push(seat.id);
+    else if (seat.status === 'available') {
+      plan.unheld.push(seat.id);
+      if (includeUnheld) plan.toSell.push(seat.id);
+    } else plan.conflicts.push(seat);
+  }
+  return plan;
+}
+
+/** A refund returns this reservation's seats to sale, whether the sale was applied yet or not. */
+export function planRefund(seats: SeatState[], reservationId: string): string[] {
+  return seats
+    .filter((seat) => seat.status !== 'available' && seat.reservation_id === reservationId)
+    .map((seat) => seat.id);
+}
+
+// ---- use cases ---------------------------------------------------------------------------------------
+
+export interface HoldCommand {
+  sessionId: string;
+  reservationId: string;
+  seatIds: string[];
+  reservedUntil: Date;
+}
+
+export interface ReservationSeatsCommand {
+  sessionId: string;
+  reservationId: string;
+  seatIds: string[];
+}
+
+const seatsUnavailable = (unavailable: HoldPlan['unavailable']) =>
+  conflict('SEATS_UNAVAILABLE', 'Seat already locked by another user', { unavailable });
+
+async function requireSession(store: SeatInventoryStore, sessionId: string): Promise<SessionSummary> {
+  const session = await store.findSession(sessionId);
+  if (!session) throw notFound('Session', sessionId);
+  return session;
+}
+
+export async function checkAvailability(store: SeatInventoryStore, sessionId: string, seatIds: string[]) {
+  await requireSession(store, sessionId);
+  const byId = new Map((await store.seatStates(sessionId, seatIds)).map((seat) => [seat.id, seat]));
+  const seats = seatIds.map((id) => ({
+    session_seat_id: id,
+    status: byId.get(id)?.status ?? ('not_found' as const),
+  }));
+  return { available: seats.every((seat) => seat.status === 'available'), seats };
+}
+
+export async function getPricing(store: SeatInventoryStore, sessionId: string, seatIds?: string[]) {
+  const session = await requireSession(store, sessionId);
+  const prices = await store.seatPrices(sessionId, seatIds);
+  if (seatIds) {
+    const found = new Set(prices.map((seat) => seat.id));
+    const missing = seatIds.filter((id) => !found.has(id));
+    if (missing.length) {
+      throw new AppError(404, 'SEATS_NOT_FOUND', 'Some seats do not belong to this session', { not_found: missing });
+    }
+  }
+  return {
+    session_id: session.id,
+    base_price: moneyToNumber(session.base_price),
+    currency: CURRENCY,
+    seats: prices.map((seat) => ({ session_seat_id: seat.id, price: moneyToNumber(seat.price) })),
+  };
+}
+
+/**
+ * Holds every requested seat for the reservation, or none (409 listing the seats that are not available).
+ * Repeating the call for seats the reservation already holds succeeds and changes nothing.
+ */
+export async function placeHold(store: SeatInventoryStore, command: HoldCommand, now = new Date()) {
+  const session = await requireSession(store, command.sessionId);
+  if (session.start_time.getTime() <= now.getTime()) {
+    throw conflict('SESSION_STARTED', 'The session has already started; its seats can no longer be reserved', {
+      session_id: session.id,
+      start_time: session.start_time.toISOString(),
+    });
+  }
+  if (command.reservedUntil.getTime() <= now.getTime()) {
+    throw unprocessable('reserved_until must be in the future', { reserved_until: command.reservedUntil.toISOString() });
+  }
+  const seats = await store.transaction(async (tx) => {
+    const locked = await tx.lockSeats(command.sessionId, command.seatIds);
+    const plan = planHold(command.seatIds, locked, command.reservationId);
+    if (plan.unavailable.length) throw seatsUnavailable(plan.unavailable);
+    if (plan.toHold.length) {
+      const changed = await tx.hold(command.sessionId, plan.toHold, command.reservationId, command.reservedUntil);
+      // Cannot differ while the rows are locked; if it ever does, the transaction rolls back: all or nothing.
+      if (changed !== plan.toHold.length) throw seatsUnavailable([]);
+    }
+    return tx.seatDetails(command.sessionId, command.seatIds);
+  });
+  const byId = new Map(seats.map((seat) => [seat.id, seat]));
+  const ordered = command.seatIds.map((id) => byId.get(id)!);
+  const reservedUntil = ordered.reduce<Date>(
+    (earliest, seat) => (seat.reserved_until && seat.reserved_until < earliest ? seat.reserved_until : earliest),
+    ordered[0]?.reserved_until ?? command.reservedUntil,
+  );
+  return {
+    reservation_id: command.reservationId,
+    session_id: command.sessionId,
+    reserved_until: reservedUntil.toISOString(),
+    seats: ordered.map((seat) => ({
+      session_seat_id: seat.id,
+      seat_id: seat.seat_id,
+      row_number: seat.row_number,
+      seat_number: seat.seat_number,
+      seat_type: seat.seat_type,
+      price: moneyToNumber(seat.price),
+      status: 'reserved' as const,
+    })),
+  };
+}
+
+/** Returns the reservation's held seats to sale. Seats held or sold by anyone else are left alone. */
+export async function releaseHold(store: SeatInventoryStore, command: ReservationSeatsCommand) {
+  await requireSession(store, command.sessionId);
+  const released = await store.transaction(async (tx) => {
+    const plan = planRelease(await tx.lockSeats(command.sessionId, command.seatIds), command.reservationId);
+    if (plan.toFree.length) await tx.free(command.sessionId, plan.toFree, command.reservationId, ['reserved']);
+    return new Set([...plan.toFree, ...plan.alreadyFree]);
+  });
+  return { reservation_id: command.reservationId, released: command.seatIds.filter((id) => released.has(id)) };
+}
+
+/** Sells the seats the reservation holds (booking's synchronous confirm). Other seats are left alone. */
+export async function sellHold(store: SeatInventoryStore, command: ReservationSeatsCommand) {
+  await requireSession(store, command.sessionId);
+  const sold = await store.transaction(async (tx) => {
+    const locked = await tx.lockSeats(command.sessionId, command.seatIds);
+    const refunded = await tx.refundedSeatIds(command.reservationId, command.seatIds);
+    const plan = planSale(locked, command.reservationId, refunded);
+    if (plan.toSell.length) await tx.sell(command.sessionId, plan.toSell, command.reservationId, false);
+    if (plan.toFree.length) await tx.free(command.sessionId, plan.toFree, command.reservationId, ['reserved', 'sold']);
+    return new Set([...plan.toSell, ...plan.alreadySold]);
+  });
+  return { reservation_id: command.reservationId, sold: command.seatIds.filter((id) => sold.has(id)) };
+}
+
+export type EventApplyResult = 'applied' | 'duplicate';
+
+/**
+ * Applies one booking event to the inventory, in one transaction with the record of its id, so a
+ * redelivered or duplicated message changes nothing. Any order is safe: refunds are remembered, so a
+ * confirm that arrives after the refund of the same seat leaves it available.
+ */
+export async function applyBookingEvent(
+  store: SeatInventoryStore,
+  event: TicketingEvent,
+  logger: Pick<Logger, 'info' | 'warn' | 'error'>,
+): Promise<EventApplyResult> {
+  const { reservation_id: reservationId, session_id: sessionId } = event.data;
+  const seatIds = [...new Set(event.data.session_seat_ids)];
+  return store.transaction(async (tx) => {
+    if (!(await tx.markMessageProcessed(event.id, event.type))) {
+      logger.info({ message_id: event.id, routing_key: event.type }, 'Duplicate message ignored');
+      return 'duplicate';
+    }
+    const locked = await tx.lockSeats(sessionId, seatIds);
+    if (locked.length < seatIds.length) {
+      const known = new Set(locked.map((seat) => seat.id));
+      logger.warn(
+        { reservation_id: reservationId, session_id: sessionId, unknown: seatIds.filter((id) => !known.has(id)) },
+        'Message names seats this session does not have; ignoring them',
+      );
+    }
+    switch (event.type) {
+      case 'reservation.confirmed': {
+        const refunded = await tx.refundedSeatIds(reservationId, seatIds);
+        const plan = planSale(locked, reservationId, refunded, true);
+        if (plan.conflicts.length) {
+          logger.error(
+            { reservation_id: reservationId, session_id: sessionId, conflicts: plan.conflicts },
+            'CONFIRMED RESERVATION COLLIDES WITH ANOTHER RESERVATION: seats held or sold by someone else were not sold; needs manual review',
+          );
+        }
+        if (plan.unheld.length) {
+          logger.warn(
+            { reservation_id: reservationId, session_id: sessionId, seats: plan.unheld },
+            'Confirmed reservation no longer held these seats; selling them because booking issued tickets',
+          );
+        }
+        if (plan.toSell.length) await tx.sell(sessionId, plan.toSell, reservationId, true);
+        if (plan.toFree.length) await tx.free(sessionId, plan.toFree, reservationId, ['reserved', 'sold']);
+        logger.info(
+          { reservation_id: reservationId, sold: plan.toSell.length, refunded_earlier: plan.toFree.length },
+          'Reservation confirmed: seats sold',
+        );
+        break;
+      }
+      case 'reservation.expired':
+      case 'reservation.cancelled': {
+        const plan = planRelease(locked, reservationId);
+        if (plan.toFree.length) await tx.free(sessionId, plan.toFree, reservationId, ['reserved']);
+        logger.info({ reservation_id: reservationId, released: plan.toFree.length }, 'Reservation ended: seats released');
+        break;
+      }
+      case 'ticket.refunded': {
+        const ticketId = z.guid().safeParse(event.data.ticket_id).data;
+        await tx.recordRefunds({ reservationId, sessionId, seatIds: locked.map((seat) => seat.id), ticketId, messageId: event.id });
+        const toFree = planRefund(locked, reservationId);
+        if (toFree.length) await tx.free(sessionId, toFree, reservationId, ['reserved', 'sold']);
+        logger.info({ reservation_id: reservationId, ticket_id: ticketId, released: toFree.length }, 'Ticket refunded: seats back on sale');
+        break;
+      }
+    }
+    return 'applied';
+  });
+}

@@ -1,0 +1,94 @@
+import {
+  createHttpApp,
+  createLogger,
+  createMetricsRegistry,
+  pingDatabase,
+  startHttpServer,
+  type ApiModule,
+  type Knex,
+  type Logger,
+} from '@ticketing/platform';
+import type Koa from 'koa';
+import type { Registry } from 'prom-client';
+import { resolveEventConfig, type EventConfig, type EventOverrides } from '../config';
+import { openEventDatabase } from '../data-access/database';
+import { seatInventoryRepository } from '../data-access/seat-inventory-repository';
+import { INTERNAL_TOKEN_HEADER, INTERNAL_TOKEN_SCHEME } from './http/internal-token';
+import { internalInventoryModule } from './http/internal-inventory';
+
+export interface EventApi {
+  url: string;
+  port: number;
+  config: EventConfig;
+  db: Knex;
+  /** Stops accepting connections, lets in-flight requests finish, then closes the pool. */
+  stop(): Promise<void>;
+}
+
+export function eventApiModules(db: Knex, config: Pick<EventConfig, 'INTERNAL_API_TOKEN'>): ApiModule[] {
+  return [internalInventoryModule(seatInventoryRepository(db), config.INTERNAL_API_TOKEN)];
+}
+
+export function createEventApp(deps: { db: Knex; config: EventConfig; logger: Logger; registry: Registry }): Koa {
+  return createHttpApp({
+    service: 'event-service',
+    logger: deps.logger,
+    registry: deps.registry,
+    modules: eventApiModules(deps.db, deps.config),
+    readiness: { database: () => pingDatabase(deps.db) },
+    openapi: {
+      title: 'Event Service',
+      version: '1.0.0',
+      description:
+        'Catalog (organizers, locations, halls, seats, events, sessions) and the seat inventory of every session. ' +
+        '`/api/v1` is public; `/api/internal` is for the booking service and needs the X-Internal-Token header ' +
+        'when the service runs with INTERNAL_API_TOKEN.',
+      securitySchemes: {
+        [INTERNAL_TOKEN_SCHEME]: { type: 'apiKey', in: 'header', name: INTERNAL_TOKEN_HEADER },
+      },
+    },
+  });
+}
+
+/**
+ * Starts the event service's HTTP API (port PORT, default 8000). `brokerNamespace` is accepted so the same
+ * overrides can be passed to startEventConsumer; the API itself neither publishes nor consumes messages.
+ */
+export async function startEventApi(overrides: EventOverrides = {}): Promise<EventApi> {
+  const config = resolveEventConfig(overrides);
+  const logger = createLogger('event-service', config.LOG_LEVEL);
+  const registry = createMetricsRegistry('event-service');
+  const db = openEventDatabase(config.DATABASE_URL, config.DB_POOL_MAX);
+  let server;
+  try {
+    server = await startHttpServer(createEventApp({ db, config, logger, registry }), config.PORT, config.HOST);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  const running = server;
+  logger.info({ url: running.url, docs: `${running.url}/docs` }, 'Event API listening');
+
+  let stopping: Promise<void> | undefined;
+  const stop = async () => {
+    logger.info('Event API stopping');
+    // Keep-alive connections that finish their last request after close() started are closed as they idle.
+    const sweeper = setInterval(() => running.server.closeIdleConnections(), 100);
+    const force = setTimeout(() => running.server.closeAllConnections(), config.SHUTDOWN_TIMEOUT_MS);
+    try {
+      await running.close();
+    } finally {
+      clearInterval(sweeper);
+      clearTimeout(force);
+      await db.destroy();
+      registry.clear();
+    }
+  };
+  return {
+    url: running.url,
+    port: running.port,
+    config,
+    db,
+    stop: () => (stopping ??= stop()),
+  };
+}
