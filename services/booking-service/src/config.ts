@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { baseConfigShape, envInt, envNumber, envOptionalString, envUrl, loadConfig } from '@ticketing/platform';
+
+const DEV_TICKET_SIGNING_SECRET = 'dev-only-ticket-signing-secret-change-me';
+
+const bookingConfigSchema = z
+  .object({
+    ...baseConfigShape,
+    PORT: envInt(8001, 0, 65_535),
+    DATABASE_URL: envUrl('postgres://postgres@127.0.0.1:5432/booking_service', ['postgres', 'postgresql']),
+    REDIS_URL: envUrl('redis://127.0.0.1:6379', ['redis', 'rediss']),
+    EVENT_SERVICE_URL: envUrl('http://127.0.0.1:8000', ['http', 'https']),
+    INTERNAL_API_TOKEN: envOptionalString(),
+    EVENT_SERVICE_TIMEOUT_MS: envInt(2_000, 50, 60_000),
+    RESERVATION_TTL_SECONDS: envInt(600, 1, 86_400),
+    MAX_SEATS_PER_RESERVATION: envInt(10, 1, 100),
+    PAYMENT_SUCCESS_RATE: envNumber(1, 0, 1),
+    EXPIRY_SWEEP_INTERVAL_SECONDS: envInt(5, 0, 86_400),
+    EXPIRY_BATCH_SIZE: envInt(500, 1, 10_000),
+    OUTBOX_POLL_INTERVAL_MS: envInt(1_000, 10, 600_000),
+    LOCK_TTL_MS: envInt(5_000, 100, 60_000),
+    TICKET_SIGNING_SECRET: envOptionalString(),
+    AUTH_JWT_SECRET: envOptionalString(),
+    DB_POOL_MAX: envInt(10, 1, 200),
+  })
+  .superRefine((config, ctx) => {
+    if (config.NODE_ENV === 'production' && !config.TICKET_SIGNING_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['TICKET_SIGNING_SECRET'], message: 'is required when NODE_ENV=production' });
+    }
+  })
+  .transform((config) => ({
+    ...config,
+    TICKET_SIGNING_SECRET: config.TICKET_SIGNING_SECRET ?? DEV_TICKET_SIGNING_SECRET,
+  }));
+
+export type BookingConfig = z.infer<typeof bookingConfigSchema>;
+
+export function loadBookingConfig(env: NodeJS.ProcessEnv = process.env): BookingConfig {
+  return loadConfig(bookingConfigSchema, env);
+}
+
+/** A pending hold older than this belongs to a request that can no longer be running (lock + reserve + release). */
+export const pendingHoldGraceSeconds = (config: BookingConfig) =>
+  Math.max(60, 2 * Math.ceil((config.LOCK_TTL_MS + 4 * config.EVENT_SERVICE_TIMEOUT_MS) / 1000));
+
+/** How long an Idempotency-Key claim blocks duplicates before a retry may take it over (< the grace above). */
+export const idempotencyLeaseMs = (config: BookingConfig) => Math.min(30_000, (pendingHoldGraceSeconds(config) * 1000) / 2);

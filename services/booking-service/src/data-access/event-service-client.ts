@@ -1,0 +1,267 @@
+import http from 'node:http';
+import https from 'node:https';
+import { z } from 'zod';
+
+/**
+ * REST client for the event service's internal API. One keep-alive agent (so the booking hot path reuses
+ * warm connections), a deadline per call, and one quick retry only where repeating the call is harmless
+ * (every call here is: reserve is idempotent per reservation_id, release/confirm act on that reservation's
+ * seats only, the rest are reads) and only for failures that say "the connection was stale", never for
+ * timeouts (the first attempt may still be running on the other side).
+ */
+
+/** The event service could not be reached or failed (5xx, timeout, refused). */
+export class EventServiceUnavailableError extends Error {
+  constructor(
+    message: string,
+    /** True when the request may have reached the event service (so a hold may exist). */
+    readonly mayHaveApplied: boolean,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'EventServiceUnavailableError';
+  }
+}
+
+/** The event service answered with a 4xx: the request was understood and refused. */
+export class EventServiceRejectedError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown> | undefined,
+  ) {
+    super(message);
+    this.name = 'EventServiceRejectedError';
+  }
+}
+
+const money = z.union([z.number(), z.string()]);
+const label = z.union([z.string(), z.number()]).transform(String);
+
+const reservedSeatSchema = z.object({
+  session_seat_id: z.string(),
+  seat_id: z.string().nullish(),
+  row_number: label,
+  seat_number: label,
+  seat_type: z.string().nullish(),
+  price: money,
+  status: z.string(),
+});
+const reserveResponseSchema = z.object({
+  reservation_id: z.string(),
+  session_id: z.string(),
+  reserved_until: z.string().nullish(),
+  seats: z.array(reservedSeatSchema),
+});
+const availabilityResponseSchema = z.object({
+  available: z.boolean(),
+  seats: z.array(z.object({ session_seat_id: z.string(), status: z.string() })),
+});
+const pricingResponseSchema = z.object({
+  session_id: z.string(),
+  base_price: money,
+  currency: z.string(),
+  seats: z.array(z.object({ session_seat_id: z.string(), price: money })),
+});
+const errorResponseSchema = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }),
+});
+
+export type ReservedSeat = z.infer<typeof reservedSeatSchema>;
+export type ReserveResult = z.infer<typeof reserveResponseSchema>;
+export type AvailabilityResult = z.infer<typeof availabilityResponseSchema>;
+export type PricingResult = z.infer<typeof pricingResponseSchema>;
+
+export interface SeatHoldRequest {
+  sessionId: string;
+  reservationId: string;
+  sessionSeatIds: string[];
+  reservedUntil: Date;
+}
+
+/** What the domain needs from the event service. */
+export interface EventServiceClient {
+  reserveSeats(request: SeatHoldRequest): Promise<ReserveResult>;
+  releaseSeats(request: { sessionId: string; reservationId: string; sessionSeatIds: string[] }): Promise<void>;
+  confirmSeats(request: { sessionId: string; reservationId: string; sessionSeatIds: string[] }): Promise<void>;
+  checkAvailability(sessionId: string, sessionSeatIds: string[]): Promise<AvailabilityResult>;
+  getPricing(sessionId: string, sessionSeatIds?: string[]): Promise<PricingResult>;
+  health(): Promise<void>;
+  close(): void;
+}
+
+export interface EventServiceClientOptions {
+  baseUrl: string;
+  timeoutMs: number;
+  internalToken?: string;
+  /** Concurrent connections to the event service; the rest queue in the agent. */
+  maxSockets?: number;
+}
+
+const STALE_CONNECTION_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+
+interface RawResponse {
+  status: number;
+  body: unknown;
+}
+
+class RequestFailure extends Error {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+    readonly sent: boolean,
+  ) {
+    super(message);
+  }
+}
+
+export function createEventServiceClient(options: EventServiceClientOptions): EventServiceClient {
+  const base = new URL(options.baseUrl);
+  const transport = base.protocol === 'https:' ? https : http;
+  const agent = new transport.Agent({
+    keepAlive: true,
+    keepAliveMsecs: 1_000,
+    maxSockets: options.maxSockets ?? 64,
+    maxFreeSockets: options.maxSockets ?? 64,
+    // Idle sockets are dropped before the server's 65 s keep-alive timeout would close them under us.
+    timeout: 30_000,
+    scheduling: 'lifo',
+  });
+  const prefix = base.pathname.replace(/\/$/, '');
+
+  function once(method: string, path: string, body: unknown): Promise<RawResponse> {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const headers: Record<string, string | number> = { accept: 'application/json' };
+    if (payload) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = payload.length;
+    }
+    if (options.internalToken) headers['x-internal-token'] = options.internalToken;
+    return new Promise<RawResponse>((resolve, reject) => {
+      let settled = false;
+      const finish = (error: RequestFailure | undefined, response?: RawResponse) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(deadline);
+        if (error) reject(error);
+        else resolve(response as RawResponse);
+      };
+      const req = transport.request(
+        { protocol: base.protocol, hostname: base.hostname, port: base.port, method, path: prefix + path, headers, agent },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('error', (error: NodeJS.ErrnoException) => finish(new RequestFailure(error.message, error.code, true)));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let parsed: unknown = undefined;
+            if (text) {
+              try {
+                parsed = JSON.parse(text);
+              } catch {
+                parsed = text;
+              }
+            }
+            finish(undefined, { status: res.statusCode ?? 0, body: parsed });
+          });
+        },
+      );
+      const deadline = setTimeout(() => {
+        finish(new RequestFailure(`timed out after ${options.timeoutMs} ms`, 'ETIMEDOUT', true));
+        req.destroy();
+      }, options.timeoutMs);
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        // A refused connection never reached the service; anything else may have been written already.
+        const sent = error.code !== 'ECONNREFUSED' && error.code !== 'ENOTFOUND' && error.code !== 'EAI_AGAIN';
+        finish(new RequestFailure(error.message, error.code, sent));
+      });
+      req.end(payload);
+    });
+  }
+
+  async function call(method: string, path: string, body?: unknown): Promise<RawResponse> {
+    let response: RawResponse;
+    try {
+      try {
+        response = await once(method, path, body);
+      } catch (error) {
+        // A pooled keep-alive socket the server had already closed: retry once on a fresh connection.
+        if (error instanceof RequestFailure && error.code && STALE_CONNECTION_CODES.has(error.code)) {
+          response = await once(method, path, body);
+        } else {
+          throw error;
+        }
+      }
+    } catch (error) {
+      const failure = error as RequestFailure;
+      throw new EventServiceUnavailableError(
+        `Event service ${method} ${path} failed: ${failure.message}`,
+        failure.sent ?? true,
+      );
+    }
+    if (response.status >= 500) {
+      throw new EventServiceUnavailableError(`Event service ${method} ${path} answered ${response.status}`, true, response.status);
+    }
+    if (response.status >= 400) {
+      const parsed = errorResponseSchema.safeParse(response.body);
+      throw new EventServiceRejectedError(
+        response.status,
+        parsed.success ? parsed.data.error.code : `HTTP_${response.status}`,
+        parsed.success ? parsed.data.error.message : `Event service answered ${response.status}`,
+        parsed.success ? parsed.data.error.details : undefined,
+      );
+    }
+    return response;
+  }
+
+  function decode<S extends z.ZodType>(schema: S, response: RawResponse, what: string): z.output<S> {
+    const parsed = schema.safeParse(response.body);
+    if (!parsed.success) {
+      throw new EventServiceUnavailableError(`Event service sent an unexpected ${what} response`, true, response.status);
+    }
+    return parsed.data;
+  }
+
+  const sessionPath = (sessionId: string) => `/api/internal/sessions/${encodeURIComponent(sessionId)}`;
+
+  return {
+    async reserveSeats(request) {
+      const response = await call('POST', `${sessionPath(request.sessionId)}/seats/reserve`, {
+        reservation_id: request.reservationId,
+        session_seat_ids: request.sessionSeatIds,
+        reserved_until: request.reservedUntil.toISOString(),
+      });
+      return decode(reserveResponseSchema, response, 'reserve');
+    },
+    async releaseSeats(request) {
+      await call('POST', `${sessionPath(request.sessionId)}/seats/release`, {
+        reservation_id: request.reservationId,
+        session_seat_ids: request.sessionSeatIds,
+      });
+    },
+    async confirmSeats(request) {
+      await call('POST', `${sessionPath(request.sessionId)}/seats/confirm`, {
+        reservation_id: request.reservationId,
+        session_seat_ids: request.sessionSeatIds,
+      });
+    },
+    async checkAvailability(sessionId, sessionSeatIds) {
+      const response = await call('POST', `${sessionPath(sessionId)}/seats/check-availability`, {
+        session_seat_ids: sessionSeatIds,
+      });
+      return decode(availabilityResponseSchema, response, 'check-availability');
+    },
+    async getPricing(sessionId, sessionSeatIds) {
+      const query = sessionSeatIds?.length ? `?session_seat_ids=${sessionSeatIds.map(encodeURIComponent).join(',')}` : '';
+      const response = await call('GET', `${sessionPath(sessionId)}/pricing${query}`);
+      return decode(pricingResponseSchema, response, 'pricing');
+    },
+    async health() {
+      await call('GET', '/health');
+    },
+    close() {
+      agent.destroy();
+    },
+  };
+}

@@ -1,0 +1,92 @@
+/** Row shapes as Postgres returns them (NUMERIC as strings, timestamps as Date). */
+export type ReservationStatus = 'active' | 'confirmed' | 'expired' | 'cancelled' | 'refunded';
+export type TicketStatus = 'active' | 'used' | 'refunded';
+
+export interface PriceTierRow {
+  id: string;
+  session_id: string | null;
+  name: string;
+  multiplier: string;
+  description: string | null;
+  created_at: Date;
+}
+
+export interface ReservationRow {
+  id: string;
+  user_id: string;
+  session_id: string;
+  booking_time: Date;
+  expiry_time: Date;
+  seats_count: number;
+  total_amount: string;
+  status: ReservationStatus;
+  payment_id: string | null;
+  confirmed_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface ReservationItemRow {
+  id: string;
+  reservation_id: string;
+  session_seat_id: string;
+  seat_id: string | null;
+  row_number: string;
+  seat_number: string;
+  seat_type: string | null;
+  price: string;
+  discount_amount: string;
+  final_price: string;
+  price_tier_id: string | null;
+  position: number;
+}
+
+export interface TicketRow {
+  id: string;
+  reservation_id: string;
+  reservation_item_id: string;
+  user_id: string;
+  session_id: string;
+  session_seat_id: string;
+  row_number: string;
+  seat_number: string;
+  price: string;
+  status: TicketStatus;
+  ticket_code: string;
+  qr_png: Buffer;
+  refunded_at: Date | null;
+  used_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface OutboxRow {
+  id: string;
+  routing_key: string;
+  payload: unknown;
+  headers: Record<string, string>;
+  created_at: Date;
+  published_at: Date | null;
+  attempts: number;
+  last_error: string | null;
+}
+
+export interface IdempotencyRow {
+  user_id: string;
+  key: string;
+  request_hash: string;
+  reservation_id: string;
+  response_status: number | null;
+  response_body: unknown;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface PendingHoldRow {
+  reservation_id: string;
+  user_id: string;
+  session_id: string;
+  session_seat_ids: string[];
+  created_at: Date;
+  abandoned_at: Date | null;
+}

@@ -1,0 +1,91 @@
+import { createTicketingEvent, type Logger } from '@ticketing/platform';
+import type { BookingStore } from '../data-access/booking-store';
+import type { OutboxKicker } from './ports';
+
+export interface ExpirySweepResult {
+  /** Active holds past their expiry time that were marked expired. */
+  expired: number;
+  /** Holds placed by requests that never wrote their reservation (crash), whose release was requested. */
+  abandonedHolds: number;
+  batches: number;
+}
+
+export interface ExpirySweepSettings {
+  batchSize: number;
+  /** A pending hold older than this belongs to a request that is no longer running. */
+  pendingHoldGraceSeconds: number;
+}
+
+/** Abandoned reservation ids are remembered this long so a late retry never reuses one. */
+const ABANDONED_ID_RETENTION_SECONDS = 7 * 24 * 3600;
+
+/**
+ * The expire-reservations job. In batches, each one transaction: active reservations past expiry_time
+ * become expired and get a reservation.expired outbox row. Rows are claimed with FOR UPDATE SKIP LOCKED,
+ * so two sweeps at once never process the same reservation, and a confirm racing the sweep has exactly one
+ * winner (both only move a reservation that is still active). Also releases holds orphaned by a crash.
+ */
+export async function expireReservations(
+  deps: { store: BookingStore; logger: Logger; relay?: OutboxKicker },
+  settings: ExpirySweepSettings,
+): Promise<ExpirySweepResult> {
+  const result: ExpirySweepResult = { expired: 0, abandonedHolds: 0, batches: 0 };
+  for (;;) {
+    const count = await deps.store.transaction(async (tx) => {
+      const rows = await tx.reservations.expireBatch(settings.batchSize);
+      if (rows.length === 0) return 0;
+      const items = await tx.reservations.itemsOf(rows.map((row) => row.id));
+      const seatsByReservation = new Map<string, string[]>();
+      for (const item of items) {
+        seatsByReservation.set(item.reservation_id, [...(seatsByReservation.get(item.reservation_id) ?? []), item.session_seat_id]);
+      }
+      await tx.outbox.addMany(
+        rows.map((row) =>
+          createTicketingEvent('reservation.expired', {
+            reservation_id: row.id,
+            session_id: row.session_id,
+            user_id: row.user_id,
+            session_seat_ids: seatsByReservation.get(row.id) ?? [],
+            expiry_time: row.expiry_time.toISOString(),
+          }),
+        ),
+      );
+      return rows.length;
+    });
+    if (count > 0) {
+      result.expired += count;
+      result.batches += 1;
+      deps.relay?.kick();
+    }
+    if (count < settings.batchSize) break;
+  }
+
+  for (;;) {
+    const count = await deps.store.transaction(async (tx) => {
+      const holds = await tx.pendingHolds.abandonStale(settings.pendingHoldGraceSeconds, settings.batchSize);
+      if (holds.length === 0) return 0;
+      await tx.outbox.addMany(
+        holds.map((hold) =>
+          createTicketingEvent('reservation.expired', {
+            reservation_id: hold.reservation_id,
+            session_id: hold.session_id,
+            user_id: hold.user_id,
+            session_seat_ids: hold.session_seat_ids,
+            reason: 'abandoned_hold',
+          }),
+        ),
+      );
+      return holds.length;
+    });
+    if (count > 0) {
+      result.abandonedHolds += count;
+      result.batches += 1;
+      deps.logger.warn({ count }, 'Released holds whose reservations were never written');
+      deps.relay?.kick();
+    }
+    if (count < settings.batchSize) break;
+  }
+  await deps.store.pendingHolds.purgeAbandoned(ABANDONED_ID_RETENTION_SECONDS);
+  if (result.expired || result.abandonedHolds) deps.logger.info(result, 'Expiry sweep finished');
+  return result;
+}

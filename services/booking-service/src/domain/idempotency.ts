@@ -1,0 +1,66 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { AppError, conflict, unprocessable } from '@ticketing/platform';
+import type { BookingStore } from '../data-access/booking-store';
+
+export type IdempotencyClaim =
+  | { kind: 'claimed'; reservationId: string }
+  | { kind: 'replay'; status: number; body: unknown };
+
+/** A stable fingerprint of a parsed request body (key order is the schema's, so it is canonical). */
+export const requestFingerprint = (body: unknown) => createHash('sha256').update(JSON.stringify(body)).digest('hex');
+
+const WAIT_STEP_MS = 50;
+const MAX_WAIT_MS = 10_000;
+
+/**
+ * Claims an Idempotency-Key for one request. The first request inserts the claim (with the reservation id
+ * it will use); a duplicate with the same body gets the stored response, or waits while the first is still
+ * running; a different body is refused. A claim whose lease ran out (its request failed or crashed) is
+ * taken over with the same reservation id, so a hold the failed attempt may have placed is adopted, not
+ * orphaned (reserve is idempotent per reservation id).
+ */
+export async function claimIdempotencyKey(
+  store: BookingStore,
+  request: { userId: string; key: string; fingerprint: string },
+  leaseMs: number,
+): Promise<IdempotencyClaim> {
+  const deadline = Date.now() + Math.min(MAX_WAIT_MS, leaseMs);
+  for (;;) {
+    const inserted = await store.idempotency.insertClaim({
+      userId: request.userId,
+      key: request.key,
+      requestHash: request.fingerprint,
+      reservationId: randomUUID(),
+    });
+    if (inserted) return { kind: 'claimed', reservationId: inserted.reservation_id };
+
+    const decision = await store.transaction(async (tx): Promise<IdempotencyClaim | 'wait' | 'gone'> => {
+      const existing = await tx.idempotency.lock(request.userId, request.key, leaseMs);
+      if (!existing) return 'gone';
+      if (existing.request_hash !== request.fingerprint) {
+        throw unprocessable(
+          'Idempotency-Key was already used with a different request body',
+          { idempotency_key: request.key },
+          'IDEMPOTENCY_KEY_REUSED',
+        );
+      }
+      if (existing.response_status !== null) {
+        return { kind: 'replay', status: existing.response_status, body: existing.response_body };
+      }
+      if (existing.leased) return 'wait';
+      await tx.idempotency.renew(request.userId, request.key, existing.reservation_id);
+      return { kind: 'claimed', reservationId: existing.reservation_id };
+    });
+    if (decision === 'gone') continue;
+    if (decision !== 'wait') return decision;
+    if (Date.now() >= deadline) {
+      throw conflict('IDEMPOTENCY_KEY_IN_PROGRESS', 'A request with this Idempotency-Key is still being processed', {
+        idempotency_key: request.key,
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, WAIT_STEP_MS));
+  }
+}
+
+/** Errors that say "this request is wrong", which a retry with the same key would not fix either. */
+export const isClientError = (error: unknown) => error instanceof AppError && error.status < 500;

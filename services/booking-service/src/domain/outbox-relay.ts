@@ -1,0 +1,138 @@
+import type { Logger, TicketingEvent } from '@ticketing/platform';
+import type { BookingStore } from '../data-access/booking-store';
+import type { OutboxBacklog } from '../data-access/outbox-repository';
+import type { BookingMetrics, OutboxKicker } from './ports';
+
+export interface OutboxPublisher {
+  /** Resolves once the broker confirmed the message; rejects when it did not. */
+  publish(event: TicketingEvent, headers: Record<string, string>): Promise<void>;
+  /** False while there is no broker connection (rows then simply wait). */
+  isConnected(): boolean;
+  /** Errors that mean "the broker is unreachable", which end the batch (later rows would fail too). */
+  isConnectionError(error: unknown): boolean;
+}
+
+export interface OutboxRelayOptions {
+  store: BookingStore;
+  publisher: OutboxPublisher;
+  logger: Logger;
+  metrics: BookingMetrics;
+  pollIntervalMs: number;
+  batchSize?: number;
+  /** Longest wait between attempts while publishing keeps failing. */
+  maxBackoffMs?: number;
+}
+
+export interface RelayCycle {
+  published: number;
+  failed: number;
+  /** More rows were waiting than one batch took. */
+  more: boolean;
+}
+
+/**
+ * Publishes outbox rows: claims unpublished rows oldest first (FOR UPDATE SKIP LOCKED, so several relays
+ * never take the same row), publishes each with publisher confirms, in order, and marks it published in the
+ * same transaction. A failed row stays (attempts + 1, last_error) and the relay backs off; a row is only
+ * republished if the mark did not commit, and consumers dedupe by message id. Polls every pollIntervalMs
+ * and runs at once when kicked after a commit that wrote a row.
+ */
+export class OutboxRelay implements OutboxKicker {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private started = false;
+  private stopped = false;
+  private failures = 0;
+
+  constructor(private readonly options: OutboxRelayOptions) {}
+
+  start(): void {
+    if (this.started || this.stopped) return;
+    this.started = true;
+    this.schedule(0);
+  }
+
+  /** Publish now (called right after a transaction that wrote outbox rows). */
+  kick(): void {
+    if (!this.started || this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  backlog(): Promise<OutboxBacklog> {
+    return this.options.store.outbox.backlog();
+  }
+
+  /** One claim-publish-mark pass; exported for tests and for a one-shot drain. */
+  async runOnce(): Promise<RelayCycle> {
+    const { store, publisher, logger, metrics } = this.options;
+    if (!publisher.isConnected()) return { published: 0, failed: 0, more: false };
+    const batchSize = this.options.batchSize ?? 100;
+    return store.transaction(async (tx) => {
+      const rows = await tx.outbox.claimBatch(batchSize);
+      const published: string[] = [];
+      let failed = 0;
+      for (const row of rows) {
+        try {
+          await publisher.publish(row.payload as TicketingEvent, row.headers ?? {});
+          published.push(row.id);
+          metrics.messagePublished(row.routing_key, 'published');
+        } catch (error) {
+          failed += 1;
+          metrics.messagePublished(row.routing_key, 'failed');
+          logger.warn({ err: error, message_id: row.id, routing_key: row.routing_key }, 'Publishing outbox row failed; will retry');
+          await tx.outbox.markFailed(row.id, (error as Error)?.message ?? String(error));
+          // Keep order: after a connection failure, later rows wait for the next pass.
+          if (publisher.isConnectionError(error)) break;
+        }
+      }
+      await tx.outbox.markPublished(published);
+      return { published: published.length, failed, more: rows.length === batchSize && failed === 0 };
+    });
+  }
+
+  private schedule(delayMs: number) {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), delayMs);
+    this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped || this.running) return;
+    let next = this.options.pollIntervalMs;
+    this.running = (async () => {
+      try {
+        const cycle = await this.runOnce();
+        if (cycle.failed > 0) {
+          this.failures += 1;
+          next = Math.min(this.options.pollIntervalMs * 2 ** this.failures, this.options.maxBackoffMs ?? 30_000);
+        } else {
+          this.failures = 0;
+          if (cycle.more) next = 0;
+        }
+      } catch (error) {
+        this.failures += 1;
+        next = Math.min(this.options.pollIntervalMs * 2 ** this.failures, this.options.maxBackoffMs ?? 30_000);
+        this.options.logger.warn({ err: error }, 'Outbox relay pass failed; backing off');
+      }
+    })();
+    await this.running;
+    this.running = undefined;
+    if (this.stopped) return;
+    if (this.again) {
+      this.again = false;
+      next = 0;
+    }
+    this.schedule(next);
+  }
+}

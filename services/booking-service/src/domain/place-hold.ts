@@ -1,0 +1,272 @@
+import { randomUUID } from 'node:crypto';
+import {
+  AppError,
+  conflict,
+  notFound,
+  serviceUnavailable,
+  unprocessable,
+} from '@ticketing/platform';
+import type { BookingRepositories } from '../data-access/booking-store';
+import {
+  EventServiceRejectedError,
+  EventServiceUnavailableError,
+  type ReserveResult,
+} from '../data-access/event-service-client';
+import type { PriceTierRow, ReservationItemRow } from '../data-access/rows';
+import { LockServiceError, SeatsLockedError } from '../data-access/seat-locks';
+import { claimIdempotencyKey, requestFingerprint } from './idempotency';
+import { applyMultiplier, centsToDecimal, sumCents, toBasisPoints, toCents } from './money';
+import { secondsSince, type BookingDeps, type ReservationOutcome } from './ports';
+import { toReservationBody, type ReservationBody } from './reservation-view';
+
+export interface SeatRequest {
+  session_seat_id: string;
+  row_number?: string | number;
+  seat_number?: string | number;
+  price_tier_id?: string;
+}
+
+export interface PlaceHoldInput {
+  userId: string;
+  sessionId: string;
+  seats: SeatRequest[];
+  idempotencyKey?: string;
+}
+
+export interface PlaceHoldResult {
+  status: number;
+  body: ReservationBody;
+}
+
+const FULL_PRICE_BP = 10_000;
+
+/** The sweep gave up on this hold (and asked for its release) before the reservation could be written. */
+class HoldAbandonedError extends Error {}
+
+/**
+ * POST /reservations: validate price tiers, take one Redlock lock over all seats (contended → 409 at once),
+ * place the hold at the event service in one call (availability, prices and seat labels come back with it),
+ * write the reservation and its items in one transaction, release the lock. A hold placed by a request that
+ * then fails is released; one the process could not release is left in `pending_holds` for the sweep.
+ */
+export async function placeHold(deps: BookingDeps, input: PlaceHoldInput): Promise<PlaceHoldResult> {
+  const started = process.hrtime.bigint();
+  let outcome: ReservationOutcome = 'error';
+  try {
+    const result = input.idempotencyKey ? await placeHoldIdempotently(deps, input, input.idempotencyKey) : await createReservation(deps, input, randomUUID());
+    outcome = 'created';
+    return result;
+  } catch (error) {
+    outcome = classifyOutcome(error);
+    throw error;
+  } finally {
+    deps.metrics.reservationDuration(outcome, secondsSince(started));
+  }
+}
+
+function classifyOutcome(error: unknown): ReservationOutcome {
+  if (!(error instanceof AppError) || error.status >= 500) return 'error';
+  return error.status === 409 ? 'conflict' : 'rejected';
+}
+
+async function placeHoldIdempotently(deps: BookingDeps, input: PlaceHoldInput, key: string): Promise<PlaceHoldResult> {
+  const fingerprint = requestFingerprint({ session_id: input.sessionId, seats: input.seats });
+  const claim = await claimIdempotencyKey(deps.store, { userId: input.userId, key, fingerprint }, deps.settings.idempotencyLeaseMs);
+  if (claim.kind === 'replay') return { status: claim.status, body: claim.body as ReservationBody };
+  try {
+    return await createReservation(deps, input, claim.reservationId, {
+      onReservationIdChanged: (id) => deps.store.idempotency.renew(input.userId, key, id),
+      beforeCommit: (tx, result) => tx.idempotency.complete(input.userId, key, result.status, result.body),
+    });
+  } catch (error) {
+    await deps.store.idempotency.abandon(input.userId, key).catch((abandonError: unknown) => {
+      deps.logger.warn({ err: abandonError, idempotency_key: key }, 'Could not end the Idempotency-Key lease');
+    });
+    throw error;
+  }
+}
+
+interface CreateHooks {
+  onReservationIdChanged?(reservationId: string): Promise<void>;
+  beforeCommit?(tx: BookingRepositories, result: PlaceHoldResult): Promise<void>;
+}
+
+async function createReservation(
+  deps: BookingDeps,
+  input: PlaceHoldInput,
+  candidateId: string,
+  hooks: CreateHooks = {},
+): Promise<PlaceHoldResult> {
+  const seatIds = input.seats.map((seat) => seat.session_seat_id);
+  const tiers = await resolvePriceTiers(deps, input);
+
+  let releaseLock: () => Promise<void>;
+  try {
+    releaseLock = await deps.seatLocker.lockSeats(seatIds, deps.settings.lockTtlMs);
+    deps.metrics.lockAcquisition('acquired');
+  } catch (error) {
+    if (error instanceof SeatsLockedError) {
+      deps.metrics.lockAcquisition('contended');
+      throw conflict('SEAT_LOCKED', 'Seat already locked by another user', { session_seat_ids: seatIds });
+    }
+    deps.metrics.lockAcquisition('error');
+    if (error instanceof LockServiceError) {
+      deps.logger.error({ err: error }, 'Seat lock service unavailable');
+      throw serviceUnavailable('LOCK_SERVICE_UNAVAILABLE', 'Seat locking is temporarily unavailable, try again');
+    }
+    throw error;
+  }
+
+  try {
+    const reservationId = await recordPendingHold(deps, input, candidateId, hooks);
+    const bookingTime = new Date();
+    const expiryTime = new Date(bookingTime.getTime() + deps.settings.reservationTtlSeconds * 1000);
+    const hold = { sessionId: input.sessionId, reservationId, sessionSeatIds: seatIds };
+
+    let reserved: ReserveResult;
+    try {
+      reserved = await deps.eventService.reserveSeats({ ...hold, reservedUntil: expiryTime });
+    } catch (error) {
+      if (error instanceof EventServiceUnavailableError && error.mayHaveApplied) await releaseHold(deps, hold, error);
+      else await forgetPendingHold(deps, reservationId);
+      throw translateEventServiceError(error, input.sessionId);
+    }
+
+    try {
+      const result = buildReservation(input, reservationId, reserved, tiers, bookingTime, expiryTime);
+      await deps.store.transaction(async (tx) => {
+        if (!(await tx.pendingHolds.clear(reservationId))) throw new HoldAbandonedError('hold was abandoned by the sweep');
+        await tx.reservations.insertWithItems(result.reservation, result.items);
+        await hooks.beforeCommit?.(tx, { status: 201, body: result.body });
+      });
+      return { status: 201, body: result.body };
+    } catch (error) {
+      await releaseHold(deps, hold, error);
+      if (error instanceof HoldAbandonedError) {
+        throw serviceUnavailable('RESERVATION_ABORTED', 'The reservation took too long and was rolled back, try again');
+      }
+      throw error;
+    }
+  } finally {
+    await releaseLock();
+  }
+}
+
+async function resolvePriceTiers(deps: BookingDeps, input: PlaceHoldInput): Promise<Map<string, PriceTierRow>> {
+  const ids = [...new Set(input.seats.map((seat) => seat.price_tier_id).filter((id): id is string => id !== undefined))];
+  const rows = await deps.store.priceTiers.findByIds(ids);
+  const tiers = new Map(rows.map((row) => [row.id, row]));
+  const problems: Array<{ price_tier_id: string; reason: string }> = [];
+  for (const id of ids) {
+    const tier = tiers.get(id);
+    if (!tier) problems.push({ price_tier_id: id, reason: 'unknown price tier' });
+    else if (tier.session_id !== null && tier.session_id !== input.sessionId) {
+      problems.push({ price_tier_id: id, reason: 'price tier belongs to another session' });
+    }
+  }
+  if (problems.length) throw unprocessable('Invalid price tier', { price_tiers: problems }, 'INVALID_PRICE_TIER');
+  return tiers;
+}
+
+/** Journals the hold before asking for it, so a crash between hold and commit cannot orphan it. */
+async function recordPendingHold(deps: BookingDeps, input: PlaceHoldInput, candidateId: string, hooks: CreateHooks) {
+  const hold = { userId: input.userId, sessionId: input.sessionId, sessionSeatIds: input.seats.map((s) => s.session_seat_id) };
+  if (await deps.store.pendingHolds.record({ ...hold, reservationId: candidateId })) return candidateId;
+  // The sweep already released this id (a retry long after a crashed attempt): never reuse it.
+  const fresh = randomUUID();
+  await hooks.onReservationIdChanged?.(fresh);
+  if (!(await deps.store.pendingHolds.record({ ...hold, reservationId: fresh }))) {
+    throw new Error(`Could not record pending hold ${fresh}`);
+  }
+  return fresh;
+}
+
+async function forgetPendingHold(deps: BookingDeps, reservationId: string) {
+  await deps.store.pendingHolds.clear(reservationId).catch((error: unknown) => {
+    // Harmless: the sweep will send a release for a hold that does not exist.
+    deps.logger.warn({ err: error, reservation_id: reservationId }, 'Could not clear pending hold');
+  });
+}
+
+/** Best effort: release at the event service now; if that fails, the sweep releases it later via the outbox. */
+async function releaseHold(
+  deps: BookingDeps,
+  hold: { sessionId: string; reservationId: string; sessionSeatIds: string[] },
+  cause: unknown,
+) {
+  deps.logger.warn({ err: cause, reservation_id: hold.reservationId }, 'Reservation failed after the hold; releasing it');
+  try {
+    await deps.eventService.releaseSeats(hold);
+  } catch (error) {
+    deps.logger.error(
+      { err: error, reservation_id: hold.reservationId },
+      'Could not release the hold; the expiry sweep will release it',
+    );
+    return;
+  }
+  await forgetPendingHold(deps, hold.reservationId);
+}
+
+function translateEventServiceError(error: unknown, sessionId: string): unknown {
+  if (error instanceof EventServiceUnavailableError) {
+    return serviceUnavailable('EVENT_SERVICE_UNAVAILABLE', 'The event service is unavailable, try again shortly');
+  }
+  if (!(error instanceof EventServiceRejectedError)) return error;
+  if (error.status === 404) return notFound('Session', sessionId);
+  if (error.status === 409 && error.code === 'SEATS_UNAVAILABLE') {
+    return conflict('SEATS_UNAVAILABLE', error.message || 'Seat already locked by another user', {
+      unavailable: (error.details?.unavailable as unknown[] | undefined) ?? [],
+    });
+  }
+  if (error.status === 409) return conflict(error.code, error.message, error.details);
+  return new AppError(502, 'EVENT_SERVICE_ERROR', 'The event service refused the hold unexpectedly', {
+    status: error.status,
+    code: error.code,
+  });
+}
+
+function buildReservation(
+  input: PlaceHoldInput,
+  reservationId: string,
+  reserved: ReserveResult,
+  tiers: Map<string, PriceTierRow>,
+  bookingTime: Date,
+  expiryTime: Date,
+) {
+  const bySeat = new Map(reserved.seats.map((seat) => [seat.session_seat_id, seat]));
+  const items: ReservationItemRow[] = input.seats.map((request, position) => {
+    const seat = bySeat.get(request.session_seat_id);
+    if (!seat) throw new Error(`Event service did not return held seat ${request.session_seat_id}`);
+    const tier = request.price_tier_id ? tiers.get(request.price_tier_id) : undefined;
+    const priced = applyMultiplier(toCents(seat.price), tier ? toBasisPoints(tier.multiplier) : FULL_PRICE_BP);
+    return {
+      id: randomUUID(),
+      reservation_id: reservationId,
+      session_seat_id: seat.session_seat_id,
+      seat_id: seat.seat_id ?? null,
+      row_number: seat.row_number,
+      seat_number: seat.seat_number,
+      seat_type: seat.seat_type ?? null,
+      price: centsToDecimal(priced.priceCents),
+      discount_amount: centsToDecimal(priced.discountCents),
+      final_price: centsToDecimal(priced.finalCents),
+      price_tier_id: tier?.id ?? null,
+      position,
+    };
+  });
+  const totalCents = sumCents(items.map((item) => toCents(item.final_price)));
+  const reservation = {
+    id: reservationId,
+    user_id: input.userId,
+    session_id: input.sessionId,
+    booking_time: bookingTime,
+    expiry_time: expiryTime,
+    seats_count: items.length,
+    total_amount: centsToDecimal(totalCents),
+    status: 'active' as const,
+    created_at: bookingTime,
+    updated_at: bookingTime,
+  };
+  const body = toReservationBody({ ...reservation, payment_id: null, confirmed_at: null }, items, bookingTime.getTime());
+  return { reservation, items, body };
+}

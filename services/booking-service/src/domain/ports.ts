@@ -1,0 +1,52 @@
+import type { Logger } from '@ticketing/platform';
+import type { BookingStore } from '../data-access/booking-store';
+import type { EventServiceClient } from '../data-access/event-service-client';
+import type { SeatLocker } from '../data-access/seat-locks';
+import type { PaymentProvider } from './payment-provider';
+
+export type ReservationOutcome = 'created' | 'conflict' | 'rejected' | 'error';
+export type ConfirmOutcome = 'confirmed' | 'replayed' | 'declined' | 'conflict' | 'rejected' | 'error';
+export type LockResult = 'acquired' | 'contended' | 'error';
+export type PublishOutcome = 'published' | 'failed';
+
+/** The measurements the use cases report; implemented with prom-client at the edge. */
+export interface BookingMetrics {
+  reservationDuration(outcome: ReservationOutcome, seconds: number): void;
+  confirmDuration(outcome: ConfirmOutcome, seconds: number): void;
+  lockAcquisition(result: LockResult): void;
+  messagePublished(routingKey: string, outcome: PublishOutcome): void;
+}
+
+export const noMetrics: BookingMetrics = {
+  reservationDuration: () => undefined,
+  confirmDuration: () => undefined,
+  lockAcquisition: () => undefined,
+  messagePublished: () => undefined,
+};
+
+/** Something that publishes outbox rows soon after they were committed. */
+export interface OutboxKicker {
+  kick(): void;
+}
+
+export interface BookingSettings {
+  reservationTtlSeconds: number;
+  lockTtlMs: number;
+  ticketSigningSecret: string;
+  /** How long an Idempotency-Key claim blocks duplicates before a retry may take it over. */
+  idempotencyLeaseMs: number;
+}
+
+/** Collaborators of the booking use cases, composed once by the entry point. */
+export interface BookingDeps {
+  store: BookingStore;
+  eventService: EventServiceClient;
+  seatLocker: SeatLocker;
+  payments: PaymentProvider;
+  relay: OutboxKicker;
+  logger: Logger;
+  metrics: BookingMetrics;
+  settings: BookingSettings;
+}
+
+export const secondsSince = (started: bigint) => Number(process.hrtime.bigint() - started) / 1e9;

@@ -1,0 +1,232 @@
+import { randomUUID } from 'node:crypto';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import {
+  AppError,
+  conflict,
+  createTicketingEvent,
+  gone,
+  notFound,
+  paymentRequired,
+} from '@ticketing/platform';
+import type { BookingStore } from '../data-access/booking-store';
+import type { ReservationItemRow, ReservationRow } from '../data-access/rows';
+import type { NewTicket } from '../data-access/ticket-repository';
+import { toCents } from './money';
+import { secondsSince, type BookingDeps, type ConfirmOutcome } from './ports';
+import {
+  toReservationBody,
+  toTicketBody,
+  type ReservationBody,
+  type ReservationWithTickets,
+} from './reservation-view';
+import { issueTicketCode, qrContent, renderQrPng } from './ticket-code';
+
+/** The caller's own reservation, or 404 (another user's reservation is indistinguishable from none). */
+async function ownReservation(store: BookingStore, userId: string, reservationId: string): Promise<ReservationRow> {
+  const row = await store.reservations.findById(reservationId);
+  if (!row || row.user_id !== userId) throw notFound('Reservation', reservationId);
+  return row;
+}
+
+async function withTickets(store: BookingStore, row: ReservationRow): Promise<ReservationWithTickets> {
+  const [items, tickets] = await Promise.all([store.reservations.itemsOf([row.id]), store.tickets.listByReservation(row.id)]);
+  return { ...toReservationBody(row, items), tickets: tickets.map(toTicketBody) };
+}
+
+export async function getReservation(deps: Pick<BookingDeps, 'store'>, userId: string, reservationId: string) {
+  return withTickets(deps.store, await ownReservation(deps.store, userId, reservationId));
+}
+
+export async function listReservations(
+  deps: Pick<BookingDeps, 'store'>,
+  userId: string,
+  page: { limit: number; offset: number },
+): Promise<ReservationBody[]> {
+  const rows = await deps.store.reservations.listByUser(userId, page);
+  const items = await deps.store.reservations.itemsOf(rows.map((row) => row.id));
+  const byReservation = new Map<string, ReservationItemRow[]>();
+  for (const item of items) byReservation.set(item.reservation_id, [...(byReservation.get(item.reservation_id) ?? []), item]);
+  const now = Date.now();
+  return rows.map((row) => toReservationBody(row, byReservation.get(row.id) ?? [], now));
+}
+
+const expired = (reservationId: string) => gone('RESERVATION_EXPIRED', 'Reservation expired', { reservation_id: reservationId });
+
+/**
+ * What a confirm with `paymentId` means for a reservation in this state: go ahead ('pay'), answer with
+ * the existing result ('replay', the same payment again) or refuse.
+ */
+function confirmDecision(row: ReservationRow, paymentId: string, now: number): 'pay' | 'replay' {
+  switch (row.status) {
+    case 'confirmed':
+    case 'refunded':
+      if (row.payment_id === paymentId) return 'replay';
+      throw conflict('ALREADY_CONFIRMED', 'Reservation is already confirmed with another payment', { reservation_id: row.id });
+    case 'cancelled':
+      throw conflict('RESERVATION_CANCELLED', 'Reservation was cancelled', { reservation_id: row.id });
+    case 'expired':
+      throw expired(row.id);
+    case 'active':
+      if (row.expiry_time.getTime() <= now) throw expired(row.id);
+      return 'pay';
+  }
+}
+
+/**
+ * POST /reservations/{id}/confirm. Charges the (mock) provider, then in one transaction moves the hold
+ * active → confirmed only if it is still live, issues one ticket per seat and writes reservation.confirmed
+ * to the outbox; the relay publishes it right after the commit. A confirm racing the expiry sweep or
+ * another confirm has exactly one winner: the loser re-reads the settled state and answers from it.
+ * The event service is not called: the message is the path by which seats become sold.
+ */
+export async function confirmReservation(
+  deps: BookingDeps,
+  input: { userId: string; reservationId: string; paymentId: string },
+): Promise<ReservationWithTickets> {
+  const started = process.hrtime.bigint();
+  let outcome: ConfirmOutcome = 'error';
+  try {
+    const result = await confirmOnce(deps, input);
+    outcome = result.replayed ? 'replayed' : 'confirmed';
+    return result.body;
+  } catch (error) {
+    if (error instanceof AppError && error.status < 500) {
+      outcome = error.status === 402 ? 'declined' : error.status === 409 ? 'conflict' : 'rejected';
+    }
+    throw error;
+  } finally {
+    deps.metrics.confirmDuration(outcome, secondsSince(started));
+  }
+}
+
+async function confirmOnce(
+  deps: BookingDeps,
+  input: { userId: string; reservationId: string; paymentId: string },
+): Promise<{ body: ReservationWithTickets; replayed: boolean }> {
+  const { store } = deps;
+  const reservation = await ownReservation(store, input.userId, input.reservationId);
+  if (confirmDecision(reservation, input.paymentId, Date.now()) === 'replay') {
+    return { body: await withTickets(store, reservation), replayed: true };
+  }
+
+  const payment = await deps.payments.charge({
+    paymentId: input.paymentId,
+    reservationId: reservation.id,
+    amountCents: toCents(reservation.total_amount),
+  });
+  if (!payment.approved) {
+    throw paymentRequired(payment.reason, { reservation_id: reservation.id, payment_id: input.paymentId });
+  }
+
+  const items = await store.reservations.itemsOf([reservation.id]);
+  // Rendered before the transaction so no row lock is held while the CPU draws QR codes.
+  const tickets = await prepareTickets(reservation, items, deps.settings.ticketSigningSecret);
+
+  const confirmed = await store.transaction(async (tx) => {
+    const row = await tx.reservations.confirmIfLive(reservation.id, input.paymentId);
+    if (!row) return undefined;
+    await tx.tickets.insertMany(tickets);
+    await tx.outbox.add(
+      createTicketingEvent('reservation.confirmed', {
+        reservation_id: row.id,
+        session_id: row.session_id,
+        user_id: row.user_id,
+        session_seat_ids: items.map((item) => item.session_seat_id),
+        payment_id: input.paymentId,
+        total_amount: toCents(row.total_amount) / 100,
+        ticket_ids: tickets.map((ticket) => ticket.id),
+      }),
+    );
+    return row;
+  });
+
+  if (!confirmed) {
+    // Lost a race (another confirm, the expiry sweep, a cancel): answer from the state that won.
+    const settled = await ownReservation(store, input.userId, input.reservationId);
+    confirmDecision(settled, input.paymentId, Date.now());
+    if (settled.status === 'active') throw expired(settled.id);
+    return { body: await withTickets(store, settled), replayed: true };
+  }
+  deps.relay.kick();
+  return { body: await withTickets(store, confirmed), replayed: false };
+}
+
+async function prepareTickets(reservation: ReservationRow, items: ReservationItemRow[], secret: string): Promise<NewTicket[]> {
+  const now = new Date();
+  const tickets: NewTicket[] = [];
+  for (const item of items) {
+    const id = randomUUID();
+    const code = issueTicketCode(id, secret);
+    tickets.push({
+      id,
+      reservation_id: reservation.id,
+      reservation_item_id: item.id,
+      user_id: reservation.user_id,
+      session_id: reservation.session_id,
+      session_seat_id: item.session_seat_id,
+      row_number: item.row_number,
+      seat_number: item.seat_number,
+      price: item.final_price,
+      status: 'active',
+      ticket_code: code,
+      qr_png: await renderQrPng(qrContent(id, code)),
+      created_at: now,
+    });
+    // Rendering is synchronous CPU work; let other requests through between tickets.
+    await yieldToEventLoop();
+  }
+  return tickets;
+}
+
+/**
+ * DELETE /reservations/{id}: an active hold becomes cancelled and reservation.cancelled goes to the outbox
+ * (the consumer returns the seats to sale). Cancelling again answers the same; confirmed → 409, expired → 410.
+ */
+export async function cancelReservation(
+  deps: BookingDeps,
+  input: { userId: string; reservationId: string },
+): Promise<ReservationWithTickets> {
+  const { store } = deps;
+  const reservation = await ownReservation(store, input.userId, input.reservationId);
+  if (cancelDecision(reservation, Date.now()) === 'replay') return withTickets(store, reservation);
+
+  const cancelled = await store.transaction(async (tx) => {
+    const row = await tx.reservations.cancelIfLive(reservation.id);
+    if (!row) return undefined;
+    const items = await tx.reservations.itemsOf([row.id]);
+    await tx.outbox.add(
+      createTicketingEvent('reservation.cancelled', {
+        reservation_id: row.id,
+        session_id: row.session_id,
+        user_id: row.user_id,
+        session_seat_ids: items.map((item) => item.session_seat_id),
+      }),
+    );
+    return row;
+  });
+  if (!cancelled) {
+    const settled = await ownReservation(store, input.userId, input.reservationId);
+    cancelDecision(settled, Date.now());
+    if (settled.status === 'active') throw expired(settled.id);
+    return withTickets(store, settled);
+  }
+  deps.relay.kick();
+  return withTickets(store, cancelled);
+}
+
+function cancelDecision(row: ReservationRow, now: number): 'cancel' | 'replay' {
+  switch (row.status) {
+    case 'cancelled':
+      return 'replay';
+    case 'confirmed':
+    case 'refunded':
+      throw conflict('RESERVATION_CONFIRMED', 'Reservation is confirmed; refund its tickets instead', {
+        reservation_id: row.id,
+      });
+    case 'expired':
+      throw expired(row.id);
+    case 'active':
+      if (row.expiry_time.getTime() <= now) throw expired(row.id);
+      return 'cancel';
+  }
+}

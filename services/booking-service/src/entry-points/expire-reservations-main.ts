@@ -1,0 +1,30 @@
+import '../instrumentation';
+import { createDatabase, createLogger, runTask } from '@ticketing/platform';
+import { loadBookingConfig, pendingHoldGraceSeconds, type BookingConfig } from '../config';
+import { createBookingStore } from '../data-access/booking-store';
+import { expireReservations, type ExpirySweepResult } from '../domain/expiry';
+
+/**
+ * The expire-reservations CronJob: one sweep, then exit. It only writes reservation.expired rows to the
+ * outbox; the API process's relay publishes them (within OUTBOX_POLL_INTERVAL_MS).
+ */
+export async function runExpirySweep(config: BookingConfig = loadBookingConfig()): Promise<ExpirySweepResult> {
+  const logger = createLogger('booking-expire-reservations', config.LOG_LEVEL);
+  const db = createDatabase({ url: config.DATABASE_URL, poolMax: 2 });
+  try {
+    const result = await expireReservations(
+      { store: createBookingStore(db), logger },
+      { batchSize: config.EXPIRY_BATCH_SIZE, pendingHoldGraceSeconds: pendingHoldGraceSeconds(config) },
+    );
+    logger.info(result, 'expire-reservations finished');
+    return result;
+  } finally {
+    await db.destroy();
+  }
+}
+
+if (require.main === module) {
+  void runTask('expire-reservations', async () => {
+    await runExpirySweep();
+  });
+}

@@ -1,0 +1,118 @@
+import { defineRoute, type AnyRoute } from '@ticketing/platform';
+import { z } from 'zod';
+import type { BookingDeps } from '../../domain/ports';
+import { placeHold } from '../../domain/place-hold';
+import { cancelReservation, confirmReservation, getReservation, listReservations } from '../../domain/reservations';
+import {
+  confirmBody,
+  createReservationBody,
+  idempotencyHeaders,
+  idParams,
+  pageQuery,
+  reservationSchema,
+  reservationWithTicketsSchema,
+} from '../../schemas';
+import { callerId } from './caller-identity';
+
+const tags = ['Reservations'];
+const unauthenticated = { description: 'No or malformed caller identity' };
+
+export function reservationRoutes(deps: BookingDeps, maxSeats: number): AnyRoute[] {
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/reservations',
+      operationId: 'createReservation',
+      summary: 'Hold seats for the caller (all or none) for RESERVATION_TTL_SECONDS',
+      description:
+        'Row and seat numbers and prices come from the event service; a price tier applies its multiplier. ' +
+        '409 SEAT_LOCKED when another buyer is booking one of the seats right now, 409 SEATS_UNAVAILABLE when one is ' +
+        'already held or sold, 503 EVENT_SERVICE_UNAVAILABLE when the event service cannot be reached (nothing is held).',
+      tags,
+      headers: idempotencyHeaders,
+      body: createReservationBody(maxSeats),
+      bodyLimit: '64kb',
+      responses: {
+        201: { description: 'Seats held', schema: reservationSchema },
+        401: unauthenticated,
+        404: { description: 'Unknown session' },
+        409: { description: 'Seat locked or unavailable, or session started' },
+        503: { description: 'Event service or lock service unavailable' },
+      },
+      handler: async ({ body, headers }, ctx) => {
+        const result = await placeHold(deps, {
+          userId: callerId(ctx),
+          sessionId: body.session_id,
+          seats: body.seats,
+          idempotencyKey: headers['idempotency-key'],
+        });
+        ctx.status = result.status;
+        ctx.body = result.body;
+        return undefined;
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/reservations',
+      operationId: 'listReservations',
+      summary: 'The caller’s reservations, newest first',
+      tags,
+      query: pageQuery,
+      responses: { 200: { description: 'Reservations', schema: z.array(reservationSchema) }, 401: unauthenticated },
+      handler: ({ query }, ctx) => listReservations(deps, callerId(ctx), query),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/reservations/:id',
+      operationId: 'getReservation',
+      summary: 'One of the caller’s reservations, with its tickets once confirmed',
+      tags,
+      params: idParams,
+      responses: {
+        200: { description: 'Reservation', schema: reservationWithTicketsSchema },
+        401: unauthenticated,
+        404: { description: 'No such reservation of the caller' },
+      },
+      handler: ({ params }, ctx) => getReservation(deps, callerId(ctx), params.id),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/reservations/:id/confirm',
+      operationId: 'confirmReservation',
+      summary: 'Pay for a hold: the reservation is confirmed and one ticket per seat is issued',
+      description:
+        'The same payment_id again returns the same result. 402 when the payment is declined (the hold stays active), ' +
+        '410 "Reservation expired" after the hold expired, 409 when cancelled or confirmed with another payment.',
+      tags,
+      params: idParams,
+      body: confirmBody,
+      bodyLimit: '16kb',
+      responses: {
+        200: { description: 'Confirmed', schema: reservationWithTicketsSchema },
+        401: unauthenticated,
+        402: { description: 'Payment declined' },
+        404: { description: 'No such reservation of the caller' },
+        409: { description: 'Cancelled, or confirmed with another payment' },
+        410: { description: 'Reservation expired' },
+      },
+      handler: ({ params, body }, ctx) =>
+        confirmReservation(deps, { userId: callerId(ctx), reservationId: params.id, paymentId: body.payment_id }),
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/reservations/:id',
+      operationId: 'cancelReservation',
+      summary: 'Cancel an active hold; its seats return to sale',
+      tags,
+      params: idParams,
+      responses: {
+        200: { description: 'Cancelled', schema: reservationWithTicketsSchema },
+        401: unauthenticated,
+        404: { description: 'No such reservation of the caller' },
+        409: { description: 'Already confirmed' },
+        410: { description: 'Reservation expired' },
+      },
+      handler: ({ params }, ctx) => cancelReservation(deps, { userId: callerId(ctx), reservationId: params.id }),
+    }),
+  ];
+}

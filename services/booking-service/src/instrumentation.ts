@@ -1,0 +1,3 @@
+import { startTracing } from '@ticketing/platform/tracing';
+
+startTracing('booking-service');
