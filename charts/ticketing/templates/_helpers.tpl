@@ -235,4 +235,6 @@ the service image's node (no extra image to pull). Call with
       memory: 64Mi
   securityContext:
     {{- include "ticketing.securityContext" .ctx | nindent 4 }}
+  volumeMounts:
+    {{- include "ticketing.tmpVolumeMount" .ctx | nindent 4 }}
 {{- end }}
