@@ -13,6 +13,7 @@ import type { Registry } from 'prom-client';
 import { resolveEventConfig, type EventConfig, type EventOverrides } from '../config';
 import { openEventDatabase } from '../data-access/database';
 import { seatInventoryRepository } from '../data-access/seat-inventory-repository';
+import { catalogModule } from './http/catalog';
 import { INTERNAL_TOKEN_HEADER, INTERNAL_TOKEN_SCHEME } from './http/internal-token';
 import { internalInventoryModule } from './http/internal-inventory';
 
@@ -26,7 +27,7 @@ export interface EventApi {
 }
 
 export function eventApiModules(db: Knex, config: Pick<EventConfig, 'INTERNAL_API_TOKEN'>): ApiModule[] {
-  return [internalInventoryModule(seatInventoryRepository(db), config.INTERNAL_API_TOKEN)];
+  return [catalogModule(db), internalInventoryModule(seatInventoryRepository(db), config.INTERNAL_API_TOKEN)];
 }
 
 export function createEventApp(deps: { db: Knex; config: EventConfig; logger: Logger; registry: Registry }): Koa {
