@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { crc32, deflateSync } from 'node:zlib';
 import QRCode from 'qrcode';
 
 /**
@@ -27,9 +28,49 @@ export function parseQrContent(content: string): { ticketId: string; code: strin
   return match ? { ticketId: match[1], code: match[2] } : undefined;
 }
 
-/** Renders the QR PNG (a few ms of CPU; done once per ticket at issue time and stored). */
-export function renderQrPng(content: string): Promise<Buffer> {
-  return QRCode.toBuffer(content, { type: 'png', errorCorrectionLevel: 'M', margin: 2, scale: 4 });
+const QR_SCALE = 4;
+const QR_MARGIN = 2;
+
+/**
+ * Renders the QR code as a 1-bit grayscale PNG. The matrix comes from qrcode; the PNG is encoded here
+ * (one deflate call) because qrcode's own PNG path through pngjs costs far more CPU than the QR itself.
+ * Done once per ticket at issue time and stored.
+ */
+export async function renderQrPng(content: string): Promise<Buffer> {
+  const { modules } = QRCode.create(content, { errorCorrectionLevel: 'M' });
+  const size = modules.size;
+  const width = (size + 2 * QR_MARGIN) * QR_SCALE;
+  const stride = 1 + Math.ceil(width / 8);
+  const raw = Buffer.alloc(stride * width, 0xff);
+  for (let y = 0; y < width; y++) {
+    raw[y * stride] = 0; // filter: none
+    const my = Math.floor(y / QR_SCALE) - QR_MARGIN;
+    if (my < 0 || my >= size) continue;
+    for (let x = 0; x < width; x++) {
+      const mx = Math.floor(x / QR_SCALE) - QR_MARGIN;
+      if (mx >= 0 && mx < size && modules.get(my, mx)) raw[y * stride + 1 + (x >> 3)] &= ~(0x80 >> (x & 7));
+    }
+  }
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(width, 4);
+  header[8] = 1; // bit depth
+  header[9] = 0; // grayscale
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk('IHDR', header),
+    pngChunk('IDAT', deflateSync(raw)),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+function pngChunk(type: string, data: Buffer): Buffer {
+  const chunk = Buffer.alloc(12 + data.length);
+  chunk.writeUInt32BE(data.length, 0);
+  chunk.write(type, 4, 'ascii');
+  data.copy(chunk, 8);
+  chunk.writeUInt32BE(crc32(chunk.subarray(4, 8 + data.length)), 8 + data.length);
+  return chunk;
 }
 
 export const pngDataUri = (png: Buffer) => `data:image/png;base64,${png.toString('base64')}`;
