@@ -37,7 +37,7 @@ afterAll(async () => {
 });
 
 async function heldReservation(seats = 1) {
-  const { sessionId, seatIds } = await createTestSession(eventDb, { seats });
+  const { sessionId, seatIds } = await createTestSession(event.url, { seats });
   const user = newUser();
   const created = await reserve(booking.url, user, sessionId, seatIds);
   expect(created.status).toBe(201);
@@ -153,7 +153,7 @@ describe('tickets', () => {
   it('are listed for their owner, newest first, with QR codes that scan to a verifiable ticket code', async () => {
     const { user, reservation } = await heldReservation(1);
     const confirmed = await confirm(booking.url, user, reservation.id);
-    const moreSession = await createTestSession(eventDb, { seats: 1 });
+    const moreSession = await createTestSession(event.url, { seats: 1 });
     const later = await reserve(booking.url, user, moreSession.sessionId, moreSession.seatIds);
     const laterConfirmed = await confirm(booking.url, user, later.body.id);
 

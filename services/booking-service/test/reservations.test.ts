@@ -36,7 +36,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 describe('creating a reservation', () => {
   it('holds the seat and answers 201 in the seed’s shape, with labels and prices from the event service', async () => {
-    const { sessionId, seatIds } = await createTestSession(eventDb, { seats: 5 });
+    const { sessionId, seatIds } = await createTestSession(event.url, { seats: 5 });
     const tier = await request(booking.url, 'POST', '/api/v1/price-tiers', {
       body: { session_id: sessionId, name: 'Standard', multiplier: 1 },
     });
@@ -90,7 +90,7 @@ describe('creating a reservation', () => {
   });
 
   it('prices each seat with its tier exactly to the cent', async () => {
-    const { sessionId, seatIds } = await createTestSession(eventDb, { seats: 3, price: '19.99' });
+    const { sessionId, seatIds } = await createTestSession(event.url, { seats: 3, price: 19.99 });
     const student = await request(booking.url, 'POST', '/api/v1/price-tiers', {
       body: { name: 'Third', multiplier: 0.3333, description: 'global tier' },
     });
@@ -119,7 +119,7 @@ describe('creating a reservation', () => {
   });
 
   it('lists only the caller’s reservations, newest first, paginated', async () => {
-    const { sessionId, seatIds } = await createTestSession(eventDb, { seats: 3 });
+    const { sessionId, seatIds } = await createTestSession(event.url, { seats: 3 });
     const user = newUser();
     const first = await reserve(booking.url, user, sessionId, [seatIds[0]]);
     const second = await reserve(booking.url, user, sessionId, [seatIds[1]]);
@@ -148,7 +148,7 @@ describe('who may call', () => {
   });
 
   it('hides another user’s reservation (404) and refuses to confirm or cancel it', async () => {
-    const { sessionId, seatIds } = await createTestSession(eventDb, { seats: 1 });
+    const { sessionId, seatIds } = await createTestSession(event.url, { seats: 1 });
     const owner = newUser();
     const created = await reserve(booking.url, owner, sessionId, seatIds);
     const intruder = newUser();
@@ -198,7 +198,7 @@ describe('invalid reservation requests', () => {
   });
 
   it('answers 422 for an unknown price tier and for a tier of another session, holding nothing', async () => {
-    const { sessionId, seatIds } = await createTestSession(eventDb, { seats: 1 });
+    const { sessionId, seatIds } = await createTestSession(event.url, { seats: 1 });
     const other = await request(booking.url, 'POST', '/api/v1/price-tiers', {
       body: { session_id: randomUUID(), name: 'Elsewhere', multiplier: 0.5 },
     });
@@ -213,7 +213,7 @@ describe('invalid reservation requests', () => {
     const unknown = await reserve(booking.url, user, randomUUID(), [randomUUID()]);
     expect(unknown.status).toBe(404);
 
-    const { sessionId, seatIds } = await createTestSession(eventDb, { seats: 2 });
+    const { sessionId, seatIds } = await createTestSession(event.url, { seats: 2 });
     expect((await reserve(booking.url, newUser(), sessionId, [seatIds[0]])).status).toBe(201);
     const taken = await reserve(booking.url, user, sessionId, [seatIds[1], seatIds[0]]);
     expect(taken.status).toBe(409);
@@ -231,7 +231,7 @@ describe('invalid reservation requests', () => {
   });
 
   it('answers 409 SESSION_STARTED for a session that has begun', async () => {
-    const { sessionId, seatIds } = await createTestSession(eventDb, { seats: 1, startsInHours: -1 });
+    const { sessionId, seatIds } = await createTestSession(event.url, { seats: 1, startsInHours: -1 });
     const response = await reserve(booking.url, user, sessionId, seatIds);
     expect([response.status, response.body.error.code]).toEqual([409, 'SESSION_STARTED']);
   });
@@ -273,7 +273,7 @@ describe('price tiers', () => {
 
 describe('cancelling a reservation', () => {
   it('cancels an active hold, writes reservation.cancelled to the outbox and answers the same when repeated', async () => {
-    const { sessionId, seatIds } = await createTestSession(eventDb, { seats: 2 });
+    const { sessionId, seatIds } = await createTestSession(event.url, { seats: 2 });
     const user = newUser();
     const created = await reserve(booking.url, user, sessionId, seatIds);
     const path = `/api/v1/reservations/${created.body.id}`;
@@ -297,7 +297,7 @@ describe('cancelling a reservation', () => {
   });
 
   it('answers 410 for an expired hold', async () => {
-    const { sessionId, seatIds } = await createTestSession(eventDb, { seats: 1 });
+    const { sessionId, seatIds } = await createTestSession(event.url, { seats: 1 });
     const user = newUser();
     const created = await reserve(booking.url, user, sessionId, seatIds);
     await expireNow(booking.db, created.body.id);
@@ -310,7 +310,7 @@ describe('cancelling a reservation', () => {
 
 describe('Idempotency-Key', () => {
   it('replays the first answer for the same key and body, without booking twice', async () => {
-    const { sessionId, seatIds } = await createTestSession(eventDb, { seats: 1 });
+    const { sessionId, seatIds } = await createTestSession(event.url, { seats: 1 });
     const user = newUser();
     const key = `key-${randomUUID()}`;
     const first = await reserve(booking.url, user, sessionId, seatIds, { headers: { 'idempotency-key': key } });
@@ -322,7 +322,7 @@ describe('Idempotency-Key', () => {
   });
 
   it('refuses the same key with a different body (422 IDEMPOTENCY_KEY_REUSED)', async () => {
-    const { sessionId, seatIds } = await createTestSession(eventDb, { seats: 2 });
+    const { sessionId, seatIds } = await createTestSession(event.url, { seats: 2 });
     const user = newUser();
     const key = `key-${randomUUID()}`;
     expect((await reserve(booking.url, user, sessionId, [seatIds[0]], { headers: { 'idempotency-key': key } })).status).toBe(201);
@@ -332,7 +332,7 @@ describe('Idempotency-Key', () => {
   });
 
   it('books once when duplicates of one request arrive at the same time', async () => {
-    const { sessionId, seatIds } = await createTestSession(eventDb, { seats: 1 });
+    const { sessionId, seatIds } = await createTestSession(event.url, { seats: 1 });
     const user = newUser();
     const key = `key-${randomUUID()}`;
     const responses = await Promise.all(
@@ -344,7 +344,7 @@ describe('Idempotency-Key', () => {
   });
 
   it('lets a retry go ahead after the first attempt failed, and scopes keys per user', async () => {
-    const { sessionId, seatIds } = await createTestSession(eventDb, { seats: 1 });
+    const { sessionId, seatIds } = await createTestSession(event.url, { seats: 1 });
     const key = `key-${randomUUID()}`;
     const blocker = newUser();
     const held = await reserve(booking.url, blocker, sessionId, seatIds);

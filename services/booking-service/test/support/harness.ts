@@ -77,43 +77,36 @@ export interface TestSession {
 }
 
 /**
- * A fresh session with `seats` seats in row 1 (and more rows past 20), priced `price`, written to the
- * event service's own database.
+ * A fresh session with `seats` seats (20 per row, row 1 first) priced `price`, built through the event
+ * service's own catalog API.
  */
 export async function createTestSession(
-  eventDb: Knex,
-  options: { seats?: number; price?: string; startsInHours?: number } = {},
+  eventUrl: string,
+  options: { seats?: number; price?: number; startsInHours?: number } = {},
 ): Promise<TestSession> {
   const seats = options.seats ?? 4;
-  const price = options.price ?? '100.00';
   const start = new Date(Date.now() + (options.startsInHours ?? 24) * 3600_000);
-  return eventDb.transaction(async (trx) => {
-    const [organizer] = await trx('organizers').insert({ name: 'Test organizer' }).returning('id');
-    const [location] = await trx('locations').insert({ name: 'Test venue' }).returning('id');
-    const [hall] = await trx('halls').insert({ location_id: location.id, name: 'Hall', capacity: seats }).returning('id');
-    const seatRows = Array.from({ length: seats }, (_, i) => {
-      const row = String(Math.floor(i / 20) + 1);
-      const number = String((i % 20) + 1);
-      return { hall_id: hall.id, row_number: row, seat_number: number, seat_type: 'standard', row_sort: row.padStart(6, '0'), seat_sort: number.padStart(6, '0') };
-    });
-    const hallSeats = await trx('seats').insert(seatRows).returning(['id', 'row_number', 'seat_number', 'seat_type', 'row_sort', 'seat_sort']);
-    const [event] = await trx('events').insert({ organizer_id: organizer.id, title: 'Test event', event_type: 'concert' }).returning('id');
-    const [session] = await trx('sessions')
-      .insert({
-        event_id: event.id,
-        hall_id: hall.id,
-        start_time: start,
-        end_time: new Date(start.getTime() + 2 * 3600_000),
-        base_price: price,
-        seats_count: seats,
-      })
-      .returning('id');
-    const sessionSeats = await trx('session_seats')
-      .insert(hallSeats.map((seat: Record<string, string>) => ({ session_id: session.id, seat_id: seat.id, row_number: seat.row_number, seat_number: seat.seat_number, seat_type: seat.seat_type, row_sort: seat.row_sort, seat_sort: seat.seat_sort, price })))
-      .returning(['id', 'row_sort', 'seat_sort']);
-    sessionSeats.sort((a: Record<string, string>, b: Record<string, string>) => (a.row_sort + a.seat_sort).localeCompare(b.row_sort + b.seat_sort));
-    return { sessionId: session.id, seatIds: sessionSeats.map((seat: Record<string, string>) => seat.id) };
+  const post = async (path: string, body: unknown) => {
+    const response = await request(eventUrl, 'POST', `/api/v1${path}`, { body });
+    if (response.status !== 201) throw new Error(`POST ${path} answered ${response.status}: ${JSON.stringify(response.body)}`);
+    return response.body;
+  };
+  const organizer = await post('/organizers', { name: 'Test organizer' });
+  const location = await post('/locations', { name: 'Test venue' });
+  const hall = await post(`/locations/${location.id}/halls`, { name: 'Hall', capacity: seats });
+  await post(`/halls/${hall.id}/seats/bulk`, {
+    seats: Array.from({ length: seats }, (_, i) => ({ row_number: Math.floor(i / 20) + 1, seat_number: (i % 20) + 1 })),
   });
+  const show = await post('/events', { title: 'Test event', event_type: 'concert', organizer_id: organizer.id });
+  const session = await post('/sessions', {
+    event_id: show.id,
+    hall_id: hall.id,
+    start_time: start.toISOString(),
+    end_time: new Date(start.getTime() + 2 * 3600_000).toISOString(),
+    base_price: options.price ?? 100,
+  });
+  const map = await request(eventUrl, 'GET', `/api/v1/sessions/${session.id}/seat-map`);
+  return { sessionId: session.id, seatIds: map.body.seats.map((seat: { session_seat_id: string }) => seat.session_seat_id) };
 }
 
 export interface SeatState {
