@@ -50,11 +50,28 @@ export interface SessionInput {
 }
 
 type Row = Record<string, unknown>;
-export interface SessionRow extends Row {
+export interface SessionRow {
+  id: string;
+  event_id: string;
+  hall_id: string;
+  start_time: Date;
+  end_time: Date;
   base_price: string;
+  seats_count: number;
+  created_at: Date;
+  updated_at: Date;
 }
-export interface SessionSeatRow extends Row {
+export interface SessionSeatRow {
+  id: string;
+  session_id: string;
+  seat_id: string;
+  row_number: string;
+  seat_number: string;
+  seat_type: string;
   price: string;
+  status: string;
+  reserved_until: Date | null;
+  updated_at: Date;
 }
 
 export type AddSeatsResult = { created: number } | { existing: SeatInput[] } | { hallFull: { current: number } };

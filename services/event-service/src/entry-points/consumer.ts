@@ -1,0 +1,211 @@
+import {
+  BrokerConnection,
+  ROUTING_KEYS,
+  brokerConfig,
+  consumeEvents,
+  createHttpApp,
+  createLogger,
+  createMetricsRegistry,
+  pingDatabase,
+  startHttpServer,
+  type ConsumeOutcome,
+  type Logger,
+  type TicketingEvent,
+} from '@ticketing/platform';
+import type { Message } from 'amqplib';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { resolveEventConfig, type EventConfig, type EventOverrides } from '../config';
+import { openEventDatabase } from '../data-access/database';
+import { seatInventoryRepository } from '../data-access/seat-inventory-repository';
+import { applyBookingEvent, type SeatInventoryStore } from '../domain/seat-inventory';
+
+export interface EventConsumer {
+  /** Base URL of the consumer's /health, /ready and /metrics server (METRICS_PORT). */
+  url: string;
+  port: number;
+  config: EventConfig;
+  /** Stops taking messages, lets the ones in hand finish, then closes the broker, server and pool. */
+  stop(): Promise<void>;
+}
+
+type Outcome = ConsumeOutcome | 'duplicate';
+
+const LAG_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800];
+
+function consumerMetrics(registry: Registry) {
+  return {
+    consumed: new Counter({
+      name: 'messages_consumed_total',
+      help: 'Booking events handled, by routing key and outcome (applied, duplicate, retried, dead_lettered)',
+      labelNames: ['routing_key', 'outcome'],
+      registers: [registry],
+    }),
+    deadLettered: new Counter({
+      name: 'messages_dead_lettered_total',
+      help: 'Booking events sent to the dead-letter queue, by routing key',
+      labelNames: ['routing_key'],
+      registers: [registry],
+    }),
+    lag: new Histogram({
+      name: 'consumer_lag_seconds',
+      help: 'Time from an event occurring (occurred_at) to its change being applied to the seat inventory',
+      buckets: LAG_BUCKETS,
+      registers: [registry],
+    }),
+  };
+}
+
+/** Bounded label values: one of the four routing keys, or "unknown" for anything else that reached the queue. */
+const routingKeyLabel = (routingKey: string, event?: TicketingEvent): string =>
+  event?.type ?? ((ROUTING_KEYS as readonly string[]).includes(routingKey) ? routingKey : 'unknown');
+
+/** Failures worth waiting out in place (the database restarting or briefly overloaded) before Rascal's retry. */
+function isTransientDatabaseError(error: unknown): boolean {
+  const err = error as { code?: string; name?: string };
+  return (
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '53300', '40001', '40P01'].includes(
+      err?.code ?? '',
+    ) ||
+    (err?.code ?? '').startsWith('08') ||
+    err?.name === 'KnexTimeoutError'
+  );
+}
+
+/** How often Rascal has already republished this message after a failure. */
+function republishCount(message: Message): number {
+  const rascal = message.properties.headers?.rascal as
+    | { originalQueue?: string; recovery?: Record<string, { republished?: number }> }
+    | undefined;
+  return (rascal?.originalQueue && rascal.recovery?.[rascal.originalQueue]?.republished) || 0;
+}
+
+/**
+ * The handler given to the platform's consumer: applies the event through the seat inventory, waiting out
+ * short database outages in place (up to `transientBudgetMs`) so they do not use up the bounded attempts.
+ */
+function bookingEventHandler(deps: {
+  inventory: SeatInventoryStore;
+  logger: Logger;
+  config: EventConfig;
+  outcomes: WeakMap<TicketingEvent, Outcome>;
+  isStopping: () => boolean;
+  transientBudgetMs?: number;
+}) {
+  const { inventory, logger, config, outcomes } = deps;
+  return async (event: TicketingEvent, message: Message) => {
+    const deadline = Date.now() + (deps.transientBudgetMs ?? 30_000);
+    for (let pause = 250; ; pause = Math.min(pause * 2, 5_000)) {
+      try {
+        outcomes.set(event, await applyBookingEvent(inventory, event, logger));
+        return;
+      } catch (error) {
+        if (isTransientDatabaseError(error) && Date.now() + pause < deadline && !deps.isStopping()) {
+          logger.warn({ err: error, message_id: event.id }, 'Database unavailable; retrying the message in place');
+          await new Promise((resolve) => setTimeout(resolve, pause));
+          continue;
+        }
+        // The platform republishes the message until CONSUMER_MAX_ATTEMPTS republications, then dead-letters it.
+        outcomes.set(event, republishCount(message) >= config.CONSUMER_MAX_ATTEMPTS ? 'dead_lettered' : 'retried');
+        throw error;
+      }
+    }
+  };
+}
+
+/**
+ * Starts the event service's RabbitMQ consumer: applies reservation.confirmed / expired / cancelled and
+ * ticket.refunded to the seat inventory, and serves /health, /ready (database + broker) and /metrics on
+ * METRICS_PORT. The broker may be down at start: the consumer keeps trying and /ready says so meanwhile.
+ */
+export async function startEventConsumer(overrides: EventOverrides = {}): Promise<EventConsumer> {
+  const config = resolveEventConfig(overrides);
+  const logger = createLogger('event-consumer', config.LOG_LEVEL);
+  const registry = createMetricsRegistry('event-consumer');
+  const metrics = consumerMetrics(registry);
+  const db = openEventDatabase(config.DATABASE_URL, config.DB_POOL_MAX);
+  const outcomes = new WeakMap<TicketingEvent, Outcome>();
+  let stopping = false;
+
+  const connection = new BrokerConnection(
+    brokerConfig({
+      url: config.RABBITMQ_URL,
+      prefetch: config.CONSUMER_PREFETCH,
+      maxAttempts: config.CONSUMER_MAX_ATTEMPTS,
+      namespace: overrides.brokerNamespace,
+    }),
+    logger,
+  );
+  const handler = bookingEventHandler({
+    inventory: seatInventoryRepository(db),
+    logger,
+    config,
+    outcomes,
+    isStopping: () => stopping,
+  });
+  const onOutcome = (routingKey: string, reported: ConsumeOutcome, event?: TicketingEvent) => {
+    const outcome = (event && outcomes.get(event)) ?? reported;
+    if (event) outcomes.delete(event);
+    const label = routingKeyLabel(routingKey, event);
+    metrics.consumed.inc({ routing_key: label, outcome });
+    if (outcome === 'dead_lettered') metrics.deadLettered.inc({ routing_key: label });
+    if (outcome === 'applied' && event) {
+      metrics.lag.observe(Math.max(0, (Date.now() - Date.parse(event.occurred_at)) / 1000));
+    }
+  };
+
+  let subscription: Awaited<ReturnType<typeof consumeEvents>> | undefined;
+  connection.onConnect(async (broker) => {
+    try {
+      subscription = await consumeEvents(broker, handler, {
+        logger,
+        maxAttempts: config.CONSUMER_MAX_ATTEMPTS,
+        retryDelayMs: config.CONSUMER_RETRY_DELAY_MS,
+        onOutcome,
+      });
+      logger.info('Consuming booking events');
+    } catch (error) {
+      logger.error({ err: error }, 'Could not subscribe to the event service queue');
+    }
+  });
+  connection.connect().catch((error: Error) => logger.warn({ err: error }, 'Stopped connecting to RabbitMQ'));
+
+  const app = createHttpApp({
+    service: 'event-consumer',
+    logger,
+    registry,
+    readiness: { database: () => pingDatabase(db), broker: () => connection.check() },
+  });
+  let server;
+  try {
+    server = await startHttpServer(app, config.METRICS_PORT, config.HOST);
+  } catch (error) {
+    stopping = true;
+    await connection.stop();
+    await db.destroy();
+    throw error;
+  }
+  const running = server;
+  logger.info({ url: running.url }, 'Event consumer started; health and metrics server listening');
+
+  let stopped: Promise<void> | undefined;
+  const stop = async () => {
+    stopping = true;
+    logger.info('Event consumer stopping');
+    try {
+      // Cancelling waits for the messages in hand to be acknowledged, so none is half applied.
+      await subscription?.cancel();
+    } catch (error) {
+      logger.warn({ err: error }, 'Cancelling the subscription failed');
+    }
+    await connection.stop();
+    await running.close();
+    await db.destroy();
+    registry.clear();
+  };
+  return {
+    url: running.url,
+    port: running.port,
+    config,
+    stop: () => (stopped ??= stop()),
+  };
+}
