@@ -17,6 +17,7 @@ import {
   reserve,
   seatStates,
   startBookingSide,
+  stopBookingSide,
   startEventSide,
 } from './support/harness';
 
@@ -31,7 +32,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await booking?.stop();
+  await stopBookingSide(booking);
   await event?.stop();
   await eventDb?.destroy();
 });

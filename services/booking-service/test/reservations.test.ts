@@ -13,6 +13,7 @@ import {
   reserve,
   seatStates,
   startBookingSide,
+  stopBookingSide,
   startEventSide,
 } from './support/harness';
 
@@ -27,7 +28,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await booking?.stop();
+  await stopBookingSide(booking);
   await event?.stop();
   await eventDb?.destroy();
 });

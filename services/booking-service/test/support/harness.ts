@@ -4,7 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { createDatabase, type Knex } from '@ticketing/platform';
+import { BrokerAsPromised } from 'rascal';
+import { brokerConfig, createDatabase, type Knex } from '@ticketing/platform';
 import { migrateEventDatabase } from '../../../event-service/src/data-access/database';
 import { startEventApi, type EventApi } from '../../../event-service/src/entry-points/api';
 import { startBookingApi, type BookingApiOverrides, type RunningBookingApi } from '../../src/entry-points/api';
@@ -28,10 +29,13 @@ export async function startEventSide(): Promise<EventApi> {
   return startEventApi({ PORT: 0, HOST: '127.0.0.1', DATABASE_URL: EVENT_TEST_DATABASE_URL, LOG_LEVEL: silentLogLevel as never });
 }
 
+const namespaces = new WeakMap<RunningBookingApi, string>();
+
 export async function startBookingSide(eventUrl: string, overrides: BookingApiOverrides = {}): Promise<RunningBookingApi> {
   const databaseUrl = overrides.DATABASE_URL ?? BOOKING_TEST_DATABASE_URL;
+  const brokerNamespace = overrides.brokerNamespace ?? uniqueBrokerNamespace('booking');
   await migrateBookingDatabase(databaseUrl);
-  return startBookingApi({
+  const booking = await startBookingApi({
     PORT: 0,
     HOST: '127.0.0.1',
     DATABASE_URL: databaseUrl,
@@ -41,9 +45,24 @@ export async function startBookingSide(eventUrl: string, overrides: BookingApiOv
     LOG_LEVEL: silentLogLevel as never,
     EXPIRY_SWEEP_INTERVAL_SECONDS: 0,
     PAYMENT_SUCCESS_RATE: 0.5,
-    brokerNamespace: uniqueBrokerNamespace('booking'),
     ...overrides,
+    brokerNamespace,
   });
+  namespaces.set(booking, brokerNamespace);
+  return booking;
+}
+
+/** Stops the booking API and deletes the RabbitMQ exchanges and queues of its test namespace. */
+export async function stopBookingSide(booking: RunningBookingApi | undefined): Promise<void> {
+  if (!booking) return;
+  await booking.stop();
+  const namespace = namespaces.get(booking);
+  if (namespace) await nukeNamespace(namespace);
+}
+
+export async function nukeNamespace(namespace: string): Promise<void> {
+  const broker = await BrokerAsPromised.create(brokerConfig({ url: RABBITMQ_URL, namespace }));
+  await broker.nuke();
 }
 
 /**
