@@ -284,7 +284,11 @@ describe('event consumer: a message that can never be applied', () => {
     expect(JSON.parse(deadLettered!.content.toString()).id).toBe(failing.id);
 
     const text = (await request<string>(consumer.url, 'GET', '/metrics')).body;
-    expect(text).toMatch(/messages_consumed_total\{routing_key="reservation.cancelled",outcome="retried",service="event-consumer"\} 2/);
+    // CONSUMER_MAX_ATTEMPTS is 2: one failed attempt is retried, the second failure dead-letters the message.
+    expect(text).toMatch(/messages_consumed_total\{routing_key="reservation.cancelled",outcome="retried",service="event-consumer"\} 1\n/);
+    expect(text).toMatch(
+      /messages_consumed_total\{routing_key="reservation.cancelled",outcome="dead_lettered",service="event-consumer"\} 1\n/,
+    );
     expect(text).toMatch(/messages_dead_lettered_total\{routing_key="reservation.cancelled",service="event-consumer"\} 1/);
     expect((await request(consumer.url, 'GET', '/ready')).status).toBe(503);
   });

@@ -12,7 +12,6 @@ import {
   type Logger,
   type TicketingEvent,
 } from '@ticketing/platform';
-import type { Message } from 'amqplib';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { resolveEventConfig, type EventConfig, type EventOverrides } from '../config';
 import { openEventDatabase } from '../data-access/database';
@@ -71,14 +70,6 @@ function isTransientDatabaseError(error: unknown): boolean {
   );
 }
 
-/** How often Rascal has already republished this message after a failure. */
-function republishCount(message: Message): number {
-  const rascal = message.properties.headers?.rascal as
-    | { originalQueue?: string; recovery?: Record<string, { republished?: number }> }
-    | undefined;
-  return (rascal?.originalQueue && rascal.recovery?.[rascal.originalQueue]?.republished) || 0;
-}
-
 /**
  * The handler given to the platform's consumer: applies the event through the seat inventory, waiting out
  * short database outages in place (up to `transientBudgetMs`) so they do not use up the bounded attempts.
@@ -86,17 +77,17 @@ function republishCount(message: Message): number {
 function bookingEventHandler(deps: {
   inventory: SeatInventoryStore;
   logger: Logger;
-  config: EventConfig;
-  outcomes: WeakMap<TicketingEvent, Outcome>;
+  /** Marks events that turned out to be duplicates, so the metrics can tell them from applied ones. */
+  duplicates: WeakSet<TicketingEvent>;
   isStopping: () => boolean;
   transientBudgetMs?: number;
 }) {
-  const { inventory, logger, config, outcomes } = deps;
-  return async (event: TicketingEvent, message: Message) => {
+  const { inventory, logger, duplicates } = deps;
+  return async (event: TicketingEvent) => {
     const deadline = Date.now() + (deps.transientBudgetMs ?? 30_000);
     for (let pause = 250; ; pause = Math.min(pause * 2, 5_000)) {
       try {
-        outcomes.set(event, await applyBookingEvent(inventory, event, logger));
+        if ((await applyBookingEvent(inventory, event, logger)) === 'duplicate') duplicates.add(event);
         return;
       } catch (error) {
         if (isTransientDatabaseError(error) && Date.now() + pause < deadline && !deps.isStopping()) {
@@ -104,8 +95,7 @@ function bookingEventHandler(deps: {
           await new Promise((resolve) => setTimeout(resolve, pause));
           continue;
         }
-        // The platform republishes the message until CONSUMER_MAX_ATTEMPTS republications, then dead-letters it.
-        outcomes.set(event, republishCount(message) >= config.CONSUMER_MAX_ATTEMPTS ? 'dead_lettered' : 'retried');
+        // The platform retries the message later, and dead-letters it after CONSUMER_MAX_ATTEMPTS attempts.
         throw error;
       }
     }
@@ -123,7 +113,7 @@ export async function startEventConsumer(overrides: EventOverrides = {}): Promis
   const registry = createMetricsRegistry('event-consumer');
   const metrics = consumerMetrics(registry);
   const db = openEventDatabase(config.DATABASE_URL, config.DB_POOL_MAX);
-  const outcomes = new WeakMap<TicketingEvent, Outcome>();
+  const duplicates = new WeakSet<TicketingEvent>();
   let stopping = false;
 
   const connection = new BrokerConnection(
@@ -138,13 +128,11 @@ export async function startEventConsumer(overrides: EventOverrides = {}): Promis
   const handler = bookingEventHandler({
     inventory: seatInventoryRepository(db),
     logger,
-    config,
-    outcomes,
+    duplicates,
     isStopping: () => stopping,
   });
   const onOutcome = (routingKey: string, reported: ConsumeOutcome, event?: TicketingEvent) => {
-    const outcome = (event && outcomes.get(event)) ?? reported;
-    if (event) outcomes.delete(event);
+    const outcome: Outcome = event && reported === 'applied' && duplicates.has(event) ? 'duplicate' : reported;
     const label = routingKeyLabel(routingKey, event);
     metrics.consumed.inc({ routing_key: label, outcome });
     if (outcome === 'dead_lettered') metrics.deadLettered.inc({ routing_key: label });
