@@ -16,6 +16,15 @@ export async function startHttpServer(app: Koa, port: number, host = '0.0.0.0'):
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 60_000;
+  // While closing, every response asks the client to drop its keep-alive connection, so in-flight requests
+  // finish normally and then their sockets close instead of lingering until the keep-alive timeout.
+  let closing = false;
+  const openResponses = new Set<http.ServerResponse>();
+  server.on('request', (_request: http.IncomingMessage, response: http.ServerResponse) => {
+    if (closing) response.setHeader('Connection', 'close');
+    openResponses.add(response);
+    response.once('close', () => openResponses.delete(response));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -31,6 +40,8 @@ export async function startHttpServer(app: Koa, port: number, host = '0.0.0.0'):
     url: `http://${shownHost}:${address.port}`,
     close: () =>
       new Promise<void>((resolve, reject) => {
+        closing = true;
+        for (const response of openResponses) if (!response.headersSent) response.setHeader('Connection', 'close');
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeIdleConnections();
       }),

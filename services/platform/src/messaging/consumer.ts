@@ -10,13 +10,20 @@ export type ConsumeOutcome = 'applied' | 'retried' | 'dead_lettered';
 
 export interface ConsumerOptions {
   logger: Logger;
-  /** Failed handling attempts before the message is dead-lettered. */
+  /** Handling attempts (the first delivery included) before a failing message is dead-lettered. */
   maxAttempts: number;
   /** Delay before a failed message is retried. */
   retryDelayMs?: number;
   subscription?: string;
   /** Called after each message with its fate, for metrics. */
   onOutcome?: (routingKey: string, outcome: ConsumeOutcome, event?: TicketingEvent) => void;
+}
+
+/** How many times Rascal has already republished this message after a failure. */
+function previousAttempts(message: Message): number {
+  const recovery = (message.properties.headers?.rascal as { recovery?: Record<string, { republished?: number }> } | undefined)
+    ?.recovery;
+  return Math.max(0, ...Object.values(recovery ?? {}).map((entry) => entry?.republished ?? 0));
 }
 
 export type EventHandler = (event: TicketingEvent, message: Message) => Promise<void>;
@@ -55,12 +62,14 @@ export async function consumeEvents(broker: BrokerAsPromised, handler: EventHand
           options.onOutcome?.(routingKey, 'applied', event);
           ackOrNack();
         } catch (error) {
-          logger.warn({ err: error, routing_key: routingKey, message_id: event.id }, 'Handling failed; will retry');
+          const attempt = previousAttempts(message) + 1;
+          if (attempt >= options.maxAttempts) {
+            deadLetter(`Handling failed ${attempt} times; dead-lettering`, message, error as Error, ackOrNack);
+            return;
+          }
+          logger.warn({ err: error, routing_key: routingKey, message_id: event.id, attempt }, 'Handling failed; will retry');
           options.onOutcome?.(routingKey, 'retried', event);
-          ackOrNack(error as Error, [
-            { strategy: 'republish', defer: options.retryDelayMs ?? 1_000, attempts: options.maxAttempts },
-            { strategy: 'nack' },
-          ]);
+          ackOrNack(error as Error, { strategy: 'republish', defer: options.retryDelayMs ?? 1_000 });
         }
       }),
     );

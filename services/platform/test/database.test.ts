@@ -1,0 +1,42 @@
+import { Client } from 'pg';
+import { createDatabase, ensureDatabase, migrateToLatest, pingDatabase, type Migration } from '../src/db/database';
+import { POSTGRES_URL } from '../../../test/support/infra';
+
+const NAME = `platform_db_test_${process.pid}`;
+
+async function dropDatabase() {
+  const admin = new Client({ connectionString: `${POSTGRES_URL}/postgres` });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS "${NAME}" WITH (FORCE)`);
+  await admin.end();
+}
+
+describe('database helpers', () => {
+  beforeAll(dropDatabase);
+  afterAll(dropDatabase);
+
+  it('creates a missing database, tolerates it existing, and concurrent callers', async () => {
+    await Promise.all([ensureDatabase(`${POSTGRES_URL}/${NAME}`), ensureDatabase(`${POSTGRES_URL}/${NAME}`)]);
+    await ensureDatabase(`${POSTGRES_URL}/${NAME}`);
+    const db = createDatabase({ url: `${POSTGRES_URL}/${NAME}` });
+    await expect(pingDatabase(db)).resolves.toBeUndefined();
+    await db.destroy();
+  });
+
+  it('refuses database names that would need quoting tricks', async () => {
+    await expect(ensureDatabase(`${POSTGRES_URL}/bad";drop`)).rejects.toThrow(/unusual name/);
+  });
+
+  it('applies migrations given as modules once, in order', async () => {
+    const migrations: Migration[] = [
+      { name: '001_widgets', up: (db) => db.schema.createTable('widgets', (t) => t.increments('id')), down: (db) => db.schema.dropTable('widgets') },
+      { name: '002_widget_name', up: (db) => db.schema.alterTable('widgets', (t) => t.text('name')), down: async () => undefined },
+    ];
+    const db = createDatabase({ url: `${POSTGRES_URL}/${NAME}` });
+    expect(await migrateToLatest(db, migrations)).toEqual(['001_widgets', '002_widget_name']);
+    expect(await migrateToLatest(db, migrations)).toEqual([]);
+    await db('widgets').insert({ name: 'x' });
+    expect(await db('widgets').count({ n: '*' })).toEqual([{ n: 1 }]);
+    await db.destroy();
+  });
+});
