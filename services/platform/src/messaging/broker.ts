@@ -73,6 +73,7 @@ export class BrokerConnection {
         for (const callback of this.onConnectCallbacks) await callback(broker);
         return broker;
       } catch (error) {
+        await shutDownFailedBroker(error);
         this.logger.warn({ err: error, attempt }, 'RabbitMQ not reachable yet; retrying');
         await new Promise((resolve) => setTimeout(resolve, Math.min(this.retryDelayMs * attempt, 10_000)).unref());
       }
@@ -92,6 +93,22 @@ export class BrokerConnection {
       this.logger.info('Reconnected to RabbitMQ');
     });
     broker.on('blocked', () => this.logger.warn('RabbitMQ connection blocked (resource alarm)'));
+  }
+}
+
+/**
+ * When Rascal fails to initialise it still hands back the half-made broker (under the error's `broker`
+ * symbol); unless it is shut down, its keep-alive interval holds the process open forever and every failed
+ * attempt leaks another one.
+ */
+async function shutDownFailedBroker(error: unknown): Promise<void> {
+  const key = (error as { broker?: unknown } | undefined)?.broker;
+  if (typeof key !== 'symbol') return;
+  const broker = (error as Record<symbol, BrokerAsPromised | undefined>)[key];
+  try {
+    await broker?.shutdown();
+  } catch {
+    // It never connected; there is nothing else to release.
   }
 }
 
