@@ -267,6 +267,13 @@ describe('sessions', () => {
       expect({ bad, status: (await call('POST', '/sessions', { ...body, ...bad })).status }).toEqual({ bad, status: 422 });
     }
     expect((await call('POST', '/sessions', { ...body, start_time: '2031-02-30T19:00:00Z' })).status).toBe(422);
+    const overflow = await call('POST', '/sessions', {
+      ...body,
+      base_price: 9_999_999_999.99,
+      seat_type_multipliers: { standard: 2 },
+    });
+    expect(overflow.status).toBe(422);
+    expect(fieldsOf(overflow)).toEqual(['body.seat_type_multipliers']);
   });
 
   test('a hall without seats cannot get a session', async () => {

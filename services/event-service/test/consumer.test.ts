@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import net from 'node:net';
 import amqplib from 'amqplib';
 import {
   BrokerConnection,
@@ -209,6 +210,26 @@ describe('event consumer: booking events change the seat inventory', () => {
     expect((await seatRows(db, [seat]))[0]).toMatchObject({ status: 'reserved', reservation_id: other });
   });
 
+  test('seats the session does not have are ignored; the rest of the message is applied', async () => {
+    const reservationId = randomUUID();
+    const [seat] = fixture.seatIds;
+    await hold(reservationId, [seat]);
+    const confirmed = event('reservation.confirmed', reservationId, [randomUUID(), seat]);
+    await publish(confirmed);
+    await eventually(() => processed(confirmed.id));
+    expect((await seatRows(db, [seat]))[0]).toMatchObject({ status: 'sold', reservation_id: reservationId });
+
+    const elsewhere = createTicketingEvent('reservation.cancelled', {
+      reservation_id: randomUUID(),
+      session_id: randomUUID(),
+      user_id: USER_ID,
+      session_seat_ids: [seat],
+    });
+    await publish(elsewhere);
+    await eventually(() => processed(elsewhere.id));
+    expect((await seatRows(db, [seat]))[0]).toMatchObject({ status: 'sold', reservation_id: reservationId });
+  });
+
   test('poison messages (not JSON, or JSON that is not an event) go to the dead-letter queue', async () => {
     const deadLetterQueue = `${namespace}:event_service_queue.dead`;
     await drainQueue(channel, deadLetterQueue);
@@ -291,5 +312,38 @@ describe('event consumer: a message that can never be applied', () => {
     );
     expect(text).toMatch(/messages_dead_lettered_total\{routing_key="reservation.cancelled",service="event-consumer"\} 1/);
     expect((await request(consumer.url, 'GET', '/ready')).status).toBe(503);
+  });
+});
+
+describe('event consumer: RabbitMQ unreachable at start', () => {
+  test('starts anyway, reports not ready, and stops without leaving timers behind', async () => {
+    const refTimers = () => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
+    const timersBefore = refTimers();
+    const closedPort = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as net.AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
+    const consumer = await startEventConsumer({
+      DATABASE_URL: EVENT_TEST_DATABASE_URL,
+      RABBITMQ_URL: `amqp://guest:guest@127.0.0.1:${closedPort}`,
+      METRICS_PORT: 0,
+      HOST: '127.0.0.1',
+      LOG_LEVEL: silentLogLevel as 'silent',
+      brokerNamespace: uniqueBrokerNamespace('event-consumer-offline'),
+    });
+    try {
+      const ready = await request(consumer.url, 'GET', '/ready');
+      expect(ready.status).toBe(503);
+      expect(ready.body.checks).toMatchObject({ database: { status: 'up' }, broker: { status: 'down' } });
+      expect((await request(consumer.url, 'GET', '/health')).status).toBe(200);
+    } finally {
+      await consumer.stop();
+    }
+    await expect(request(consumer.url, 'GET', '/health')).rejects.toThrow();
+    // Each failed connection attempt must release its half-made Rascal broker (whose interval would
+    // otherwise keep the process alive forever).
+    expect(refTimers()).toBe(timersBefore);
   });
 });

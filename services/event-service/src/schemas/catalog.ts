@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_AMOUNT } from '../domain/money';
 import {
   money,
   moneyInput,
@@ -260,7 +261,11 @@ export const createSessionBody = z
   .refine((body) => Date.parse(body.end_time) > Date.parse(body.start_time), {
     path: ['end_time'],
     message: 'must be after start_time',
-  });
+  })
+  .refine(
+    (body) => Object.values(body.seat_type_multipliers ?? {}).every((factor) => Number(body.base_price) * factor <= MAX_AMOUNT),
+    { path: ['seat_type_multipliers'], message: `a seat price (base_price × multiplier) may not exceed ${MAX_AMOUNT}` },
+  );
 export const session = z.object({
   ...meta,
   event_id: uuidOutput,
