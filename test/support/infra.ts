@@ -15,4 +15,7 @@ export const BOOKING_TEST_DATABASE_URL = `${POSTGRES_URL}/booking_service_test`;
 /** A RabbitMQ namespace unique to one test file, so concurrent runs never consume each other's messages. */
 export const uniqueBrokerNamespace = (label: string) => `test-${label}-${randomUUID().slice(0, 8)}`;
 
-export const silentLogLevel = process.env.TEST_LOG_LEVEL ?? 'silent';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** Services started by tests log nothing unless TEST_LOG_LEVEL asks for it (e.g. TEST_LOG_LEVEL=debug). */
+export const silentLogLevel = (process.env.TEST_LOG_LEVEL ?? 'silent') as LogLevel;

@@ -36,6 +36,8 @@ const SWAGGER_ASSETS: Record<string, { file: string; type: string }> = {
   'swagger-ui-standalone-preset.js': { file: 'swagger-ui-standalone-preset.js', type: 'application/javascript' },
 };
 
+const PROBE_ROUTES = new Set(['/health', '/ready', '/metrics']);
+
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 function requestIdMiddleware() {
@@ -59,8 +61,11 @@ function accessLog(logger: Logger, registry: Registry) {
       const route = (ctx as Context & { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
       duration.observe({ method: ctx.method, route: String(route), status: String(ctx.status) }, seconds);
       const line = { method: ctx.method, url: ctx.url, status: ctx.status, duration_ms: Math.round(seconds * 1e4) / 10 };
-      if (ctx.status >= 500) logger.error(line, 'request failed');
-      else if (!String(route).startsWith('/health') && route !== '/metrics') logger.info(line, 'request completed');
+      if (PROBE_ROUTES.has(String(route))) {
+        // Probes run every few seconds: only a failing readiness check is worth a line.
+        if (ctx.status >= 500) logger.warn(line, 'not ready');
+      } else if (ctx.status >= 500) logger.error(line, 'request failed');
+      else logger.info(line, 'request completed');
     }
   };
 }

@@ -32,7 +32,18 @@ export class BrokerConnection {
   /** Runs `callback` with the broker as soon as it exists (now, if it already does). */
   onConnect(callback: (broker: BrokerAsPromised) => Promise<void>): void {
     this.onConnectCallbacks.push(callback);
-    if (this.broker) void callback(this.broker);
+    if (this.broker) void this.runConnectCallbacks(this.broker, [callback]);
+  }
+
+  /** A failing callback (e.g. a subscription that could not start) is logged; it never discards the connection. */
+  private async runConnectCallbacks(broker: BrokerAsPromised, callbacks = this.onConnectCallbacks): Promise<void> {
+    for (const callback of callbacks) {
+      try {
+        await callback(broker);
+      } catch (error) {
+        this.logger.error({ err: error }, 'RabbitMQ on-connect callback failed');
+      }
+    }
   }
 
   /** Starts connecting in the background; resolves once the first connection succeeded. */
@@ -70,7 +81,7 @@ export class BrokerConnection {
         this.broker = broker;
         this.connected = true;
         this.logger.info({ attempt }, 'Connected to RabbitMQ');
-        for (const callback of this.onConnectCallbacks) await callback(broker);
+        await this.runConnectCallbacks(broker);
         return broker;
       } catch (error) {
         await shutDownFailedBroker(error);
