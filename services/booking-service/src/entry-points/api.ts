@@ -137,13 +137,16 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
     connected.on('connect', () => relay.kick());
     relay.kick();
   });
-  broker.connect().catch((error: unknown) => logger.debug({ err: error }, 'Broker connection attempts stopped'));
+  const connecting = broker.connect().catch((error: unknown) => {
+    logger.debug({ err: error }, 'Broker connection attempts stopped');
+    return undefined;
+  });
 
   let server;
   try {
     server = await startHttpServer(app, config.PORT, config.HOST);
   } catch (error) {
-    await Promise.allSettled([broker.stop(), redis.quit(), db.destroy()]);
+    await Promise.allSettled([stopBroker(broker, connecting), redis.quit(), db.destroy()]);
     eventService.close();
     throw error;
   }
@@ -176,14 +179,35 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
     stop() {
       stopping ??= (async () => {
         clearInterval(sweepTimer);
-        await running.close();
+        // Keep-alive connections that finish their last request after close() started are closed as they idle.
+        const idleSweeper = setInterval(() => running.server.closeIdleConnections(), 100);
+        const force = setTimeout(() => running.server.closeAllConnections(), config.SHUTDOWN_TIMEOUT_MS);
+        try {
+          await running.close();
+        } finally {
+          clearInterval(idleSweeper);
+          clearTimeout(force);
+        }
         await sweeping;
         await relay.stop();
-        await Promise.allSettled([broker.stop(), redis.quit()]);
+        await Promise.allSettled([stopBroker(broker, connecting), redis.quit()]);
         eventService.close();
         await db.destroy();
       })();
       return stopping;
     },
   };
+}
+
+/**
+ * BrokerConnection.stop() does not cover a connection attempt still in flight: a broker created after stop()
+ * would stay connected (and keep the process alive). Wait briefly for that attempt and shut its broker down.
+ */
+async function stopBroker(broker: BrokerConnection, connecting: Promise<unknown>): Promise<void> {
+  await broker.stop();
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([connecting, new Promise((resolve) => (timer = setTimeout(resolve, 5_000)))]);
+  clearTimeout(timer);
+  const late = broker.current;
+  if (late) await late.shutdown().catch(() => undefined);
 }
