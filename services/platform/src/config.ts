@@ -27,12 +27,12 @@ const emptyToUndefined = (value: unknown) => (value === '' ? undefined : value);
 export const envInt = (defaultValue: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   z.preprocess(
     emptyToUndefined,
-    z.coerce.number().int(`must be an integer`).min(min).max(max).default(defaultValue),
+    z.coerce.number({ error: 'must be an integer' }).int('must be an integer').min(min).max(max).default(defaultValue),
   );
 
 /** Number variable with a default and bounds. */
 export const envNumber = (defaultValue: number, min = -Infinity, max = Infinity) =>
-  z.preprocess(emptyToUndefined, z.coerce.number().min(min).max(max).default(defaultValue));
+  z.preprocess(emptyToUndefined, z.coerce.number({ error: 'must be a number' }).min(min).max(max).default(defaultValue));
 
 /** URL variable restricted to the given protocols (without the colon). */
 export const envUrl = (defaultValue: string, protocols: string[]) =>
