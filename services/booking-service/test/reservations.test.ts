@@ -6,6 +6,7 @@ import {
   asUser,
   createTestSession,
   eventTestDatabase,
+  eventually,
   expireNow,
   newUser,
   outboxRows,
@@ -366,5 +367,37 @@ describe('Idempotency-Key', () => {
   it('refuses keys longer than 255 characters', async () => {
     const response = await reserve(booking.url, newUser(), randomUUID(), [randomUUID()], { headers: { 'idempotency-key': 'k'.repeat(256) } });
     expect(response.status).toBe(422);
+  });
+});
+
+describe('operations endpoints', () => {
+  it('/ready checks Postgres, Redis and RabbitMQ', async () => {
+    // RabbitMQ is connected in the background after start.
+    const ready = await eventually(async () => {
+      const response = await request(booking.url, 'GET', '/ready');
+      return response.status === 200 ? response : undefined;
+    }, 10_000);
+    expect(ready?.status).toBe(200);
+    expect(ready?.body.checks).toEqual({
+      database: { status: 'up' },
+      redis: { status: 'up' },
+      rabbitmq: { status: 'up' },
+    });
+  });
+
+  it('/metrics exposes booking latencies by outcome, lock results and the outbox backlog', async () => {
+    const { sessionId, seatIds } = await createTestSession(event.url, { seats: 1 });
+    await reserve(booking.url, newUser(), sessionId, seatIds);
+    await reserve(booking.url, newUser(), sessionId, seatIds);
+    const metrics = await request(booking.url, 'GET', '/metrics');
+    expect(metrics.status).toBe(200);
+    const text = String(metrics.body);
+    expect(text).toMatch(/booking_reservation_duration_seconds_count\{[^}]*outcome="created"[^}]*\} [1-9]/);
+    expect(text).toMatch(/booking_reservation_duration_seconds_count\{[^}]*outcome="conflict"[^}]*\} [1-9]/);
+    expect(text).toMatch(/booking_lock_acquisitions_total\{[^}]*result="acquired"[^}]*\} [1-9]/);
+    expect(text).toMatch(/outbox_backlog_rows\{[^}]*\} \d+/);
+    expect(text).toMatch(/outbox_oldest_age_seconds\{[^}]*\} [\d.e+-]+/);
+    expect(text).toContain('# TYPE booking_confirm_duration_seconds histogram');
+    expect(text).toContain('# TYPE messages_published_total counter');
   });
 });
