@@ -1,0 +1,34 @@
+/* eslint-disable @typescript-eslint/no-require-imports */
+const { parseArgs, ArgsError } = require('./lib/args.js');
+
+describe('bench arguments', () => {
+  it('defaults to every scenario at the issue’s durations', () => {
+    expect(parseArgs([])).toEqual({
+      scenarios: [1, 2, 3, 4, 5, 6],
+      duration: undefined,
+      out: undefined,
+      profile: false,
+      strict: false,
+      build: true,
+      help: false,
+    });
+  });
+
+  it('reads --scenarios, --duration, --out, --profile, --strict and --no-build, with or without =', () => {
+    const options = parseArgs(['--scenarios', '3, 1,3', '--duration=5', '--out', 'bench-results.json', '--profile', '--strict', '--no-build']);
+    expect(options).toMatchObject({ scenarios: [1, 3], duration: 5, out: 'bench-results.json', profile: true, strict: true, build: false });
+  });
+
+  it('refuses what it does not understand, with a reason', () => {
+    expect(() => parseArgs(['--scenarios', '7'])).toThrow(/unknown scenario 7/);
+    expect(() => parseArgs(['--scenarios', 'all'])).toThrow(ArgsError);
+    expect(() => parseArgs(['--duration', '0'])).toThrow(/between 1 and 600/);
+    expect(() => parseArgs(['--duration'])).toThrow(/needs a value/);
+    expect(() => parseArgs(['--out', '--profile'])).toThrow(/needs a value/);
+    expect(() => parseArgs(['--fast'])).toThrow(/unknown argument "--fast"/);
+  });
+
+  it('recognises --help', () => {
+    expect(parseArgs(['--help']).help).toBe(true);
+  });
+});

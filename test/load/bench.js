@@ -1,0 +1,328 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: the on-sale benchmark of issue 6. Builds the product (tsc -b, only what changed),
+ * recreates dedicated databases, starts the product's processes from dist as separate node processes
+ * (event API, event consumer, booking API; the expiry job for scenario 5) at LOG_LEVEL=warn, builds a
+ * catalog through the public API, runs the scenarios against 127.0.0.1 and prints one table per scenario
+ * with every target. See test/load/README.md.
+ */
+'use strict';
+
+const { execFile } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+const { promisify } = require('node:util');
+const { parseArgs, ArgsError, USAGE } = require('./lib/args');
+const { ProcessGroup, freePort, readMemory, ROOT } = require('./lib/processes');
+const { createClient } = require('./lib/http-client');
+const { buildCatalog } = require('./lib/catalog');
+const { createDatabase, dropDatabase, openPool, eventQueueState, EVENT_SERVICE_QUEUE } = require('./lib/infra');
+const { formatTable, verdict, misses } = require('./lib/table');
+const { summarizeProfile } = require('./lib/cpuprofile');
+const { round } = require('./lib/stats');
+const scenarios = require('./lib/scenarios');
+
+const execFileAsync = promisify(execFile);
+
+const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const RABBITMQ_URL = process.env.BENCH_RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const EVENT_DB = 'event_service_bench';
+const BOOKING_DB = 'booking_service_bench';
+const LOG_LEVEL = 'warn';
+const HARD_LIMIT_MS = 20 * 60_000;
+const DEFAULT_DURATION_S = 20;
+
+const SCENARIO_NAMES = { 1: 'steady bookings', 2: 'flash sale', 3: 'seat map', 4: 'confirm → sold', 5: 'expiry', 6: 'pgbench' };
+/** Sessions each scenario needs: rows × seats per row. */
+const SESSION_SPECS = (durationS) => ({
+  1: { key: 'steady', rows: Math.ceil((Math.min(100_000, Math.max(20_000, durationS * 2_500)) / 200)), seatsPerRow: 200 },
+  2: { key: 'flash', rows: 20, seatsPerRow: 50, vipRows: 5 },
+  3: { key: 'map', rows: 100, seatsPerRow: 200, vipRows: 10 },
+  4: { key: 'confirm', rows: Math.ceil((200 * durationS + 100) / 100), seatsPerRow: 100 },
+  5: { key: 'expiry', rows: 50, seatsPerRow: 200 },
+});
+
+const log = (line = '') => process.stdout.write(`${line}\n`);
+
+function reachable(url, defaultPort) {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: hostname, port: Number(port || defaultPort) });
+    socket.setTimeout(2000);
+    socket.once('connect', () => socket.end(() => resolve(true)));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function build() {
+  const started = Date.now();
+  log('Building (tsc -b: only projects whose sources changed)…');
+  const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  try {
+    await execFileAsync(process.execPath, [tsc, '-b', 'services/platform', 'services/event-service', 'services/booking-service'], { cwd: ROOT, maxBuffer: 16 << 20 });
+  } catch (error) {
+    throw new Error(`the build failed:\n${error.stdout ?? ''}${error.stderr ?? ''}`);
+  }
+  log(`  built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+function mb(bytes) {
+  return Math.round((bytes / 1024 / 1024) * 10) / 10;
+}
+
+async function main() {
+  let options;
+  try {
+    options = parseArgs(process.argv.slice(2));
+  } catch (error) {
+    if (error instanceof ArgsError) {
+      console.error(`${error.message}\n\n${USAGE}`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  if (options.help) {
+    log(USAGE);
+    return 0;
+  }
+  const durationS = options.duration ?? DEFAULT_DURATION_S;
+  const wanted = options.scenarios;
+  const needsProduct = wanted.some((n) => n <= 5);
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ticketing-bench-'));
+  const profileDir = options.profile ? path.join(workDir, 'profiles') : undefined;
+  if (profileDir) fs.mkdirSync(profileDir);
+  const startedAt = new Date();
+
+  log(`On-sale benchmark — scenarios ${wanted.join(',')}, duration ${durationS} s${options.duration ? ' (override)' : ''}, ${os.cpus().length} CPUs, node ${process.version}`);
+  log(`Product processes run from dist at LOG_LEVEL=${LOG_LEVEL}; logs${profileDir ? ' and CPU profiles' : ''} in ${workDir}`);
+  if (options.build && needsProduct) await build();
+
+  const down = [];
+  for (const [name, url, port] of [['PostgreSQL', POSTGRES_URL, 5432], ['Redis', REDIS_URL, 6379], ['RabbitMQ', RABBITMQ_URL, 5672]]) {
+    if ((name === 'PostgreSQL' || needsProduct) && !(await reachable(url, port))) down.push(`${name} at ${new URL(url).host}`);
+  }
+  if (down.length) throw new Error(`infrastructure is down: ${down.join(', ')}`);
+
+  const processes = new ProcessGroup({ logDir: workDir, profileDir });
+  const cleanup = async (reason, code) => {
+    log(`\n${reason}; stopping every process the benchmark started…`);
+    await processes.stopAll();
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void cleanup('Interrupted (SIGINT)', 130));
+  process.once('SIGTERM', () => void cleanup('Terminated (SIGTERM)', 143));
+  process.on('exit', () => processes.killNow());
+  const hardLimit = setTimeout(() => void cleanup(`Hard time limit of ${HARD_LIMIT_MS / 60_000} min reached`, 3), HARD_LIMIT_MS);
+  hardLimit.unref();
+
+  const ctx = {
+    durationMs: durationS * 1000,
+    postgresUrl: POSTGRES_URL,
+    processes,
+    results: {},
+    log,
+    createDatabase: (name) => createDatabase(POSTGRES_URL, name),
+    dropDatabase: (name) => dropDatabase(POSTGRES_URL, name),
+  };
+  const sections = [];
+  const violations = [];
+  const notes = [];
+  let queueBefore;
+  let queueAfter;
+  let pools = [];
+  const clients = [];
+  try {
+    if (needsProduct) {
+      queueBefore = await eventQueueState(RABBITMQ_URL);
+      if (queueBefore.consumers > 0) {
+        throw new Error(
+          `${queueBefore.consumers} consumer(s) already read RabbitMQ queue ${EVENT_SERVICE_QUEUE} (an \`npm start\` running?). ` +
+            'The services take no queue namespace from the environment, so the benchmark uses the real queue and must be its only consumer: stop them first.',
+        );
+      }
+      if (queueBefore.messages > 0) log(`  note: ${queueBefore.messages} old messages wait in ${EVENT_SERVICE_QUEUE}; the bench consumer will take them (they name no bench seats and change nothing)`);
+
+      log(`Recreating databases ${EVENT_DB} and ${BOOKING_DB}…`);
+      await Promise.all([dropDatabase(POSTGRES_URL, EVENT_DB), dropDatabase(POSTGRES_URL, BOOKING_DB)]);
+      const [eventPort, consumerPort, bookingPort] = [await freePort(), await freePort(), await freePort()];
+      const shared = { LOG_LEVEL, RABBITMQ_URL, HOST: '127.0.0.1', NODE_ENV: 'production', TICKET_SIGNING_SECRET: 'bench-ticket-signing-secret' };
+      const eventEnv = { ...shared, DATABASE_URL: `${POSTGRES_URL}/${EVENT_DB}`, PORT: String(eventPort), METRICS_PORT: String(consumerPort) };
+      const bookingEnv = {
+        ...shared,
+        DATABASE_URL: `${POSTGRES_URL}/${BOOKING_DB}`,
+        PORT: String(bookingPort),
+        REDIS_URL,
+        EVENT_SERVICE_URL: `http://127.0.0.1:${eventPort}`,
+        // The expiry job runs as its own process (scenario 5); the API's in-process sweep stays off.
+        EXPIRY_SWEEP_INTERVAL_SECONDS: '0',
+      };
+      ctx.bookingEnv = bookingEnv;
+      await Promise.all([
+        processes.run('event-migrate', 'services/event-service/dist/entry-points/migrate-main.js', eventEnv, { profile: false }),
+        processes.run('booking-migrate', 'services/booking-service/dist/entry-points/migrate-main.js', bookingEnv, { profile: false }),
+      ]);
+      log('Starting event-api, event-consumer and booking-api…');
+      const started = await Promise.all([
+        processes.start('event-api', 'services/event-service/dist/entry-points/api-main.js', eventEnv, { readyUrl: `http://127.0.0.1:${eventPort}/ready` }),
+        processes.start('event-consumer', 'services/event-service/dist/entry-points/consumer-main.js', eventEnv, { readyUrl: `http://127.0.0.1:${consumerPort}/ready` }),
+        processes.start('booking-api', 'services/booking-service/dist/entry-points/api-main.js', bookingEnv, { readyUrl: `http://127.0.0.1:${bookingPort}/ready` }),
+      ]);
+      for (const record of started) record.longRunning = true;
+      const queueNow = await eventQueueState(RABBITMQ_URL);
+      if (queueNow.consumers !== 1) notes.push(`${EVENT_SERVICE_QUEUE} has ${queueNow.consumers} consumers after start (expected 1: the bench's event-consumer)`);
+      log(`  pids: ${started.map((record) => `${record.name} ${record.child.pid}`).join(', ')}; ${EVENT_SERVICE_QUEUE} consumers: ${queueNow.consumers}`);
+
+      ctx.event = createClient(`http://127.0.0.1:${eventPort}`, { maxSockets: 64 });
+      ctx.booking = createClient(`http://127.0.0.1:${bookingPort}`, { maxSockets: 512 });
+      clients.push(ctx.event, ctx.booking);
+      ctx.eventDb = openPool(`${POSTGRES_URL}/${EVENT_DB}`);
+      ctx.bookingDb = openPool(`${POSTGRES_URL}/${BOOKING_DB}`);
+      pools = [ctx.eventDb, ctx.bookingDb];
+
+      log('Building the catalog through the public API (bulk seats)…');
+      const specs = SESSION_SPECS(durationS);
+      ctx.catalog = await buildCatalog(ctx.event, wanted.filter((n) => specs[n]).map((n) => specs[n]), log);
+    }
+
+    const runners = { 1: scenarios.steadyBookings, 2: scenarios.flashSale, 3: scenarios.seatMapUnderLoad, 4: scenarios.confirmToSold, 5: scenarios.expiry, 6: scenarios.pgbenchReference };
+    for (const number of wanted) {
+      log(`\nScenario ${number}: ${SCENARIO_NAMES[number]}…`);
+      processes.setScenario(SCENARIO_NAMES[number]);
+      const started = Date.now();
+      const section = await runners[number](ctx);
+      section.number = number;
+      section.short = `${number} ${SCENARIO_NAMES[number]}`;
+      section.wallMs = Date.now() - started;
+      sections.push(section);
+      violations.push(...section.violations);
+      const crashed = processes.crashed();
+      if (crashed.length) throw new Error(`${crashed.map((r) => `${r.name} exited (code ${r.exitCode})`).join(', ')} during ${SCENARIO_NAMES[number]}:\n${crashed[0].tail.join('\n')}`);
+      log(formatTable(section.title, section.figures));
+      for (const note of section.notes ?? []) log(`  · ${note}`);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+    if (needsProduct) {
+      queueAfter = await eventQueueState(RABBITMQ_URL);
+      if (queueAfter.consumers !== 1) violations.push(`${EVENT_SERVICE_QUEUE} had ${queueAfter.consumers} consumers at the end: something else consumed the bench's messages; the run is not trustworthy`);
+    }
+  } finally {
+    for (const client of clients) client.close();
+    await Promise.all(pools.map((pool) => pool.end().catch(() => undefined)));
+    processes.sample();
+    const memoryOfRunner = readMemory(process.pid);
+    processes.memory.set('load generator (bench runner, not product)', { peakRss: memoryOfRunner?.hwm ?? 0, hwm: memoryOfRunner?.hwm ?? 0, byScenario: {} });
+    await processes.stopAll();
+  }
+
+  // ---- memory, logs, profiles --------------------------------------------------------------------------
+  const memoryFigures = [];
+  for (const [name, entry] of processes.memory) {
+    if (name.endsWith('-migrate')) continue;
+    const product = !name.startsWith('load generator');
+    const worst = Object.entries(entry.byScenario).sort((a, b) => b[1] - a[1])[0];
+    memoryFigures.push({
+      key: name,
+      label: `${name} peak RSS`,
+      value: mb(Math.max(entry.hwm, entry.peakRss)),
+      unit: 'MB',
+      target: product ? scenarios.TARGETS.rssMb : undefined,
+      note: worst ? `highest sampled during ${worst[0]} (${mb(worst[1])} MB)` : '',
+    });
+  }
+  if (memoryFigures.length) {
+    const section = { key: 'memory', short: 'memory', title: 'Memory — peak RSS per process (VmHWM; VmRSS sampled every 250 ms per scenario)', figures: memoryFigures, notes: [], violations: [] };
+    sections.push(section);
+    log(`\n${formatTable(section.title, section.figures)}`);
+  }
+  const logSummary = {};
+  for (const record of processes.children) {
+    const top = [...record.messages.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3);
+    logSummary[record.name] = { lines: record.lines, levels: record.levels, top: Object.fromEntries(top) };
+  }
+  const noisy = Object.entries(logSummary).filter(([, summary]) => summary.lines > 0);
+  if (noisy.length) {
+    log(`\nLog lines at ${LOG_LEVEL} and above (full logs in ${workDir}):`);
+    for (const [name, summary] of noisy) log(`  ${name}: ${summary.lines} lines ${JSON.stringify(summary.levels)}; top ${JSON.stringify(summary.top)}`);
+  }
+
+  let profiles;
+  if (profileDir) {
+    profiles = {};
+    for (const file of fs.readdirSync(profileDir).filter((name) => name.endsWith('.cpuprofile'))) {
+      const summary = summarizeProfile(JSON.parse(fs.readFileSync(path.join(profileDir, file), 'utf8')), { top: 20 });
+      const name = file.split('.')[0];
+      profiles[name] = { file: path.join(profileDir, file), ...summary };
+      log(`\nCPU profile of ${name} (${file}): busy ${round(summary.busyMs / 1000)} s of ${round(summary.totalMs / 1000)} s sampled, GC ${round(summary.gcMs / 1000)} s`);
+      log('  top self time:');
+      for (const fn of summary.functions) log(`    ${String(fn.pct).padStart(5)}%  ${String(fn.selfMs).padStart(9)} ms  ${fn.name}  ${fn.where}`);
+      log('  by module:');
+      for (const module of summary.modules.slice(0, 12)) log(`    ${String(module.pct).padStart(5)}%  ${String(module.selfMs).padStart(9)} ms  ${module.module}`);
+    }
+  }
+
+  // ---- verdict and JSON --------------------------------------------------------------------------------
+  const missed = misses(sections);
+  log('\nSummary');
+  log(`  targets met: ${sections.flatMap((s) => s.figures).filter((f) => verdict(f) === 'PASS').length}, missed: ${missed.length}`);
+  for (const miss of missed) log(`    MISS ${miss}`);
+  if (violations.length) {
+    log(`\n!!! ${violations.length} CORRECTNESS VIOLATION(S) !!!`);
+    for (const violation of violations) log(`  ✗ ${violation}`);
+  } else {
+    const checked = [
+      wanted.includes(2) && 'no seat held or sold twice and no 5xx in the flash sale',
+      wanted.includes(4) && 'every confirmed seat sold',
+      wanted.includes(5) && 'every expired hold released',
+    ].filter(Boolean);
+    log(`  correctness: no violations${checked.length ? ` (${checked.join('; ')})` : ''}`);
+  }
+  for (const note of notes) log(`  note: ${note}`);
+
+  if (options.out) {
+    const report = {
+      started_at: startedAt.toISOString(),
+      finished_at: new Date().toISOString(),
+      machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, memory_mb: Math.round(os.totalmem() / 1048576), node: process.version, load_average_at_end: os.loadavg() },
+      options: { scenarios: wanted, duration_s: durationS, profile: options.profile },
+      log_level: LOG_LEVEL,
+      databases: { event: EVENT_DB, booking: BOOKING_DB },
+      rabbitmq: { queue: EVENT_SERVICE_QUEUE, before: queueBefore, after: queueAfter },
+      scenarios: Object.fromEntries(
+        sections.map((section) => [
+          section.key,
+          {
+            title: section.title,
+            figures: Object.fromEntries(section.figures.map((f) => [f.key, { label: f.label, value: Number.isFinite(f.value) ? f.value : null, unit: f.unit ?? null, target: f.target ?? null, result: verdict(f) || null }])),
+            details: section.details ?? {},
+            notes: section.notes ?? [],
+            wall_ms: section.wallMs,
+          },
+        ]),
+      ),
+      violations,
+      missed_targets: missed,
+      logs: logSummary,
+      profiles,
+      work_dir: workDir,
+    };
+    fs.writeFileSync(path.resolve(process.cwd(), options.out), `${JSON.stringify(report, null, 2)}\n`);
+    log(`  JSON written to ${options.out}`);
+  }
+  if (violations.length) return 1;
+  if (options.strict && missed.length) return 1;
+  return 0;
+}
+
+main()
+  .then((code) => process.exit(code))
+  .catch((error) => {
+    console.error(`\nbench failed: ${error?.stack ?? error}`);
+    process.exit(2);
+  });

@@ -1,0 +1,88 @@
+'use strict';
+/** Command-line flags of `npm run bench -- …`. Pure; unit-tested in test/load/args.test.ts. */
+
+const ALL_SCENARIOS = [1, 2, 3, 4, 5, 6];
+
+const USAGE = `Usage: npm run bench -- [options]
+  --scenarios LIST   comma-separated scenario numbers to run (default 1,2,3,4,5,6)
+                       1 steady bookings  2 flash sale  3 seat map under load
+                       4 confirm -> sold  5 expiry of 10,000 holds  6 pgbench reference
+  --duration SECONDS override the 20 s of scenarios 1, 3 and 4 (and pgbench's 10 s, if shorter) for quick runs
+  --out FILE         also write every figure as JSON to FILE
+  --profile          run the product's processes with --cpu-prof and summarize the top self-time functions
+  --strict           exit 1 when any figure misses its target (correctness violations always exit 1)
+  --no-build         skip the incremental build (tsc -b) before the run
+  --help             show this help`;
+
+class ArgsError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'ArgsError';
+  }
+}
+
+function parseScenarios(value) {
+  if (!value || !/^\s*\d+(\s*,\s*\d+)*\s*$/.test(value)) {
+    throw new ArgsError(`--scenarios expects a comma-separated list such as 1,2,6; got "${value ?? ''}"`);
+  }
+  const numbers = [...new Set(value.split(',').map((part) => Number(part.trim())))].sort((a, b) => a - b);
+  const unknown = numbers.filter((n) => !ALL_SCENARIOS.includes(n));
+  if (unknown.length) throw new ArgsError(`unknown scenario ${unknown.join(', ')} (scenarios are 1 to 6)`);
+  return numbers;
+}
+
+function parseDuration(value) {
+  const seconds = Number(value);
+  if (value === undefined || value === '' || !Number.isFinite(seconds) || seconds < 1 || seconds > 600) {
+    throw new ArgsError(`--duration expects seconds between 1 and 600; got "${value ?? ''}"`);
+  }
+  return seconds;
+}
+
+/** Parses argv (without node and the script); throws ArgsError with a one-line reason. */
+function parseArgs(argv) {
+  const options = { scenarios: [...ALL_SCENARIOS], duration: undefined, out: undefined, profile: false, strict: false, build: true, help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const value = () => {
+      if (inline !== undefined) return inline;
+      const next = argv[i + 1];
+      if (next === undefined || next.startsWith('--')) throw new ArgsError(`${flag} needs a value`);
+      i += 1;
+      return next;
+    };
+    switch (flag) {
+      case '--scenarios':
+        options.scenarios = parseScenarios(value());
+        break;
+      case '--duration':
+        options.duration = parseDuration(value());
+        break;
+      case '--out': {
+        const file = value();
+        if (!file.trim()) throw new ArgsError('--out needs a file name');
+        options.out = file;
+        break;
+      }
+      case '--profile':
+        options.profile = true;
+        break;
+      case '--strict':
+        options.strict = true;
+        break;
+      case '--no-build':
+        options.build = false;
+        break;
+      case '--help':
+      case '-h':
+        options.help = true;
+        break;
+      default:
+        throw new ArgsError(`unknown argument "${arg}"`);
+    }
+  }
+  return options;
+}
+
+module.exports = { parseArgs, ArgsError, USAGE, ALL_SCENARIOS };

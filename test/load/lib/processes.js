@@ -1,0 +1,208 @@
+'use strict';
+/**
+ * The product's processes, started from the compiled dist like `npm start` does, one node process each.
+ * Captures their output to log files, samples their memory (/proc/<pid>/status: VmRSS every 250 ms and
+ * VmHWM, the kernel's own peak), and stops every one of them when the benchmark ends for any reason.
+ */
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const path = require('node:path');
+const { performance } = require('node:perf_hooks');
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const PARENT_WATCH = path.join(__dirname, 'parent-watch.js');
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** VmRSS and VmHWM of a live process in bytes, or undefined once it is gone. */
+function readMemory(pid) {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field) => {
+      const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
+      return match ? Number(match[1]) * 1024 : undefined;
+    };
+    return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Environment for a child: ours without tracing/ports/URLs that could point it elsewhere, plus `extra`. */
+function childEnv(extra) {
+  const env = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (/^(OTEL_|DATABASE_URL$|PORT$|METRICS_PORT$|REDIS_URL$|RABBITMQ_URL$|EVENT_SERVICE_URL$|INTERNAL_API_TOKEN$|NODE_OPTIONS$)/.test(key)) continue;
+    env[key] = value;
+  }
+  return { ...env, ...extra };
+}
+
+class ProcessGroup {
+  /**
+   * @param {{ logDir: string, profileDir?: string }} options profileDir turns on --cpu-prof for long-running
+   *   product processes (one .cpuprofile per process, written when it exits).
+   */
+  constructor({ logDir, profileDir }) {
+    this.logDir = logDir;
+    this.profileDir = profileDir;
+    this.children = [];
+    this.memory = new Map(); // name -> { peakRss, hwm, scenarioPeak: Map }
+    this.scenario = 'setup';
+    this.stopping = undefined;
+    this.sampler = setInterval(() => this.sample(), 250);
+    this.sampler.unref();
+  }
+
+  /** Tags subsequent memory samples with a scenario name (peaks are also kept per scenario). */
+  setScenario(name) {
+    this.scenario = name;
+  }
+
+  sample() {
+    for (const record of this.children) {
+      if (record.exited) continue;
+      const memory = readMemory(record.child.pid);
+      if (memory) this.note(record.name, memory);
+    }
+  }
+
+  note(name, { rss, hwm }) {
+    const entry = this.memory.get(name) ?? { peakRss: 0, hwm: 0, byScenario: {} };
+    entry.peakRss = Math.max(entry.peakRss, rss ?? 0);
+    entry.hwm = Math.max(entry.hwm, hwm ?? 0);
+    entry.byScenario[this.scenario] = Math.max(entry.byScenario[this.scenario] ?? 0, rss ?? 0);
+    this.memory.set(name, entry);
+  }
+
+  /**
+   * Starts `node [--cpu-prof …] -r parent-watch.js <script>`; resolves with the record once `readyUrl`
+   * answers 2xx (or right away without one). Fails if the process exits first.
+   */
+  async start(name, script, env, { readyUrl, profile = true, readyTimeoutMs = 60_000 } = {}) {
+    const record = this.spawn(name, script, env, { profile });
+    if (readyUrl) await this.waitReady(record, readyUrl, readyTimeoutMs);
+    return record;
+  }
+
+  spawn(name, script, env, { profile = true } = {}) {
+    if (this.stopping) throw new Error('the benchmark is stopping');
+    const args = [];
+    if (this.profileDir && profile) args.push('--cpu-prof', '--cpu-prof-dir', this.profileDir, '--cpu-prof-name', `${name}.${Date.now()}.cpuprofile`);
+    args.push('-r', PARENT_WATCH, path.join(ROOT, script));
+    const child = spawn(process.execPath, args, { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const log = fs.createWriteStream(path.join(this.logDir, `${name}.log`), { flags: 'a' });
+    const record = { name, child, log, tail: [], lines: 0, levels: {}, messages: new Map(), exited: false, exitCode: undefined, startedAt: performance.now() };
+    const onLine = (line) => {
+      if (!line.trim()) return;
+      record.lines += 1;
+      log.write(`${line}\n`);
+      record.tail.push(line);
+      if (record.tail.length > 40) record.tail.shift();
+      try {
+        const parsed = JSON.parse(line);
+        record.levels[parsed.level] = (record.levels[parsed.level] ?? 0) + 1;
+        const key = `${parsed.level}: ${parsed.msg}`;
+        record.messages.set(key, (record.messages.get(key) ?? 0) + 1);
+      } catch {
+        record.levels.text = (record.levels.text ?? 0) + 1;
+      }
+    };
+    for (const stream of [child.stdout, child.stderr]) {
+      let buffer = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk) => {
+        buffer += chunk;
+        const lines = buffer.split('\n');
+        buffer = lines.pop();
+        lines.forEach(onLine);
+      });
+      stream.on('end', () => onLine(buffer));
+    }
+    record.exitPromise = new Promise((resolve) => {
+      child.on('exit', (code, signal) => {
+        const memory = readMemory(child.pid);
+        if (memory) this.note(name, memory);
+        record.exited = true;
+        record.exitCode = code;
+        record.signal = signal;
+        record.endedAt = performance.now();
+        resolve({ code, signal });
+        setImmediate(() => log.end());
+      });
+    });
+    this.children.push(record);
+    this.sample();
+    return record;
+  }
+
+  async waitReady(record, url, timeoutMs) {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (record.exited) throw new Error(`${record.name} exited with code ${record.exitCode} before it was ready:\n${record.tail.join('\n')}`);
+      try {
+        const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+        if (response.ok) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    throw new Error(`${record.name} was not ready at ${url} within ${timeoutMs / 1000} s:\n${record.tail.join('\n')}`);
+  }
+
+  /** Runs a one-shot process (migration, job) to its end; rejects on a non-zero exit. */
+  async run(name, script, env, options) {
+    const record = this.spawn(name, script, env, options);
+    const { code, signal } = await record.exitPromise;
+    if (code !== 0) throw new Error(`${name} exited with code ${code}${signal ? ` (${signal})` : ''}:\n${record.tail.join('\n')}`);
+    return record;
+  }
+
+  /** Long-running processes that died on their own (reported as a failed run). */
+  crashed() {
+    return this.children.filter((record) => record.longRunning && record.exited && !this.stopping);
+  }
+
+  /** SIGTERM to every live child, SIGKILL after `graceMs`; resolves when all have exited. */
+  stopAll(graceMs = 12_000) {
+    this.stopping ??= (async () => {
+      clearInterval(this.sampler);
+      const alive = this.children.filter((record) => !record.exited);
+      for (const record of alive) record.child.kill('SIGTERM');
+      const force = setTimeout(() => {
+        for (const record of alive) if (!record.exited) record.child.kill('SIGKILL');
+      }, graceMs);
+      await Promise.all(alive.map((record) => record.exitPromise));
+      clearTimeout(force);
+    })();
+    return this.stopping;
+  }
+
+  /** Last resort from process.on('exit'): synchronous SIGKILL of anything still running. */
+  killNow() {
+    for (const record of this.children) {
+      if (!record.exited) {
+        try {
+          record.child.kill('SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    }
+  }
+}
+
+module.exports = { ProcessGroup, freePort, readMemory, ROOT };
