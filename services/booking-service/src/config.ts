@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { baseConfigShape, envInt, envNumber, envOptionalString, envUrl, loadConfig } from '@ticketing/platform';
+import {
+  baseConfigShape,
+  envInt,
+  envNumber,
+  envOptionalString,
+  envUrl,
+  loadConfig,
+  loadConfigWithOverrides,
+} from '@ticketing/platform';
 
 const DEV_TICKET_SIGNING_SECRET = 'dev-only-ticket-signing-secret-change-me';
 
@@ -37,6 +45,11 @@ export type BookingConfig = z.infer<typeof bookingConfigSchema>;
 
 export function loadBookingConfig(env: NodeJS.ProcessEnv = process.env): BookingConfig {
   return loadConfig(bookingConfigSchema, env);
+}
+
+/** Environment plus typed overrides, validated together. */
+export function resolveBookingConfig(overrides: Partial<BookingConfig> = {}, env: NodeJS.ProcessEnv = process.env): BookingConfig {
+  return loadConfigWithOverrides(bookingConfigSchema, overrides, env);
 }
 
 /** A pending hold older than this belongs to a request that can no longer be running (lock + reserve + release). */

@@ -6,6 +6,7 @@ import {
   envOptionalString,
   envUrl,
   loadConfig,
+  loadConfigWithOverrides,
 } from '@ticketing/platform';
 
 /** Every setting of the event service's processes (API, consumer, migrations), read from the environment. */
@@ -42,10 +43,6 @@ export function loadEventConfig(env: NodeJS.ProcessEnv = process.env): EventConf
 
 /** Environment plus typed overrides, validated together so an override can never bypass the schema. */
 export function resolveEventConfig(overrides: EventOverrides = {}, env: NodeJS.ProcessEnv = process.env): EventConfig {
-  const merged: NodeJS.ProcessEnv = { ...env };
-  for (const [key, value] of Object.entries(overrides)) {
-    if (key === 'brokerNamespace' || value === undefined) continue;
-    merged[key] = String(value);
-  }
-  return loadEventConfig(merged);
+  const { brokerNamespace: _namespace, ...settings } = overrides;
+  return loadConfigWithOverrides(eventConfigSchema, settings, env);
 }

@@ -21,6 +21,20 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEn
   return result.data;
 }
 
+/**
+ * The environment plus typed overrides (tests, orchestrators), validated together so an override can never
+ * bypass the schema.
+ */
+export function loadConfigWithOverrides<S extends z.ZodType>(
+  schema: S,
+  overrides: Record<string, unknown>,
+  env: NodeJS.ProcessEnv = process.env,
+): z.infer<S> {
+  const merged: NodeJS.ProcessEnv = { ...env };
+  for (const [key, value] of Object.entries(overrides)) if (value !== undefined) merged[key] = String(value);
+  return loadConfig(schema, merged);
+}
+
 const emptyToUndefined = (value: unknown) => (value === '' ? undefined : value);
 
 /** Integer variable with a default and bounds. */

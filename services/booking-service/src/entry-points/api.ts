@@ -12,7 +12,7 @@ import {
   type Knex,
 } from '@ticketing/platform';
 import { Redis } from 'ioredis';
-import { idempotencyLeaseMs, loadBookingConfig, pendingHoldGraceSeconds, type BookingConfig } from '../config';
+import { idempotencyLeaseMs, pendingHoldGraceSeconds, resolveBookingConfig, type BookingConfig } from '../config';
 import { createBookingStore } from '../data-access/booking-store';
 import { createEventServiceClient } from '../data-access/event-service-client';
 import { createSeatLocker } from '../data-access/seat-locks';
@@ -47,7 +47,7 @@ export type BookingApiOverrides = Partial<BookingConfig> & {
  */
 export async function startBookingApi(overrides: BookingApiOverrides = {}): Promise<RunningBookingApi> {
   const { brokerNamespace, ...configOverrides } = overrides;
-  const config: BookingConfig = { ...loadBookingConfig(), ...configOverrides };
+  const config: BookingConfig = resolveBookingConfig(configOverrides);
   const logger = createLogger('booking-service', config.LOG_LEVEL);
   const registry = createMetricsRegistry('booking-service');
 
@@ -137,16 +137,13 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
     connected.on('connect', () => relay.kick());
     relay.kick();
   });
-  const connecting = broker.connect().catch((error: unknown) => {
-    logger.debug({ err: error }, 'Broker connection attempts stopped');
-    return undefined;
-  });
+  broker.connect().catch((error: unknown) => logger.debug({ err: error }, 'Broker connection attempts stopped'));
 
   let server;
   try {
     server = await startHttpServer(app, config.PORT, config.HOST);
   } catch (error) {
-    await Promise.allSettled([stopBroker(broker, connecting), redis.quit(), db.destroy()]);
+    await Promise.allSettled([broker.stop(), redis.quit(), db.destroy()]);
     eventService.close();
     throw error;
   }
@@ -179,35 +176,14 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
     stop() {
       stopping ??= (async () => {
         clearInterval(sweepTimer);
-        // Keep-alive connections that finish their last request after close() started are closed as they idle.
-        const idleSweeper = setInterval(() => running.server.closeIdleConnections(), 100);
-        const force = setTimeout(() => running.server.closeAllConnections(), config.SHUTDOWN_TIMEOUT_MS);
-        try {
-          await running.close();
-        } finally {
-          clearInterval(idleSweeper);
-          clearTimeout(force);
-        }
+        await running.close(config.SHUTDOWN_TIMEOUT_MS);
         await sweeping;
         await relay.stop();
-        await Promise.allSettled([stopBroker(broker, connecting), redis.quit()]);
+        await Promise.allSettled([broker.stop(), redis.quit()]);
         eventService.close();
         await db.destroy();
       })();
       return stopping;
     },
   };
-}
-
-/**
- * BrokerConnection.stop() does not cover a connection attempt still in flight: a broker created after stop()
- * would stay connected (and keep the process alive). Wait briefly for that attempt and shut its broker down.
- */
-async function stopBroker(broker: BrokerConnection, connecting: Promise<unknown>): Promise<void> {
-  await broker.stop();
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([connecting, new Promise((resolve) => (timer = setTimeout(resolve, 5_000)))]);
-  clearTimeout(timer);
-  const late = broker.current;
-  if (late) await late.shutdown().catch(() => undefined);
 }

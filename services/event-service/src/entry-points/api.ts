@@ -73,14 +73,9 @@ export async function startEventApi(overrides: EventOverrides = {}): Promise<Eve
   let stopping: Promise<void> | undefined;
   const stop = async () => {
     logger.info('Event API stopping');
-    // Keep-alive connections that finish their last request after close() started are closed as they idle.
-    const sweeper = setInterval(() => running.server.closeIdleConnections(), 100);
-    const force = setTimeout(() => running.server.closeAllConnections(), config.SHUTDOWN_TIMEOUT_MS);
     try {
-      await running.close();
+      await running.close(config.SHUTDOWN_TIMEOUT_MS);
     } finally {
-      clearInterval(sweeper);
-      clearTimeout(force);
       await db.destroy();
       registry.clear();
     }

@@ -186,7 +186,7 @@ export async function startEventConsumer(overrides: EventOverrides = {}): Promis
       logger.warn({ err: error }, 'Cancelling the subscription failed');
     }
     await connection.stop();
-    await running.close();
+    await running.close(config.SHUTDOWN_TIMEOUT_MS);
     await db.destroy();
     registry.clear();
   };

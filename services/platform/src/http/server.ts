@@ -6,8 +6,11 @@ export interface RunningServer {
   server: http.Server;
   port: number;
   url: string;
-  /** Stops accepting connections and resolves once in-flight requests have finished. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting connections and resolves once in-flight requests have finished; connections still open
+   * after `forceAfterMs` (default 10 s) are cut.
+   */
+  close(forceAfterMs?: number): Promise<void>;
 }
 
 export async function startHttpServer(app: Koa, port: number, host = '0.0.0.0'): Promise<RunningServer> {
@@ -38,12 +41,21 @@ export async function startHttpServer(app: Koa, port: number, host = '0.0.0.0'):
     server,
     port: address.port,
     url: `http://${shownHost}:${address.port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        closing = true;
-        for (const response of openResponses) if (!response.headersSent) response.setHeader('Connection', 'close');
-        server.close((error) => (error ? reject(error) : resolve()));
+    close: (forceAfterMs = 10_000) => {
+      closing = true;
+      for (const response of openResponses) if (!response.headersSent) response.setHeader('Connection', 'close');
+      // Keep-alive sockets whose last response went out before `closing` was set become idle later: sweep them.
+      const idleSweeper = setInterval(() => server.closeIdleConnections(), 100);
+      const force = setTimeout(() => server.closeAllConnections(), forceAfterMs);
+      return new Promise<void>((resolve, reject) => {
+        server.close((error) => {
+          clearInterval(idleSweeper);
+          clearTimeout(force);
+          if (error) reject(error);
+          else resolve();
+        });
         server.closeIdleConnections();
-      }),
+      });
+    },
   };
 }

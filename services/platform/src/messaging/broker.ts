@@ -19,6 +19,8 @@ export class BrokerUnavailableError extends Error {
 export class BrokerConnection {
   private broker: BrokerAsPromised | undefined;
   private connecting: Promise<BrokerAsPromised> | undefined;
+  /** The Rascal create() in progress, so stop() can wait for it instead of leaking its connection. */
+  private attempt: Promise<BrokerAsPromised> | undefined;
   private stopped = false;
   private connected = false;
   private readonly onConnectCallbacks: Array<(broker: BrokerAsPromised) => Promise<void>> = [];
@@ -65,10 +67,13 @@ export class BrokerConnection {
     if (!this.isConnected()) throw new BrokerUnavailableError();
   }
 
+  /** Shuts the broker down; a connection attempt still in flight is awaited and shut down too. */
   async stop(): Promise<void> {
     this.stopped = true;
+    await this.attempt?.catch(() => undefined);
     const broker = this.broker;
     this.broker = undefined;
+    this.connected = false;
     if (broker) await broker.shutdown();
   }
 
@@ -76,7 +81,13 @@ export class BrokerConnection {
     for (let attempt = 1; ; attempt++) {
       if (this.stopped) throw new BrokerUnavailableError('broker connection stopped');
       try {
-        const broker = await BrokerAsPromised.create(this.config);
+        this.attempt = BrokerAsPromised.create(this.config);
+        const broker = await this.attempt;
+        this.attempt = undefined;
+        if (this.stopped) {
+          await broker.shutdown();
+          throw new BrokerUnavailableError('broker connection stopped');
+        }
         this.attachListeners(broker);
         this.broker = broker;
         this.connected = true;
@@ -84,6 +95,8 @@ export class BrokerConnection {
         await this.runConnectCallbacks(broker);
         return broker;
       } catch (error) {
+        this.attempt = undefined;
+        if (this.stopped) throw error;
         await shutDownFailedBroker(error);
         this.logger.warn({ err: error, attempt }, 'RabbitMQ not reachable yet; retrying');
         await new Promise((resolve) => setTimeout(resolve, Math.min(this.retryDelayMs * attempt, 10_000)).unref());
