@@ -118,7 +118,7 @@ describe('event consumer: booking events change the seat inventory', () => {
       ['sold', reservationId],
     ]);
     expect(rows[0].reserved_until).not.toBeNull();
-    expect(await metrics()).toMatch(/consumer_lag_seconds_count\{service="event-consumer"\} [1-9]/);
+    expect(await metrics()).toMatch(/consumer_lag_seconds_count\{[^}]*routing_key="reservation.confirmed"[^}]*\} [1-9]/);
     expect(await metrics()).toMatch(
       /messages_consumed_total\{routing_key="reservation.confirmed",outcome="applied",service="event-consumer"\} [1-9]/,
     );

@@ -1,5 +1,9 @@
 import type { Logger } from 'pino';
 import { ConfigError } from './config';
+import { flushTracing } from './spans';
+
+/** Exports the spans still buffered (no-op without tracing); a failing exporter never blocks the exit. */
+const flushSpans = () => flushTracing().catch(() => undefined);
 
 export interface Stoppable {
   stop(): Promise<void>;
@@ -35,6 +39,7 @@ export async function runProcess(
     try {
       await running.stop();
       options.logger?.info(`${name} stopped`);
+      await flushSpans();
       process.exit(0);
     } catch (error) {
       options.logger?.error({ err: error }, `${name} failed to stop cleanly`);
@@ -49,9 +54,11 @@ export async function runProcess(
 export async function runTask(name: string, task: () => Promise<void>, logger?: Logger): Promise<void> {
   try {
     await task();
+    await flushSpans();
     process.exit(0);
   } catch (error) {
     reportStartFailure(name, error, logger);
+    await flushSpans();
     process.exit(1);
   }
 }

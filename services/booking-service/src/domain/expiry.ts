@@ -1,6 +1,6 @@
 import { createTicketingEvent, type Logger } from '@ticketing/platform';
 import type { BookingStore } from '../data-access/booking-store';
-import type { OutboxKicker } from './ports';
+import { noMetrics, type BookingMetrics, type OutboxKicker } from './ports';
 
 export interface ExpirySweepResult {
   /** Active holds past their expiry time that were marked expired. */
@@ -26,9 +26,10 @@ const ABANDONED_ID_RETENTION_SECONDS = 7 * 24 * 3600;
  * winner (both only move a reservation that is still active). Also releases holds orphaned by a crash.
  */
 export async function expireReservations(
-  deps: { store: BookingStore; logger: Logger; relay?: OutboxKicker },
+  deps: { store: BookingStore; logger: Logger; relay?: OutboxKicker; metrics?: BookingMetrics },
   settings: ExpirySweepSettings,
 ): Promise<ExpirySweepResult> {
+  const metrics = deps.metrics ?? noMetrics;
   const result: ExpirySweepResult = { expired: 0, abandonedHolds: 0, batches: 0 };
   for (;;) {
     const count = await deps.store.transaction(async (tx) => {
@@ -55,6 +56,8 @@ export async function expireReservations(
     if (count > 0) {
       result.expired += count;
       result.batches += 1;
+      metrics.reservationsSettled('expired', count);
+      metrics.holdsReleasedByExpiry('expired', count);
       deps.relay?.kick();
     }
     if (count < settings.batchSize) break;
@@ -80,6 +83,7 @@ export async function expireReservations(
     if (count > 0) {
       result.abandonedHolds += count;
       result.batches += 1;
+      metrics.holdsReleasedByExpiry('abandoned', count);
       deps.logger.warn({ count }, 'Released holds whose reservations were never written');
       deps.relay?.kick();
     }

@@ -1,11 +1,16 @@
-import type { Logger, TicketingEvent } from '@ticketing/platform';
+import { ROOT_CONTEXT, SpanKind, context, propagation } from '@opentelemetry/api';
+import { requestContext, withSpan, type Logger, type TicketingEvent } from '@ticketing/platform';
 import type { BookingStore } from '../data-access/booking-store';
+import type { OutboxRow } from '../data-access/rows';
 import type { OutboxBacklog } from '../data-access/outbox-repository';
 import type { BookingMetrics, OutboxKicker } from './ports';
 
 export interface OutboxPublisher {
-  /** Resolves once the broker confirmed the message; rejects when it did not. */
-  publish(event: TicketingEvent, headers: Record<string, string>): Promise<void>;
+  /**
+   * Resolves once the broker confirmed the message; rejects when it did not. Called inside the row's
+   * `outbox.publish` span, whose trace context the publisher puts in the message headers.
+   */
+  publish(event: TicketingEvent): Promise<void>;
   /** False while there is no broker connection (rows then simply wait). */
   isConnected(): boolean;
   /** Errors that mean "the broker is unreachable", which end the batch (later rows would fail too). */
@@ -84,7 +89,7 @@ export class OutboxRelay implements OutboxKicker {
       let failed = 0;
       for (const row of rows) {
         try {
-          await publisher.publish(row.payload as TicketingEvent, row.headers ?? {});
+          await publishInItsTrace(publisher, row);
           published.push(row.id);
           metrics.messagePublished(row.routing_key, 'published');
         } catch (error) {
@@ -103,7 +108,9 @@ export class OutboxRelay implements OutboxKicker {
 
   private schedule(delayMs: number) {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.tick(), delayMs);
+    // Detached from the request that kicked the relay: its rows carry their own trace context, and the
+    // relay's queries and log lines belong to no request.
+    this.timer = requestContext.exit(() => context.with(ROOT_CONTEXT, () => setTimeout(() => void this.tick(), delayMs)));
     this.timer.unref();
   }
 
@@ -135,4 +142,31 @@ export class OutboxRelay implements OutboxKicker {
     }
     this.schedule(next);
   }
+}
+
+/**
+ * Publishes a row as a child of the request that wrote it: the trace context stored with the row (the
+ * confirm's, the cancel's) becomes the parent of an `outbox.publish` span, and the publisher carries that
+ * span on in the message headers to the consumer. Rows written outside any trace (the expiry sweep) start one.
+ */
+function publishInItsTrace(publisher: OutboxPublisher, row: OutboxRow): Promise<void> {
+  const headers = row.headers ?? {};
+  const parent = Object.keys(headers).length ? propagation.extract(ROOT_CONTEXT, headers) : ROOT_CONTEXT;
+  return context.with(parent, () =>
+    withSpan(
+      'booking-service',
+      'outbox.publish',
+      {
+        kind: SpanKind.PRODUCER,
+        attributes: {
+          'messaging.system': 'rabbitmq',
+          'messaging.operation.type': 'send',
+          'messaging.rabbitmq.destination.routing_key': row.routing_key,
+          'messaging.message.id': row.id,
+          'ticketing.outbox_attempts': row.attempts ?? 0,
+        },
+      },
+      () => publisher.publish(row.payload as TicketingEvent),
+    ),
+  );
 }

@@ -5,6 +5,7 @@ import {
   notFound,
   serviceUnavailable,
   unprocessable,
+  withSpan,
 } from '@ticketing/platform';
 import type { BookingRepositories } from '../data-access/booking-store';
 import {
@@ -16,7 +17,7 @@ import type { PriceTierRow, ReservationItemRow } from '../data-access/rows';
 import { LockServiceError, SeatsLockedError } from '../data-access/seat-locks';
 import { claimIdempotencyKey, requestFingerprint } from './idempotency';
 import { applyMultiplier, centsToDecimal, sumCents, toBasisPoints, toCents } from './money';
-import { secondsSince, type BookingDeps, type ReservationOutcome } from './ports';
+import { secondsSince, type BookingDeps, type LockResult, type ReservationOutcome } from './ports';
 import { toReservationBody, type ReservationBody } from './reservation-view';
 
 export interface SeatRequest {
@@ -39,6 +40,7 @@ export interface PlaceHoldResult {
 }
 
 const FULL_PRICE_BP = 10_000;
+const TRACER = 'booking-service';
 
 /** The sweep gave up on this hold (and asked for its release) before the reservation could be written. */
 class HoldAbandonedError extends Error {}
@@ -50,18 +52,29 @@ class HoldAbandonedError extends Error {}
  * then fails is released; one the process could not release is left in `pending_holds` for the sweep.
  */
 export async function placeHold(deps: BookingDeps, input: PlaceHoldInput): Promise<PlaceHoldResult> {
-  const started = process.hrtime.bigint();
-  let outcome: ReservationOutcome = 'error';
-  try {
-    const result = input.idempotencyKey ? await placeHoldIdempotently(deps, input, input.idempotencyKey) : await createReservation(deps, input, randomUUID());
-    outcome = 'created';
-    return result;
-  } catch (error) {
-    outcome = classifyOutcome(error);
-    throw error;
-  } finally {
-    deps.metrics.reservationDuration(outcome, secondsSince(started));
-  }
+  const attributes = {
+    'ticketing.session_id': input.sessionId,
+    'ticketing.seat_count': input.seats.length,
+    'ticketing.idempotent': input.idempotencyKey !== undefined,
+  };
+  return withSpan(TRACER, 'reservation.place', { attributes }, async (span) => {
+    const started = process.hrtime.bigint();
+    let outcome: ReservationOutcome = 'error';
+    try {
+      const result = input.idempotencyKey
+        ? await placeHoldIdempotently(deps, input, input.idempotencyKey)
+        : await createReservation(deps, input, randomUUID());
+      outcome = 'created';
+      span?.setAttribute('ticketing.reservation_id', result.body.id);
+      return result;
+    } catch (error) {
+      outcome = classifyOutcome(error);
+      throw error;
+    } finally {
+      span?.setAttribute('ticketing.outcome', outcome);
+      deps.metrics.reservationDuration(outcome, secondsSince(started));
+    }
+  });
 }
 
 function classifyOutcome(error: unknown): ReservationOutcome {
@@ -100,22 +113,8 @@ async function createReservation(
   const seatIds = input.seats.map((seat) => seat.session_seat_id);
   const tiers = await resolvePriceTiers(deps, input);
 
-  let releaseLock: () => Promise<void>;
-  try {
-    releaseLock = await deps.seatLocker.lockSeats(seatIds, deps.settings.lockTtlMs);
-    deps.metrics.lockAcquisition('acquired');
-  } catch (error) {
-    if (error instanceof SeatsLockedError) {
-      deps.metrics.lockAcquisition('contended');
-      throw conflict('SEAT_LOCKED', 'Seat already locked by another user', { session_seat_ids: seatIds });
-    }
-    deps.metrics.lockAcquisition('error');
-    if (error instanceof LockServiceError) {
-      deps.logger.error({ err: error }, 'Seat lock service unavailable');
-      throw serviceUnavailable('LOCK_SERVICE_UNAVAILABLE', 'Seat locking is temporarily unavailable, try again');
-    }
-    throw error;
-  }
+  const releaseLock = await lockSeats(deps, seatIds);
+  const lockedAt = process.hrtime.bigint();
 
   try {
     const reservationId = await recordPendingHold(deps, input, candidateId, hooks);
@@ -123,14 +122,20 @@ async function createReservation(
     const expiryTime = new Date(bookingTime.getTime() + deps.settings.reservationTtlSeconds * 1000);
     const hold = { sessionId: input.sessionId, reservationId, sessionSeatIds: seatIds };
 
-    let reserved: ReserveResult;
-    try {
-      reserved = await deps.eventService.reserveSeats({ ...hold, reservedUntil: expiryTime });
-    } catch (error) {
-      if (error instanceof EventServiceUnavailableError && error.mayHaveApplied) await releaseHold(deps, hold, error);
-      else await forgetPendingHold(deps, reservationId);
-      throw translateEventServiceError(error, input.sessionId);
-    }
+    const reserved = await withSpan(
+      TRACER,
+      'event_service.hold',
+      { attributes: { 'ticketing.reservation_id': reservationId, 'ticketing.seat_count': seatIds.length } },
+      async () => {
+        try {
+          return await deps.eventService.reserveSeats({ ...hold, reservedUntil: expiryTime });
+        } catch (error) {
+          if (error instanceof EventServiceUnavailableError && error.mayHaveApplied) await releaseHold(deps, hold, error);
+          else await forgetPendingHold(deps, reservationId);
+          throw translateEventServiceError(error, input.sessionId);
+        }
+      },
+    );
 
     try {
       const result = buildReservation(input, reservationId, reserved, tiers, bookingTime, expiryTime);
@@ -149,7 +154,39 @@ async function createReservation(
     }
   } finally {
     await releaseLock();
+    deps.metrics.lockHeld(secondsSince(lockedAt));
   }
+}
+
+/**
+ * One Redlock lock over all the seats, without waiting: a contender gets 409 SEAT_LOCKED at once, an
+ * unreachable Redis 503. Reports the attempt's result and duration, and the seats of a contended attempt.
+ */
+function lockSeats(deps: BookingDeps, seatIds: string[]): Promise<() => Promise<void>> {
+  const attributes = { 'ticketing.seat_count': seatIds.length };
+  return withSpan(TRACER, 'seat_lock.acquire', { attributes }, async (span) => {
+    const started = process.hrtime.bigint();
+    const report = (result: LockResult) => {
+      span?.setAttribute('ticketing.lock_result', result);
+      deps.metrics.lockAcquisition(result, secondsSince(started), seatIds.length);
+    };
+    try {
+      const release = await deps.seatLocker.lockSeats(seatIds, deps.settings.lockTtlMs);
+      report('acquired');
+      return release;
+    } catch (error) {
+      if (error instanceof SeatsLockedError) {
+        report('contended');
+        throw conflict('SEAT_LOCKED', 'Seat already locked by another user', { session_seat_ids: seatIds });
+      }
+      report('error');
+      if (error instanceof LockServiceError) {
+        deps.logger.error({ err: error }, 'Seat lock service unavailable');
+        throw serviceUnavailable('LOCK_SERVICE_UNAVAILABLE', 'Seat locking is temporarily unavailable, try again');
+      }
+      throw error;
+    }
+  });
 }
 
 async function resolvePriceTiers(deps: BookingDeps, input: PlaceHoldInput): Promise<Map<string, PriceTierRow>> {

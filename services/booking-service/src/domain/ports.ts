@@ -8,12 +8,26 @@ export type ReservationOutcome = 'created' | 'conflict' | 'rejected' | 'error';
 export type ConfirmOutcome = 'confirmed' | 'replayed' | 'declined' | 'conflict' | 'rejected' | 'error';
 export type LockResult = 'acquired' | 'contended' | 'error';
 export type PublishOutcome = 'published' | 'failed';
+/** The state a reservation ended in (refunds are counted per ticket). */
+export type SettledState = 'confirmed' | 'expired' | 'cancelled';
+/** Why the expiry sweep released a hold: its reservation expired, or its request died before writing it. */
+export type ExpiryReason = 'expired' | 'abandoned';
 
-/** The measurements the use cases report; implemented with prom-client at the edge. */
+/**
+ * The measurements the use cases report; implemented with prom-client at the edge. Label values are the
+ * bounded sets above, never ids.
+ */
 export interface BookingMetrics {
   reservationDuration(outcome: ReservationOutcome, seconds: number): void;
   confirmDuration(outcome: ConfirmOutcome, seconds: number): void;
-  lockAcquisition(result: LockResult): void;
+  /** One Redlock attempt over `seats` seats: its result and how long asking Redis took. */
+  lockAcquisition(result: LockResult, seconds: number, seats: number): void;
+  /** How long a lock was held, from acquired to released. */
+  lockHeld(seconds: number): void;
+  reservationsSettled(state: SettledState, count: number): void;
+  ticketsIssued(count: number): void;
+  ticketsRefunded(count: number): void;
+  holdsReleasedByExpiry(reason: ExpiryReason, count: number): void;
   messagePublished(routingKey: string, outcome: PublishOutcome): void;
 }
 
@@ -21,6 +35,11 @@ export const noMetrics: BookingMetrics = {
   reservationDuration: () => undefined,
   confirmDuration: () => undefined,
   lockAcquisition: () => undefined,
+  lockHeld: () => undefined,
+  reservationsSettled: () => undefined,
+  ticketsIssued: () => undefined,
+  ticketsRefunded: () => undefined,
+  holdsReleasedByExpiry: () => undefined,
   messagePublished: () => undefined,
 };
 

@@ -7,6 +7,7 @@ import {
   gone,
   notFound,
   paymentRequired,
+  withSpan,
 } from '@ticketing/platform';
 import type { BookingStore } from '../data-access/booking-store';
 import type { ReservationItemRow, ReservationRow } from '../data-access/rows';
@@ -83,20 +84,24 @@ export async function confirmReservation(
   deps: BookingDeps,
   input: { userId: string; reservationId: string; paymentId: string },
 ): Promise<ReservationWithTickets> {
-  const started = process.hrtime.bigint();
-  let outcome: ConfirmOutcome = 'error';
-  try {
-    const result = await confirmOnce(deps, input);
-    outcome = result.replayed ? 'replayed' : 'confirmed';
-    return result.body;
-  } catch (error) {
-    if (error instanceof AppError && error.status < 500) {
-      outcome = error.status === 402 ? 'declined' : error.status === 409 ? 'conflict' : 'rejected';
+  const attributes = { 'ticketing.reservation_id': input.reservationId };
+  return withSpan('booking-service', 'reservation.confirm', { attributes }, async (span) => {
+    const started = process.hrtime.bigint();
+    let outcome: ConfirmOutcome = 'error';
+    try {
+      const result = await confirmOnce(deps, input);
+      outcome = result.replayed ? 'replayed' : 'confirmed';
+      return result.body;
+    } catch (error) {
+      if (error instanceof AppError && error.status < 500) {
+        outcome = error.status === 402 ? 'declined' : error.status === 409 ? 'conflict' : 'rejected';
+      }
+      throw error;
+    } finally {
+      span?.setAttribute('ticketing.outcome', outcome);
+      deps.metrics.confirmDuration(outcome, secondsSince(started));
     }
-    throw error;
-  } finally {
-    deps.metrics.confirmDuration(outcome, secondsSince(started));
-  }
+  });
 }
 
 async function confirmOnce(
@@ -148,6 +153,8 @@ async function confirmOnce(
     return { body: await withTickets(store, settled), replayed: true };
   }
   deps.relay.kick();
+  deps.metrics.reservationsSettled('confirmed', 1);
+  deps.metrics.ticketsIssued(tickets.length);
   return { body: await withTickets(store, confirmed), replayed: false };
 }
 
@@ -211,6 +218,7 @@ export async function cancelReservation(
     return withTickets(store, settled);
   }
   deps.relay.kick();
+  deps.metrics.reservationsSettled('cancelled', 1);
   return withTickets(store, cancelled);
 }
 

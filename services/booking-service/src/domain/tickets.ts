@@ -75,5 +75,6 @@ export async function refundTicket(deps: BookingDeps, input: { userId: string; t
     return toTicketBody(settled);
   }
   deps.relay.kick();
+  deps.metrics.ticketsRefunded(1);
   return toTicketBody(refunded);
 }

@@ -79,7 +79,7 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
     metrics,
     pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
     publisher: {
-      publish: (event, headers) => publishEvent(broker, event, headers),
+      publish: (event) => publishEvent(broker, event),
       isConnected: () => broker.isConnected(),
       isConnectionError: (error) => error instanceof BrokerUnavailableError,
     },
@@ -155,7 +155,7 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
       ? setInterval(() => {
           if (sweeping) return;
           sweeping = expireReservations(
-            { store, logger, relay },
+            { store, logger, relay, metrics },
             { batchSize: config.EXPIRY_BATCH_SIZE, pendingHoldGraceSeconds: pendingHoldGraceSeconds(config) },
           )
             .catch((error: unknown) => logger.error({ err: error }, 'Expiry sweep failed'))

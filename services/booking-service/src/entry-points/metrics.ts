@@ -1,9 +1,31 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { LATENCY_BUCKETS, type Logger } from '@ticketing/platform';
+import { LATENCY_BUCKETS, ROUTING_KEYS, type Logger } from '@ticketing/platform';
 import type { OutboxBacklog } from '../data-access/outbox-repository';
-import type { BookingMetrics } from '../domain/ports';
+import type {
+  BookingMetrics,
+  ConfirmOutcome,
+  ExpiryReason,
+  LockResult,
+  PublishOutcome,
+  ReservationOutcome,
+  SettledState,
+} from '../domain/ports';
 
-/** The booking service's Prometheus series; the outbox gauges are read from the database at scrape time. */
+const RESERVATION_OUTCOMES: ReservationOutcome[] = ['created', 'conflict', 'rejected', 'error'];
+const CONFIRM_OUTCOMES: ConfirmOutcome[] = ['confirmed', 'replayed', 'declined', 'conflict', 'rejected', 'error'];
+const LOCK_RESULTS: LockResult[] = ['acquired', 'contended', 'error'];
+const SETTLED_STATES: SettledState[] = ['confirmed', 'expired', 'cancelled'];
+const EXPIRY_REASONS: ExpiryReason[] = ['expired', 'abandoned'];
+const PUBLISH_OUTCOMES: PublishOutcome[] = ['published', 'failed'];
+
+/** Lock acquire is one Redis round trip: buckets from 0.1 ms. */
+const LOCK_ACQUIRE_BUCKETS = [0.0001, 0.00025, 0.0005, ...LATENCY_BUCKETS];
+
+/**
+ * The booking service's Prometheus series. Every label combination is created at zero when the process
+ * starts, so `rate()`/`increase()` see the first event too and dashboards show 0 rather than "no data".
+ * The outbox gauges are read from the database at scrape time.
+ */
 export function createBookingMetrics(registry: Registry, backlog: () => Promise<OutboxBacklog>, logger: Logger): BookingMetrics {
   const reservationDuration = new Histogram({
     name: 'booking_reservation_duration_seconds',
@@ -14,7 +36,7 @@ export function createBookingMetrics(registry: Registry, backlog: () => Promise<
   });
   const confirmDuration = new Histogram({
     name: 'booking_confirm_duration_seconds',
-    help: 'POST /reservations/{id}/confirm duration by outcome',
+    help: 'POST /reservations/{id}/confirm duration by outcome (confirmed, replayed, declined, conflict, rejected, error)',
     labelNames: ['outcome'],
     buckets: LATENCY_BUCKETS,
     registers: [registry],
@@ -25,12 +47,67 @@ export function createBookingMetrics(registry: Registry, backlog: () => Promise<
     labelNames: ['result'],
     registers: [registry],
   });
+  const lockAcquireDuration = new Histogram({
+    name: 'booking_lock_acquire_duration_seconds',
+    help: 'Time to take (or fail to take) the Redlock lock over the requested seats, by result',
+    labelNames: ['result'],
+    buckets: LOCK_ACQUIRE_BUCKETS,
+    registers: [registry],
+  });
+  const lockHeld = new Histogram({
+    name: 'booking_lock_held_seconds',
+    help: 'Time a seat lock was held, from acquired to released (the hold at the event service and the reservation write)',
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const contendedSeats = new Counter({
+    name: 'booking_lock_contended_seats_total',
+    help: 'Seats requested by lock attempts that found at least one of them locked by another buyer',
+    registers: [registry],
+  });
+  const settled = new Counter({
+    name: 'booking_reservations_settled_total',
+    help: 'Reservations that left the active state, by the state they ended in (confirmed, expired, cancelled)',
+    labelNames: ['state'],
+    registers: [registry],
+  });
+  const ticketsIssued = new Counter({
+    name: 'booking_tickets_issued_total',
+    help: 'Tickets issued by confirms',
+    registers: [registry],
+  });
+  const ticketsRefunded = new Counter({
+    name: 'booking_tickets_refunded_total',
+    help: 'Tickets refunded',
+    registers: [registry],
+  });
+  const expiryReleased = new Counter({
+    name: 'booking_expiry_released_holds_total',
+    help:
+      'Holds released by the expiry sweep of this process, by reason (expired: the reservation passed its expiry time; ' +
+      'abandoned: the request that placed the hold died before writing its reservation)',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
   const published = new Counter({
     name: 'messages_published_total',
-    help: 'Outbox messages published to RabbitMQ by routing key and outcome',
+    help: 'Outbox messages published to RabbitMQ by routing key and outcome (published, failed)',
     labelNames: ['routing_key', 'outcome'],
     registers: [registry],
   });
+
+  for (const outcome of RESERVATION_OUTCOMES) reservationDuration.zero({ outcome });
+  for (const outcome of CONFIRM_OUTCOMES) confirmDuration.zero({ outcome });
+  for (const result of LOCK_RESULTS) {
+    lockAcquisitions.inc({ result }, 0);
+    lockAcquireDuration.zero({ result });
+  }
+  contendedSeats.inc(0);
+  for (const state of SETTLED_STATES) settled.inc({ state }, 0);
+  ticketsIssued.inc(0);
+  ticketsRefunded.inc(0);
+  for (const reason of EXPIRY_REASONS) expiryReleased.inc({ reason }, 0);
+  for (const routingKey of ROUTING_KEYS) for (const outcome of PUBLISH_OUTCOMES) published.inc({ routing_key: routingKey, outcome }, 0);
 
   // One query serves both gauges within a scrape.
   let pending: Promise<OutboxBacklog> | undefined;
@@ -66,7 +143,24 @@ export function createBookingMetrics(registry: Registry, backlog: () => Promise<
   return {
     reservationDuration: (outcome, seconds) => reservationDuration.observe({ outcome }, seconds),
     confirmDuration: (outcome, seconds) => confirmDuration.observe({ outcome }, seconds),
-    lockAcquisition: (result) => lockAcquisitions.inc({ result }),
+    lockAcquisition: (result, seconds, seats) => {
+      lockAcquisitions.inc({ result });
+      lockAcquireDuration.observe({ result }, seconds);
+      if (result === 'contended') contendedSeats.inc(seats);
+    },
+    lockHeld: (seconds) => lockHeld.observe(seconds),
+    reservationsSettled: (state, count) => {
+      if (count > 0) settled.inc({ state }, count);
+    },
+    ticketsIssued: (count) => {
+      if (count > 0) ticketsIssued.inc(count);
+    },
+    ticketsRefunded: (count) => {
+      if (count > 0) ticketsRefunded.inc(count);
+    },
+    holdsReleasedByExpiry: (reason, count) => {
+      if (count > 0) expiryReleased.inc({ reason }, count);
+    },
     messagePublished: (routingKey, outcome) => published.inc({ routing_key: routingKey, outcome }),
   };
 }

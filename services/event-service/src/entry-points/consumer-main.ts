@@ -1,4 +1,4 @@
-import '../instrumentation';
+import '../instrumentation-consumer';
 import { runProcess } from '@ticketing/platform';
 import { loadEventConfig } from '../config';
 import { startEventConsumer } from './consumer';

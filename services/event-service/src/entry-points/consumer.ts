@@ -1,5 +1,7 @@
 import {
   BrokerConnection,
+  EVENT_SERVICE_DEAD_LETTER_QUEUE,
+  EVENT_SERVICE_QUEUE,
   ROUTING_KEYS,
   brokerConfig,
   consumeEvents,
@@ -7,12 +9,15 @@ import {
   createLogger,
   createMetricsRegistry,
   pingDatabase,
+  queueDepthProbe,
   startHttpServer,
+  withSpan,
   type ConsumeOutcome,
+  type QueueDepthProbe,
   type Logger,
   type TicketingEvent,
 } from '@ticketing/platform';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { resolveEventConfig, type EventConfig, type EventOverrides } from '../config';
 import { openEventDatabase } from '../data-access/database';
 import { seatInventoryRepository } from '../data-access/seat-inventory-repository';
@@ -28,11 +33,32 @@ export interface EventConsumer {
 }
 
 type Outcome = ConsumeOutcome | 'duplicate';
+const OUTCOMES: Outcome[] = ['applied', 'duplicate', 'retried', 'dead_lettered'];
 
 const LAG_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800];
 
-function consumerMetrics(registry: Registry) {
-  return {
+function consumerMetrics(registry: Registry, probes: { subscribed: () => boolean; queues: QueueDepthProbe }) {
+  new Gauge({
+    name: 'consumer_subscribed',
+    help: '1 while this consumer is connected to RabbitMQ and subscribed to event_service_queue, else 0',
+    registers: [registry],
+    collect() {
+      this.set(probes.subscribed() ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'event_queue_messages',
+    help: 'Messages waiting in event_service_queue and in its dead-letter queue event_service_queue.dead (read at scrape time)',
+    labelNames: ['queue'],
+    registers: [registry],
+    async collect() {
+      const depths = await probes.queues.depths();
+      // No value rather than a stale one while the broker cannot be asked.
+      this.reset();
+      for (const [queue, messages] of Object.entries(depths ?? {})) this.set({ queue }, messages);
+    },
+  });
+  const metrics = {
     consumed: new Counter({
       name: 'messages_consumed_total',
       help: 'Booking events handled, by routing key and outcome (applied, duplicate, retried, dead_lettered)',
@@ -47,11 +73,21 @@ function consumerMetrics(registry: Registry) {
     }),
     lag: new Histogram({
       name: 'consumer_lag_seconds',
-      help: 'Time from an event occurring (occurred_at) to its change being applied to the seat inventory',
+      help:
+        'Time from an event occurring (occurred_at) to its change being applied to the seat inventory, by routing key ' +
+        '(reservation.confirmed: the confirm -> sold delay)',
+      labelNames: ['routing_key'],
       buckets: LAG_BUCKETS,
       registers: [registry],
     }),
   };
+  // Every series exists from the start at zero, so increase() sees the first dead letter too.
+  for (const routingKey of [...ROUTING_KEYS, 'unknown']) {
+    for (const outcome of OUTCOMES) metrics.consumed.inc({ routing_key: routingKey, outcome }, 0);
+    metrics.deadLettered.inc({ routing_key: routingKey }, 0);
+  }
+  for (const routingKey of ROUTING_KEYS) metrics.lag.zero({ routing_key: routingKey });
+  return metrics;
 }
 
 /** Bounded label values: one of the four routing keys, or "unknown" for anything else that reached the queue. */
@@ -87,7 +123,17 @@ function bookingEventHandler(deps: {
     const deadline = Date.now() + (deps.transientBudgetMs ?? 30_000);
     for (let pause = 250; ; pause = Math.min(pause * 2, 5_000)) {
       try {
-        if ((await applyBookingEvent(inventory, event, logger)) === 'duplicate') duplicates.add(event);
+        const result = await withSpan(
+          'event-service',
+          'seat_inventory.apply_event',
+          { attributes: { 'ticketing.routing_key': event.type, 'ticketing.seat_count': event.data.session_seat_ids.length } },
+          async (span) => {
+            const applied = await applyBookingEvent(inventory, event, logger);
+            span?.setAttribute('ticketing.result', applied);
+            return applied;
+          },
+        );
+        if (result === 'duplicate') duplicates.add(event);
         return;
       } catch (error) {
         if (isTransientDatabaseError(error) && Date.now() + pause < deadline && !deps.isStopping()) {
@@ -111,7 +157,6 @@ export async function startEventConsumer(overrides: EventOverrides = {}): Promis
   const config = resolveEventConfig(overrides);
   const logger = createLogger('event-consumer', config.LOG_LEVEL);
   const registry = createMetricsRegistry('event-consumer');
-  const metrics = consumerMetrics(registry);
   const db = openEventDatabase(config.DATABASE_URL, config.DB_POOL_MAX);
   const duplicates = new WeakSet<TicketingEvent>();
   let stopping = false;
@@ -125,6 +170,12 @@ export async function startEventConsumer(overrides: EventOverrides = {}): Promis
     }),
     logger,
   );
+  let subscription: Awaited<ReturnType<typeof consumeEvents>> | undefined;
+  const queues = queueDepthProbe(connection, [EVENT_SERVICE_QUEUE, EVENT_SERVICE_DEAD_LETTER_QUEUE], logger);
+  const metrics = consumerMetrics(registry, {
+    subscribed: () => subscription !== undefined && !stopping && connection.isConnected(),
+    queues,
+  });
   const handler = bookingEventHandler({
     inventory: seatInventoryRepository(db),
     logger,
@@ -137,11 +188,10 @@ export async function startEventConsumer(overrides: EventOverrides = {}): Promis
     metrics.consumed.inc({ routing_key: label, outcome });
     if (outcome === 'dead_lettered') metrics.deadLettered.inc({ routing_key: label });
     if (outcome === 'applied' && event) {
-      metrics.lag.observe(Math.max(0, (Date.now() - Date.parse(event.occurred_at)) / 1000));
+      metrics.lag.observe({ routing_key: label }, Math.max(0, (Date.now() - Date.parse(event.occurred_at)) / 1000));
     }
   };
 
-  let subscription: Awaited<ReturnType<typeof consumeEvents>> | undefined;
   connection.onConnect(async (broker) => {
     try {
       subscription = await consumeEvents(broker, handler, {
@@ -168,6 +218,7 @@ export async function startEventConsumer(overrides: EventOverrides = {}): Promis
     server = await startHttpServer(app, config.METRICS_PORT, config.HOST);
   } catch (error) {
     stopping = true;
+    await queues.close();
     await connection.stop();
     await db.destroy();
     throw error;
@@ -185,6 +236,7 @@ export async function startEventConsumer(overrides: EventOverrides = {}): Promis
     } catch (error) {
       logger.warn({ err: error }, 'Cancelling the subscription failed');
     }
+    await queues.close();
     await connection.stop();
     await running.close(config.SHUTDOWN_TIMEOUT_MS);
     await db.destroy();

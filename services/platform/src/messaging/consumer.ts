@@ -1,8 +1,9 @@
 import type { BrokerAsPromised, Recovery } from 'rascal';
 import type { Message } from 'amqplib';
 import type { Logger } from 'pino';
-import { ROOT_CONTEXT, context, propagation } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, context, propagation, trace, type Context } from '@opentelemetry/api';
 import { requestContext } from '../context';
+import { withSpan } from '../spans';
 import { ticketingEventSchema, type TicketingEvent } from './events';
 import { EVENT_SERVICE_SUBSCRIPTION } from './topology';
 
@@ -29,6 +30,16 @@ function previousAttempts(message: Message): number {
 export type EventHandler = (event: TicketingEvent, message: Message) => Promise<void>;
 
 /**
+ * The parent of the handling span: the amqplib instrumentation's consume span when it is active (it already
+ * continues the publisher's trace), otherwise the W3C trace context the publisher put in the headers.
+ */
+function parentContext(message: Message): Context {
+  const active = context.active();
+  if (trace.getSpan(active)?.spanContext().traceId) return active;
+  return propagation.extract(ROOT_CONTEXT, message.properties.headers ?? {});
+}
+
+/**
  * Subscribes `handler` to the event service's queue. Content that is not a valid event is dead-lettered
  * at once (a poison message must not loop); a handler failure is retried with a delay a bounded number
  * of times and then dead-lettered. Trace context from the headers becomes the handler's parent.
@@ -50,15 +61,23 @@ export async function consumeEvents(broker: BrokerAsPromised, handler: EventHand
       return;
     }
     const event = parsed.data;
-    const parent = propagation.extract(ROOT_CONTEXT, message.properties.headers ?? {});
-    void context.with(parent, () =>
+    const attributes = {
+      'messaging.system': 'rabbitmq',
+      'messaging.operation.type': 'process',
+      'messaging.rabbitmq.destination.routing_key': routingKey,
+      'messaging.message.id': event.id,
+      'ticketing.reservation_id': event.data.reservation_id,
+    };
+    void context.with(parentContext(message), () =>
       requestContext.run({ requestId: event.id }, async () => {
         logger.info(
           { routing_key: routingKey, reservation_id: event.data.reservation_id, message_id: event.id, redelivered: message.fields.redelivered },
           'Received message',
         );
         try {
-          await handler(event, message);
+          await withSpan('@ticketing/platform', `process ${event.type}`, { kind: SpanKind.CONSUMER, attributes }, () =>
+            handler(event, message),
+          );
           options.onOutcome?.(routingKey, 'applied', event);
           ackOrNack();
         } catch (error) {

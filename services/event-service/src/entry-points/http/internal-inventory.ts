@@ -1,4 +1,4 @@
-import { defineRoute, type ApiModule } from '@ticketing/platform';
+import { defineRoute, withSpan, type ApiModule } from '@ticketing/platform';
 import { z } from 'zod';
 import {
   checkAvailability,
@@ -23,6 +23,13 @@ import {
 import { INTERNAL_TOKEN_SCHEME, internalTokenGuard } from './internal-token';
 
 const tags = ['internal (booking service)'];
+
+/** Ids belong on spans (one trace is one buyer), never on metric labels. */
+const inventorySpanAttributes = (sessionId: string, body: { reservation_id: string; session_seat_ids: string[] }) => ({
+  'ticketing.session_id': sessionId,
+  'ticketing.reservation_id': body.reservation_id,
+  'ticketing.seat_count': body.session_seat_ids.length,
+});
 const unknownSession = { 404: { description: 'Unknown session' } };
 
 /** The synchronous API the booking service uses: availability, prices, hold, release, sell. */
@@ -85,12 +92,14 @@ export function internalInventoryModule(inventory: SeatInventoryStore, internalT
           409: { description: 'SEATS_UNAVAILABLE (details.unavailable lists them) or SESSION_STARTED' },
         },
         handler: ({ params, body }) =>
-          placeHold(inventory, {
-            sessionId: params.id,
-            reservationId: body.reservation_id,
-            seatIds: body.session_seat_ids,
-            reservedUntil: new Date(body.reserved_until),
-          }),
+          withSpan('event-service', 'seat_inventory.hold', { attributes: inventorySpanAttributes(params.id, body) }, () =>
+            placeHold(inventory, {
+              sessionId: params.id,
+              reservationId: body.reservation_id,
+              seatIds: body.session_seat_ids,
+              reservedUntil: new Date(body.reserved_until),
+            }),
+          ),
       }),
       defineRoute({
         method: 'post',
@@ -103,7 +112,9 @@ export function internalInventoryModule(inventory: SeatInventoryStore, internalT
         body: reservationSeatsBody,
         responses: { 200: { description: 'Released', schema: releaseResponse }, ...unknownSession },
         handler: ({ params, body }) =>
-          releaseHold(inventory, { sessionId: params.id, reservationId: body.reservation_id, seatIds: body.session_seat_ids }),
+          withSpan('event-service', 'seat_inventory.release', { attributes: inventorySpanAttributes(params.id, body) }, () =>
+            releaseHold(inventory, { sessionId: params.id, reservationId: body.reservation_id, seatIds: body.session_seat_ids }),
+          ),
       }),
       defineRoute({
         method: 'post',

@@ -1,0 +1,69 @@
+/**
+ * Spans of our own around the steps that matter to a buyer (reserve, lock, hold, confirm, outbox publish,
+ * consume). The OpenTelemetry API is a no-op until `startTracing` (in `@ticketing/platform/tracing`)
+ * registers the SDK; until then `withSpan` does not even touch the API, so tracing that is off costs one
+ * boolean check per step.
+ */
+import { SpanStatusCode, trace, type Attributes, type Span, type SpanKind } from '@opentelemetry/api';
+import { AppError } from './errors';
+
+let enabled = false;
+let shutdownHook: (() => Promise<void>) | undefined;
+
+/** Called by startTracing once the SDK is registered; `shutdown` flushes and stops it. */
+export function markTracingStarted(shutdown: () => Promise<void>): void {
+  enabled = true;
+  shutdownHook = shutdown;
+}
+
+export function markTracingStopped(): void {
+  enabled = false;
+  shutdownHook = undefined;
+}
+
+export const tracingEnabled = (): boolean => enabled;
+
+/**
+ * Exports the spans still buffered and stops the SDK (no-op when tracing is off). runProcess and runTask
+ * call it after the process stopped, so the last requests' spans — and a short job's only ones — are not lost.
+ */
+export async function flushTracing(): Promise<void> {
+  const hook = shutdownHook;
+  markTracingStopped();
+  await hook?.();
+}
+
+export interface SpanOptions {
+  attributes?: Attributes;
+  kind?: SpanKind;
+}
+
+/**
+ * Runs `work` inside an active span named `name` (its children — pg, ioredis, HTTP, amqplib spans and our
+ * own — hang under it). A thrown error is rethrown; a 4xx AppError (a conflict, an expired hold) is an
+ * answer, not a failure, so it only adds its code to the span, anything else marks the span as failed.
+ * Without tracing, runs `work` directly with `undefined` for the span.
+ */
+export function withSpan<T>(
+  tracerName: string,
+  name: string,
+  options: SpanOptions,
+  work: (span: Span | undefined) => Promise<T>,
+): Promise<T> {
+  if (!enabled) return work(undefined);
+  return trace.getTracer(tracerName).startActiveSpan(name, { attributes: options.attributes, kind: options.kind }, async (span) => {
+    try {
+      return await work(span);
+    } catch (error) {
+      if (error instanceof AppError && error.status < 500) {
+        span.setAttribute('ticketing.error_code', error.code);
+      } else {
+        span.recordException(error as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.message });
+      }
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
+}
