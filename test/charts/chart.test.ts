@@ -384,7 +384,7 @@ describe('monitoring objects', () => {
     const rule = find(rendered.monitoring, 'PrometheusRule', RELEASE);
     const rules = rule.spec.groups.flatMap((g: { rules: unknown[] }) => g.rules) as { alert: string; expr: string; annotations: Record<string, string> }[];
     const exprs = rules.map((r) => r.expr).join('\n');
-    for (const metric of ['http_request_duration_seconds', 'outbox_oldest_age_seconds', 'messages_dead_lettered_total', 'consumer_lag_seconds', 'nodejs_eventloop_lag_seconds', 'booking_lock_acquisitions_total']) {
+    for (const metric of ['http_request_duration_seconds', 'outbox_oldest_age_seconds', 'messages_dead_lettered_total', 'consumer_lag_seconds', 'nodejs_eventloop_lag_p99_seconds', 'booking_lock_acquisitions_total']) {
       expect(exprs).toContain(metric);
     }
     for (const r of rules) expect(r.expr).toContain(`namespace="${NAMESPACE}"`);
@@ -411,7 +411,7 @@ describe('monitoring objects', () => {
       'messages_consumed_total',
       'messages_dead_lettered_total',
       'consumer_lag_seconds',
-      'nodejs_eventloop_lag_seconds',
+      'nodejs_eventloop_lag_p99_seconds',
     ]) {
       expect(exprs).toContain(metric);
     }
