@@ -1,5 +1,5 @@
 import '../instrumentation';
-import { createDatabase, createLogger, runTask } from '@ticketing/platform';
+import { createDatabase, createLogger, runTask, withSpan } from '@ticketing/platform';
 import { loadBookingConfig, pendingHoldGraceSeconds, type BookingConfig } from '../config';
 import { createBookingStore } from '../data-access/booking-store';
 import { expireReservations, type ExpirySweepResult } from '../domain/expiry';
@@ -12,12 +12,17 @@ export async function runExpirySweep(config: BookingConfig = loadBookingConfig()
   const logger = createLogger('booking-expire-reservations', config.LOG_LEVEL);
   const db = createDatabase({ url: config.DATABASE_URL, poolMax: 2 });
   try {
-    const result = await expireReservations(
-      { store: createBookingStore(db), logger },
-      { batchSize: config.EXPIRY_BATCH_SIZE, pendingHoldGraceSeconds: pendingHoldGraceSeconds(config) },
-    );
-    logger.info(result, 'expire-reservations finished');
-    return result;
+    // One trace per run: the reservation.expired rows it writes carry it on through the relay and RabbitMQ
+    // to the consumer's seat release. (The job has no /metrics: it logs its counts; see docs/observability.md.)
+    return await withSpan('booking-service', 'expiry.sweep', {}, async (span) => {
+      const result = await expireReservations(
+        { store: createBookingStore(db), logger },
+        { batchSize: config.EXPIRY_BATCH_SIZE, pendingHoldGraceSeconds: pendingHoldGraceSeconds(config) },
+      );
+      span?.setAttributes({ 'ticketing.expired': result.expired, 'ticketing.abandoned_holds': result.abandonedHolds });
+      logger.info(result, 'expire-reservations finished');
+      return result;
+    });
   } finally {
     await db.destroy();
   }
