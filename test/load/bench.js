@@ -15,7 +15,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { promisify } = require('node:util');
 const { parseArgs, ArgsError, USAGE } = require('./lib/args');
-const { ProcessGroup, freePort, readMemory, ROOT } = require('./lib/processes');
+const { ProcessGroup, freePort, readMemory, cpuBetween, ROOT } = require('./lib/processes');
 const { createClient } = require('./lib/http-client');
 const { buildCatalog } = require('./lib/catalog');
 const { createDatabase, dropDatabase, openPool, eventQueueState, EVENT_SERVICE_QUEUE } = require('./lib/infra');
@@ -73,6 +73,35 @@ async function build() {
   log(`  built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
+/** One line: CPU seconds per process during the scenario, and per unit of work when the scenario names one. */
+function formatCpu(section) {
+  const { elapsedS, used } = section.cpu;
+  const total = Object.values(used).reduce((sum, seconds) => sum + seconds, 0);
+  const entries = Object.entries(used).sort((a, b) => b[1] - a[1]);
+  const unit = section.work && section.work.count > 0 ? section.work : undefined;
+  const parts = entries.map(([name, seconds]) => `${name} ${seconds.toFixed(1)}${unit ? ` (${((seconds * 1000) / unit.count).toFixed(2)} ms/${unit.unit})` : ''}`);
+  const { machineBusyS, interruptsS, otherProcessesS, unattributedS, topOthers } = section.cpu;
+  const capacity = elapsedS * os.cpus().length;
+  const others = Object.entries(topOthers ?? {}).map(([name, seconds]) => `${name} ${seconds.toFixed(1)}`).join(', ');
+  return (
+    `CPU seconds over ${elapsedS.toFixed(1)} s (${os.cpus().length} cores = ${capacity.toFixed(1)} available; machine busy ${machineBusyS.toFixed(1)}: ` +
+    `${total.toFixed(1)} listed here, ${interruptsS.toFixed(1)} interrupts, ${unattributedS.toFixed(1)} unattributed, ${otherProcessesS.toFixed(1)} other processes` +
+    `${others ? ` [${others}]` : ''}${otherProcessesS > 0.1 * capacity ? ' — NOISY MACHINE' : ''}` +
+    `${unit ? `; ${unit.count} ${unit.unit}s` : ''}): ${parts.join(', ')}`
+  );
+}
+
+/** The commit measured, and uncommitted changes to the product (the build compiles the working tree). */
+async function gitState() {
+  try {
+    const { stdout: commit } = await execFileAsync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT });
+    const { stdout: status } = await execFileAsync('git', ['status', '--porcelain', '--', 'services'], { cwd: ROOT });
+    return { commit: commit.trim(), dirty: status.split('\n').filter(Boolean).map((line) => line.slice(3)) };
+  } catch {
+    return { commit: 'unknown', dirty: [] };
+  }
+}
+
 function mb(bytes) {
   return Math.round((bytes / 1024 / 1024) * 10) / 10;
 }
@@ -100,8 +129,10 @@ async function main() {
   if (profileDir) fs.mkdirSync(profileDir);
   const startedAt = new Date();
 
+  const git = await gitState();
   log(`On-sale benchmark — scenarios ${wanted.join(',')}, duration ${durationS} s${options.duration ? ' (override)' : ''}, ${os.cpus().length} CPUs, node ${process.version}`);
   log(`Product processes run from dist at LOG_LEVEL=${LOG_LEVEL}; logs${profileDir ? ' and CPU profiles' : ''} in ${workDir}`);
+  log(`Code: commit ${git.commit}${git.dirty.length ? `, plus uncommitted changes to ${git.dirty.length} file(s) under services/ (built as they are)` : ''}`);
   if (options.build && needsProduct) await build();
 
   const down = [];
@@ -110,7 +141,7 @@ async function main() {
   }
   if (down.length) throw new Error(`infrastructure is down: ${down.join(', ')}`);
 
-  const processes = new ProcessGroup({ logDir: workDir, profileDir });
+  const processes = new ProcessGroup({ logDir: workDir, profileDir, benchDatabases: [EVENT_DB, BOOKING_DB] });
   const cleanup = async (reason, code) => {
     log(`\n${reason}; stopping every process the benchmark started…`);
     await processes.stopAll();
@@ -129,6 +160,7 @@ async function main() {
     results: {},
     log,
     createDatabase: (name) => createDatabase(POSTGRES_URL, name),
+    queueState: () => eventQueueState(RABBITMQ_URL),
     dropDatabase: (name) => dropDatabase(POSTGRES_URL, name),
   };
   const sections = [];
@@ -189,6 +221,16 @@ async function main() {
       log('Building the catalog through the public API (bulk seats)…');
       const specs = SESSION_SPECS(durationS);
       ctx.catalog = await buildCatalog(ctx.event, wanted.filter((n) => specs[n]).map((n) => specs[n]), log);
+      const { rows } = await ctx.eventDb.query(`SELECT current_setting('autovacuum') AS autovacuum`);
+      if (rows[0].autovacuum !== 'on') {
+        // Production autovacuum would have analyzed the fresh catalog and cleaned up after each burst.
+        log(`  autovacuum is ${rows[0].autovacuum} on this server: the bench runs VACUUM (ANALYZE) on its two databases before each scenario`);
+        ctx.maintain = async () => {
+          await ctx.eventDb.query('VACUUM (ANALYZE)');
+          await ctx.bookingDb.query('VACUUM (ANALYZE)');
+        };
+        notes.push(`autovacuum is ${rows[0].autovacuum} on this Postgres; the bench vacuumed and analyzed its databases before each scenario`);
+      }
     }
 
     const runners = { 1: scenarios.steadyBookings, 2: scenarios.flashSale, 3: scenarios.seatMapUnderLoad, 4: scenarios.confirmToSold, 5: scenarios.expiry, 6: scenarios.pgbenchReference };
@@ -196,7 +238,11 @@ async function main() {
       log(`\nScenario ${number}: ${SCENARIO_NAMES[number]}…`);
       processes.setScenario(SCENARIO_NAMES[number]);
       const started = Date.now();
+      if (ctx.maintain) await ctx.maintain();
+      const cpuBefore = processes.cpuSnapshot();
       const section = await runners[number](ctx);
+      // A scenario with a setup phase measures its own window (section.cpu); otherwise the whole scenario counts.
+      section.cpu ??= cpuBetween(cpuBefore, processes.cpuSnapshot());
       section.number = number;
       section.short = `${number} ${SCENARIO_NAMES[number]}`;
       section.wallMs = Date.now() - started;
@@ -206,6 +252,7 @@ async function main() {
       if (crashed.length) throw new Error(`${crashed.map((r) => `${r.name} exited (code ${r.exitCode})`).join(', ')} during ${SCENARIO_NAMES[number]}:\n${crashed[0].tail.join('\n')}`);
       log(formatTable(section.title, section.figures));
       for (const note of section.notes ?? []) log(`  · ${note}`);
+      log(`  · ${formatCpu(section)}`);
       await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
     if (needsProduct) {
@@ -264,6 +311,8 @@ async function main() {
       for (const fn of summary.functions) log(`    ${String(fn.pct).padStart(5)}%  ${String(fn.selfMs).padStart(9)} ms  ${fn.name}  ${fn.where}`);
       log('  by module:');
       for (const module of summary.modules.slice(0, 12)) log(`    ${String(module.pct).padStart(5)}%  ${String(module.selfMs).padStart(9)} ms  ${module.module}`);
+      log('  by responsible package (native code and node internals charged to the package or product file that called them):');
+      for (const caller of summary.callers.slice(0, 12)) log(`    ${String(caller.pct).padStart(5)}%  ${String(caller.selfMs).padStart(9)} ms  ${caller.module}`);
     }
   }
 
@@ -291,6 +340,7 @@ async function main() {
       finished_at: new Date().toISOString(),
       machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, memory_mb: Math.round(os.totalmem() / 1048576), node: process.version, load_average_at_end: os.loadavg() },
       options: { scenarios: wanted, duration_s: durationS, profile: options.profile },
+      code: { commit: git.commit, uncommitted_service_files: git.dirty },
       log_level: LOG_LEVEL,
       databases: { event: EVENT_DB, booking: BOOKING_DB },
       rabbitmq: { queue: EVENT_SERVICE_QUEUE, before: queueBefore, after: queueAfter },
@@ -303,6 +353,18 @@ async function main() {
             details: section.details ?? {},
             notes: section.notes ?? [],
             wall_ms: section.wallMs,
+            cpu_seconds: section.cpu
+              ? {
+                  elapsed_s: round(section.cpu.elapsedS, 2),
+                  machine_busy_s: round(section.cpu.machineBusyS, 2),
+                  interrupts_s: round(section.cpu.interruptsS, 2),
+                  unattributed_s: round(section.cpu.unattributedS, 2),
+                  other_processes_s: round(section.cpu.otherProcessesS, 2),
+                  top_other_processes: Object.fromEntries(Object.entries(section.cpu.topOthers ?? {}).map(([k, v]) => [k, round(v, 2)])),
+                  ...Object.fromEntries(Object.entries(section.cpu.used).map(([k, v]) => [k, round(v, 2)])),
+                }
+              : undefined,
+            work: section.work,
           },
         ]),
       ),

@@ -28,11 +28,26 @@ function shortUrl(url) {
 }
 
 /**
- * @returns {{ totalMs, idleMs, gcMs, programMs, busyMs, functions: Array<{name, where, module, selfMs, pct}>, modules: Array<{module, selfMs, pct}> }}
- *   pct is a share of busy time (everything but idle).
+ * The npm package or product file responsible for a sample: the sample's own frame, or for native code and
+ * node internals (a socket write, a Buffer copy) the nearest ancestor frame that is a package or product file.
+ */
+function nearestPackage(id, nodes, parents) {
+  for (let current = id; current !== undefined; current = parents.get(current)) {
+    const module = moduleOf(nodes.get(current).callFrame.url);
+    if (!module.startsWith('node:') && !module.startsWith('(')) return module;
+  }
+  return moduleOf(nodes.get(id).callFrame.url);
+}
+
+/**
+ * @returns {{ totalMs, idleMs, gcMs, programMs, busyMs, functions: Array<{name, where, module, selfMs, pct}>,
+ *   modules: Array<{module, selfMs, pct}>, callers: Array<{module, selfMs, pct}> }} pct is a share of busy time
+ *   (everything but idle); `callers` charges native and node-internal time to the package that caused it.
  */
 function summarizeProfile(profile, { top = 15 } = {}) {
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parents = new Map();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parents.set(child, node.id);
   const selfUs = new Map();
   const samples = profile.samples ?? [];
   const deltas = profile.timeDeltas ?? [];
@@ -50,6 +65,7 @@ function summarizeProfile(profile, { top = 15 } = {}) {
   let programUs = 0;
   const byFunction = new Map();
   const byModule = new Map();
+  const byCaller = new Map();
   for (const [id, us] of selfUs) {
     const node = nodes.get(id);
     if (!node) continue;
@@ -69,6 +85,8 @@ function summarizeProfile(profile, { top = 15 } = {}) {
     byFunction.set(key, entry);
     const module = SPECIAL.has(name) ? name : moduleOf(frame.url);
     byModule.set(module, (byModule.get(module) ?? 0) + us);
+    const caller = SPECIAL.has(name) ? name : nearestPackage(id, nodes, parents);
+    byCaller.set(caller, (byCaller.get(caller) ?? 0) + us);
   }
   const busyUs = totalUs - idleUs;
   const pct = (us) => (busyUs > 0 ? Math.round((us / busyUs) * 1000) / 10 : 0);
@@ -83,6 +101,10 @@ function summarizeProfile(profile, { top = 15 } = {}) {
       .sort((a, b) => b.selfUs - a.selfUs)
       .slice(0, top)
       .map(({ name, where, module, selfUs: us }) => ({ name, where, module, selfMs: ms(us), pct: pct(us) })),
+    callers: [...byCaller.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([module, us]) => ({ module, selfMs: ms(us), pct: pct(us) })),
     modules: [...byModule.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)

@@ -15,10 +15,11 @@ function createClient(baseUrl, { maxSockets = 64, timeoutMs = 10_000 } = {}) {
   const agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo' });
 
   /**
-   * One request. `body` may be an object (JSON-encoded here), a string or a Buffer. Resolves to
-   * { status, headers, body: Buffer, started, ended, ms, error? } with times from performance.now().
+   * One request. `body` may be an object (JSON-encoded here), a string or a Buffer; `discardBody` only
+   * counts the answer's bytes (for big answers nobody reads). Resolves to
+   * { status, headers, body: Buffer, bytes, started, ended, ms, error? } with times from performance.now().
    */
-  function request(method, path, { headers = {}, body } = {}) {
+  function request(method, path, { headers = {}, body, discardBody = false } = {}) {
     const payload = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
     const allHeaders = { accept: 'application/json', ...headers };
     if (payload) {
@@ -39,9 +40,13 @@ function createClient(baseUrl, { maxSockets = 64, timeoutMs = 10_000 } = {}) {
         { hostname: base.hostname, port: base.port, method, path, headers: allHeaders, agent },
         (res) => {
           const chunks = [];
-          res.on('data', (chunk) => chunks.push(chunk));
-          res.on('error', (error) => finish({ status: 0, headers: {}, body: Buffer.alloc(0), error: error.code ?? error.message }));
-          res.on('end', () => finish({ status: res.statusCode ?? 0, headers: res.headers, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks) }));
+          let bytes = 0;
+          res.on('data', (chunk) => {
+            bytes += chunk.length;
+            if (!discardBody) chunks.push(chunk);
+          });
+          res.on('error', (error) => finish({ status: 0, headers: {}, body: Buffer.alloc(0), bytes, error: error.code ?? error.message }));
+          res.on('end', () => finish({ status: res.statusCode ?? 0, headers: res.headers, bytes, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks) }));
         },
       );
       const timer = setTimeout(() => {

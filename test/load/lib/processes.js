@@ -40,6 +40,84 @@ function readMemory(pid) {
   }
 }
 
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+/** CPU seconds (user + system) a process has used, or undefined once it is gone. */
+function readCpuSeconds(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU of the infrastructure, per kind. Postgres backends serving the benchmark's databases are told apart
+ * from the rest of Postgres (server processes, other databases) by their process title. Every pid ever seen
+ * keeps its last reading, so a backend that exits between snapshots is not lost.
+ */
+class InfraCpu {
+  constructor(benchDatabases, ownPids) {
+    this.benchDatabases = benchDatabases;
+    this.ownPids = ownPids;
+    this.kinds = new Map(); // pid -> kind
+    this.last = new Map(); // pid -> cpu seconds
+  }
+
+  kindOf(pid, comm) {
+    if (this.kinds.has(pid)) return this.kinds.get(pid);
+    let kind;
+    if (comm === 'postgres') {
+      let title = '';
+      try {
+        title = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      } catch {
+        // gone
+      }
+      kind = this.benchDatabases.some((name) => title.includes(` ${name} `)) ? 'postgres (bench databases)' : 'postgres (rest of the server)';
+    } else if (comm === 'redis-server') kind = 'redis';
+    else if (comm === 'beam.smp') kind = 'rabbitmq';
+    else if (comm === 'pgbench') kind = 'pgbench client';
+    else if (Number(pid) !== process.pid && !this.ownPids.has(Number(pid))) kind = `other: ${comm}`;
+    this.kinds.set(pid, kind);
+    return kind;
+  }
+
+  scan() {
+    for (const entry of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      if (this.kinds.has(entry) && this.kinds.get(entry) === undefined) continue;
+      try {
+        const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const kind = this.kindOf(entry, stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')));
+        if (!kind) continue;
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        this.last.set(entry, (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS);
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+
+  totals() {
+    const totals = {};
+    for (const [pid, seconds] of this.last) {
+      const kind = this.kinds.get(pid);
+      totals[kind] = (totals[kind] ?? 0) + seconds;
+    }
+    return totals;
+  }
+}
+
+/** Busy CPU seconds of the whole machine (every process, ours or not) and its interrupt share, from /proc/stat. */
+function machineCpu() {
+  const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq] = fields;
+  return { busy: (user + nice + system + irq + softirq) / CLOCK_TICKS, interrupts: (irq + softirq) / CLOCK_TICKS };
+}
+
 /** Environment for a child: ours without tracing/ports/URLs that could point it elsewhere, plus `extra`. */
 function childEnv(extra) {
   const env = {};
@@ -55,7 +133,10 @@ class ProcessGroup {
    * @param {{ logDir: string, profileDir?: string }} options profileDir turns on --cpu-prof for long-running
    *   product processes (one .cpuprofile per process, written when it exits).
    */
-  constructor({ logDir, profileDir }) {
+  constructor({ logDir, profileDir, benchDatabases = [] }) {
+    this.ownPids = new Set();
+    this.infra = new InfraCpu(benchDatabases, this.ownPids);
+    this.infraSampledAt = 0;
     this.logDir = logDir;
     this.profileDir = profileDir;
     this.children = [];
@@ -76,6 +157,11 @@ class ProcessGroup {
       if (record.exited) continue;
       const memory = readMemory(record.child.pid);
       if (memory) this.note(record.name, memory);
+      record.lastCpu = readCpuSeconds(record.child.pid) ?? record.lastCpu;
+    }
+    if (performance.now() - this.infraSampledAt >= 1_000) {
+      this.infraSampledAt = performance.now();
+      this.infra.scan();
     }
   }
 
@@ -103,6 +189,7 @@ class ProcessGroup {
     if (this.profileDir && profile) args.push('--cpu-prof', '--cpu-prof-dir', this.profileDir, '--cpu-prof-name', `${name}.${Date.now()}.cpuprofile`);
     args.push('-r', PARENT_WATCH, path.join(ROOT, script));
     const child = spawn(process.execPath, args, { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    this.ownPids.add(child.pid);
     const log = fs.createWriteStream(path.join(this.logDir, `${name}.log`), { flags: 'a' });
     const record = { name, child, log, tail: [], lines: 0, levels: {}, messages: new Map(), exited: false, exitCode: undefined, startedAt: performance.now() };
     const onLine = (line) => {
@@ -163,6 +250,20 @@ class ProcessGroup {
     throw new Error(`${record.name} was not ready at ${url} within ${timeoutMs / 1000} s:\n${record.tail.join('\n')}`);
   }
 
+  /**
+   * CPU seconds so far: each product process started (exited ones keep their last reading), the infrastructure
+   * processes by kind, and this load generator. Subtract two snapshots to get a scenario's usage.
+   */
+  cpuSnapshot() {
+    this.infra.scan();
+    const snapshot = { at: performance.now(), machine: machineCpu(), processes: {}, infra: this.infra.totals(), loadGenerator: (() => { const usage = process.cpuUsage(); return (usage.user + usage.system) / 1e6; })() };
+    for (const record of this.children) {
+      if (!record.exited) record.lastCpu = readCpuSeconds(record.child.pid) ?? record.lastCpu;
+      snapshot.processes[record.name] = (snapshot.processes[record.name] ?? 0) + (record.lastCpu ?? 0);
+    }
+    return snapshot;
+  }
+
   /** Runs a one-shot process (migration, job) to its end; rejects on a non-zero exit. */
   async run(name, script, env, options) {
     const record = this.spawn(name, script, env, options);
@@ -205,4 +306,36 @@ class ProcessGroup {
   }
 }
 
-module.exports = { ProcessGroup, freePort, readMemory, ROOT };
+/** Per-process CPU seconds between two snapshots (only processes that used any), plus the elapsed seconds. */
+function cpuBetween(before, after) {
+  const used = {};
+  for (const [name, seconds] of Object.entries(after.processes)) {
+    const delta = seconds - (before.processes[name] ?? 0);
+    if (delta > 0.005) used[name] = delta;
+  }
+  const others = {};
+  for (const [kind, seconds] of Object.entries(after.infra)) {
+    const delta = seconds - (before.infra[kind] ?? 0);
+    if (delta <= 0.005) continue;
+    if (kind.startsWith('other: ')) others[kind.slice(7)] = delta;
+    else used[kind] = delta;
+  }
+  used['load generator'] = after.loadGenerator - before.loadGenerator;
+  const accounted = Object.values(used).reduce((sum, seconds) => sum + seconds, 0);
+  const machine = after.machine.busy - before.machine.busy;
+  const interrupts = after.machine.interrupts - before.machine.interrupts;
+  const otherS = Object.values(others).reduce((sum, seconds) => sum + seconds, 0);
+  const topOthers = Object.fromEntries(Object.entries(others).sort((a, b) => b[1] - a[1]).slice(0, 4));
+  return {
+    elapsedS: (after.at - before.at) / 1000,
+    used,
+    machineBusyS: machine,
+    interruptsS: interrupts,
+    otherProcessesS: otherS,
+    // Kernel interrupt work and processes too short-lived for the 1 s scan.
+    unattributedS: Math.max(0, machine - accounted - otherS - interrupts),
+    topOthers,
+  };
+}
+
+module.exports = { ProcessGroup, freePort, readMemory, readCpuSeconds, cpuBetween, ROOT };
