@@ -141,7 +141,7 @@ class ProcessGroup {
     this.profileDir = profileDir;
     this.children = [];
     this.memory = new Map(); // name -> { peakRss, hwm, scenarioPeak: Map }
-    this.scenario = 'setup';
+    this.scenario = 'setup (start, catalog build)';
     this.stopping = undefined;
     this.sampler = setInterval(() => this.sample(), 250);
     this.sampler.unref();
@@ -167,6 +167,8 @@ class ProcessGroup {
 
   note(name, { rss, hwm }) {
     const entry = this.memory.get(name) ?? { peakRss: 0, hwm: 0, byScenario: {} };
+    // V8 keeps the heap it grew, so later scenarios inherit a peak: remember where it was reached.
+    if ((rss ?? 0) > entry.peakRss * 1.02) entry.peakScenario = this.scenario;
     entry.peakRss = Math.max(entry.peakRss, rss ?? 0);
     entry.hwm = Math.max(entry.hwm, hwm ?? 0);
     entry.byScenario[this.scenario] = Math.max(entry.byScenario[this.scenario] ?? 0, rss ?? 0);
