@@ -1,6 +1,6 @@
 'use strict';
 /** Postgres and RabbitMQ access of the benchmark itself: fresh databases, direct checks, queue ownership. */
-const { Client, Pool } = require('pg');
+const { Client } = require('pg');
 const amqp = require('amqplib');
 
 const EVENT_SERVICE_QUEUE = 'event_service_queue';
@@ -26,10 +26,16 @@ async function createDatabase(postgresUrl, name) {
   await withClient(`${postgresUrl}/postgres`, (client) => client.query(`CREATE DATABASE "${name}"`));
 }
 
-function openPool(url, max = 2) {
-  const pool = new Pool({ connectionString: url, max });
-  pool.on('error', () => undefined);
-  return pool;
+/**
+ * One connection for the load generator's own checks and polling (queries queue on it). One known backend
+ * per database, so its CPU can be told apart from the product's. Resolves to { query, end, backendPid }.
+ */
+async function openConnection(url) {
+  const client = new Client({ connectionString: url, application_name: 'ticketing-bench' });
+  client.on('error', () => undefined);
+  await client.connect();
+  const { rows } = await client.query('SELECT pg_backend_pid() AS pid');
+  return { query: (text, values) => client.query(text, values), end: () => client.end(), backendPid: String(rows[0].pid) };
 }
 
 /**
@@ -53,4 +59,4 @@ async function eventQueueState(rabbitUrl) {
   }
 }
 
-module.exports = { dropDatabase, createDatabase, openPool, withClient, eventQueueState, EVENT_SERVICE_QUEUE };
+module.exports = { dropDatabase, createDatabase, openConnection, withClient, eventQueueState, EVENT_SERVICE_QUEUE };

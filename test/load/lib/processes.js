@@ -66,6 +66,11 @@ class InfraCpu {
     this.last = new Map(); // pid -> cpu seconds
   }
 
+  /** Names a known process (e.g. the load generator's own Postgres backends). */
+  label(pid, kind) {
+    this.kinds.set(String(pid), kind);
+  }
+
   kindOf(pid, comm) {
     if (this.kinds.has(pid)) return this.kinds.get(pid);
     let kind;
