@@ -173,7 +173,7 @@ class ProcessGroup {
   note(name, { rss, hwm }) {
     const entry = this.memory.get(name) ?? { peakRss: 0, hwm: 0, byScenario: {} };
     // V8 keeps the heap it grew, so later scenarios inherit a peak: remember where it was reached.
-    if ((rss ?? 0) > entry.peakRss * 1.02) entry.peakScenario = this.scenario;
+    if ((rss ?? 0) > entry.peakRss) entry.peakScenario = this.scenario;
     entry.peakRss = Math.max(entry.peakRss, rss ?? 0);
     entry.hwm = Math.max(entry.hwm, hwm ?? 0);
     entry.byScenario[this.scenario] = Math.max(entry.byScenario[this.scenario] ?? 0, rss ?? 0);
