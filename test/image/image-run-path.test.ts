@@ -16,10 +16,10 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, chmodSync, lstatSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client } from 'pg';
 import { parse as parseYaml } from 'yaml';
 import { ROOT, render } from '../charts/helm-tools';
 import { POSTGRES_URL, RABBITMQ_URL, REDIS_URL } from '../support/infra';
+import { dropDatabase } from '../support/databases';
 import { assembleImage, parseDockerfile, productionInstallFlags, type AssembledImage } from './dockerfile';
 import {
   chartWorkloads,
@@ -56,16 +56,6 @@ let terminationGraceSeconds: Record<string, number>;
 const images = new Map<Service, AssembledImage>();
 const longRunning: { workload: ChartWorkload; handle: ImageProcess }[] = [];
 let eventApiUrl: string | undefined;
-
-async function dropDatabase(name: string) {
-  const admin = new Client({ connectionString: `${POSTGRES_URL}/postgres` });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
-}
 
 /** The chart's images, mapped to their Dockerfiles by skaffold.yaml (as `skaffold dev` builds them). */
 function skaffoldDockerfiles(): Record<Service, string> {

@@ -2,7 +2,6 @@
  * Starts the whole product in-process on free ports against dedicated databases: event API, event consumer
  * and booking API (with its outbox relay and expiry sweep), sharing one RabbitMQ namespace.
  */
-import { Client } from 'pg';
 import { startEventApi } from '../../services/event-service/src/entry-points/api';
 import { startEventConsumer } from '../../services/event-service/src/entry-points/consumer';
 import { migrateEventDatabase, openEventDatabase } from '../../services/event-service/src/data-access/database';
@@ -11,6 +10,7 @@ import { startBookingApi } from '../../services/booking-service/src/entry-points
 import { migrateBookingDatabase } from '../../services/booking-service/src/entry-points/migrate';
 import { seedBookingDemoData } from '../../services/booking-service/src/data-access/demo-seed';
 import { createDatabase } from '@ticketing/platform';
+import { dropDatabase } from './databases';
 import { POSTGRES_URL, RABBITMQ_URL, REDIS_URL, silentLogLevel, uniqueBrokerNamespace } from './infra';
 
 export interface RunningSystem {
@@ -20,21 +20,11 @@ export interface RunningSystem {
   stop(): Promise<void>;
 }
 
-async function recreateDatabase(name: string) {
-  const admin = new Client({ connectionString: `${POSTGRES_URL}/postgres` });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
-}
-
 /** Fresh databases named after `label`, migrated and seeded with the demo data of USER_FLOW.md. */
 export async function startSystem(label: string, options: { internalToken?: string; ttlSeconds?: number } = {}): Promise<RunningSystem> {
   const eventDatabaseUrl = `${POSTGRES_URL}/event_${label}`;
   const bookingDatabaseUrl = `${POSTGRES_URL}/booking_${label}`;
-  await Promise.all([recreateDatabase(`event_${label}`), recreateDatabase(`booking_${label}`)]);
+  await Promise.all([dropDatabase(`event_${label}`), dropDatabase(`booking_${label}`)]);
   await Promise.all([migrateEventDatabase(eventDatabaseUrl), migrateBookingDatabase(bookingDatabaseUrl)]);
   const eventDb = openEventDatabase(eventDatabaseUrl, 2);
   const bookingDb = createDatabase({ url: bookingDatabaseUrl, poolMax: 2 });

@@ -1,19 +1,12 @@
-import { Client } from 'pg';
 import { createDatabase, ensureDatabase, migrateToLatest, pingDatabase, type Migration } from '../src/db/database';
 import { POSTGRES_URL } from '../../../test/support/infra';
+import { dropDatabase } from '../../../test/support/databases';
 
 const NAME = `platform_db_test_${process.pid}`;
 
-async function dropDatabase() {
-  const admin = new Client({ connectionString: `${POSTGRES_URL}/postgres` });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS "${NAME}" WITH (FORCE)`);
-  await admin.end();
-}
-
 describe('database helpers', () => {
-  beforeAll(dropDatabase);
-  afterAll(dropDatabase);
+  beforeAll(() => dropDatabase(NAME));
+  afterAll(() => dropDatabase(NAME));
 
   it('creates a missing database, tolerates it existing, and concurrent callers', async () => {
     await Promise.all([ensureDatabase(`${POSTGRES_URL}/${NAME}`), ensureDatabase(`${POSTGRES_URL}/${NAME}`)]);
