@@ -17,6 +17,8 @@ export const eventConfigSchema = z.object({
   /** When set, every /api/internal/* request must carry it in X-Internal-Token. */
   INTERNAL_API_TOKEN: envOptionalString(),
   DB_POOL_MAX: envInt(10, 1, 500),
+  /** How long one rendered seat map is served (its staleness bound); 0 renders on every request. */
+  SEAT_MAP_CACHE_MS: envInt(500, 0, 60_000),
   /** migrate-main only: also load the demo data of USER_FLOW.md. */
   SEED_DEMO_DATA: envBool(false),
   /** The consumer's /health, /ready and /metrics server. */

@@ -10,6 +10,7 @@ describe('event service configuration', () => {
       HOST: '0.0.0.0',
       DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/event_service',
       DB_POOL_MAX: 10,
+      SEAT_MAP_CACHE_MS: 500,
       METRICS_PORT: 9101,
       CONSUMER_PREFETCH: 32,
       CONSUMER_MAX_ATTEMPTS: 5,

@@ -1,11 +1,19 @@
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import type { EventApi } from '../src/entry-points/api';
+import { catalogRepository } from '../src/data-access/catalog-repository';
+import { createSeatMapCache } from '../src/domain/seat-map-cache';
 import { request } from '../../../test/support/http';
 import { buildCatalog, startTestApi } from './support/api';
 
+/** A small cache time so the staleness bound can be waited out in a test. */
+const CACHE_MS = 150;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 let api: EventApi;
 beforeAll(async () => {
-  api = await startTestApi();
+  api = await startTestApi({ SEAT_MAP_CACHE_MS: CACHE_MS });
 });
 afterAll(async () => {
   await api?.stop();
@@ -72,6 +80,7 @@ describe('the seat map', () => {
       body: { reservation_id: randomUUID(), session_seat_ids: [target], reserved_until: reservedUntil.toISOString() },
     });
     expect(hold.status).toBe(200);
+    await sleep(CACHE_MS + 10);
 
     const changed = await seatMap(session.id, { 'If-None-Match': etag });
     expect(changed.status).toBe(200);
@@ -88,5 +97,132 @@ describe('the seat map', () => {
     expect(unknown.status).toBe(404);
     expect(unknown.body.error.code).toBe('NOT_FOUND');
     expect((await seatMap('b623792d')).status).toBe(404);
+  });
+});
+
+/** GET without automatic decompression: the bytes on the wire and the headers. */
+function rawGet(url: string, headers: Record<string, string>) {
+  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+    http
+      .get(url, { headers }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode!, headers: response.headers, body: Buffer.concat(chunks) }));
+        response.on('error', reject);
+      })
+      .on('error', reject);
+  });
+}
+
+const holdSeat = (sessionId: string, seatId: string) =>
+  request(api.url, 'POST', `/api/internal/sessions/${sessionId}/seats/reserve`, {
+    body: {
+      reservation_id: randomUUID(),
+      session_seat_ids: [seatId],
+      reserved_until: new Date(Date.now() + 600_000).toISOString(),
+    },
+  });
+
+describe('the seat map cache', () => {
+  test('a cached map shows a hold once SEAT_MAP_CACHE_MS has passed, and the hold itself never reads the cache', async () => {
+    const { session } = await buildCatalog(api.url);
+    const before = await seatMap(session.id);
+    const [first, second] = before.body.seats.map((seat: any) => seat.session_seat_id);
+    expect((await holdSeat(session.id, first)).status).toBe(200);
+    // The map may still be the cached one here, but the inventory decides from the rows: a second hold of
+    // the same seat is refused even while the map can still show it available.
+    expect((await holdSeat(session.id, first)).status).toBe(409);
+    await sleep(CACHE_MS + 10);
+    const after = await seatMap(session.id);
+    expect(after.body.seats.find((seat: any) => seat.session_seat_id === first).status).toBe('reserved');
+    expect(after.body.seats.find((seat: any) => seat.session_seat_id === second).status).toBe('available');
+    expect(after.headers.get('etag')).not.toBe(before.headers.get('etag'));
+  });
+
+  test('gzip is sent to clients that accept it and decodes to the same JSON, with the same ETag', async () => {
+    const { session } = await buildCatalog(api.url);
+    const url = `${api.url}/api/v1/sessions/${session.id}/seat-map`;
+    const plain = await rawGet(url, { 'Accept-Encoding': 'identity' });
+    const zipped = await rawGet(url, { 'Accept-Encoding': 'gzip, deflate' });
+    expect(plain.status).toBe(200);
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(zipped.status).toBe(200);
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(zipped.headers.vary).toMatch(/Accept-Encoding/i);
+    expect(plain.headers.vary).toMatch(/Accept-Encoding/i);
+    expect(zipped.headers.etag).toBe(plain.headers.etag);
+    const decoded = gunzipSync(zipped.body).toString('utf8');
+    expect(JSON.parse(decoded)).toEqual(JSON.parse(plain.body.toString('utf8')));
+    expect(JSON.parse(decoded).session_id).toBe(session.id);
+
+    const notModified = await rawGet(url, { 'Accept-Encoding': 'gzip', 'If-None-Match': String(zipped.headers.etag) });
+    expect(notModified.status).toBe(304);
+    expect(notModified.body.length).toBe(0);
+  });
+
+  test('concurrent requests share one render (real database), and a new render follows the time-to-live', async () => {
+    const { session } = await buildCatalog(api.url);
+    const repository = catalogRepository(api.db);
+    let renders = 0;
+    const cache = createSeatMapCache(
+      (sessionId) => {
+        renders += 1;
+        return repository.seatMapJson(sessionId);
+      },
+      { ttlMs: CACHE_MS },
+    );
+    const maps = await Promise.all(Array.from({ length: 20 }, () => cache.get(session.id)));
+    expect(renders).toBe(1);
+    expect(new Set(maps).size).toBe(1);
+    expect(JSON.parse(maps[0]!.body.toString('utf8')).session_id).toBe(session.id);
+    await Promise.all([maps[0]!.gzip(), maps[0]!.gzip()]);
+    expect(maps[0]!.gzip()).toBe(maps[0]!.gzip());
+
+    await cache.get(session.id);
+    expect(renders).toBe(1);
+    await sleep(CACHE_MS + 10);
+    await Promise.all([cache.get(session.id), cache.get(session.id)]);
+    expect(renders).toBe(2);
+
+    expect(await cache.get(randomUUID())).toBeUndefined();
+    expect(renders).toBe(3);
+  });
+
+  test('through HTTP, concurrent requests for one session cause one seat-map query', async () => {
+    const { session } = await buildCatalog(api.url);
+    let renders = 0;
+    const onQuery = (query: { sql: string }) => {
+      if (query.sql.includes('string_agg') && query.sql.includes('session_seats')) renders += 1;
+    };
+    api.db.on('query', onQuery);
+    try {
+      const responses = await Promise.all(Array.from({ length: 10 }, () => seatMap(session.id)));
+      expect(responses.map((response) => response.status)).toEqual(Array(10).fill(200));
+      expect(new Set(responses.map((response) => response.headers.get('etag'))).size).toBe(1);
+      expect(renders).toBe(1);
+    } finally {
+      api.db.removeListener('query', onQuery);
+    }
+  });
+
+  test('0 disables the cache, and the cache never holds more than maxEntries sessions', async () => {
+    const { session } = await buildCatalog(api.url);
+    const repository = catalogRepository(api.db);
+    let renders = 0;
+    const uncached = createSeatMapCache(
+      (sessionId) => {
+        renders += 1;
+        return repository.seatMapJson(sessionId);
+      },
+      { ttlMs: 0 },
+    );
+    await Promise.all([uncached.get(session.id), uncached.get(session.id)]);
+    expect(renders).toBe(2);
+    expect(uncached.size).toBe(0);
+
+    const others = await Promise.all([buildCatalog(api.url), buildCatalog(api.url)]);
+    const bounded = createSeatMapCache((sessionId) => repository.seatMapJson(sessionId), { ttlMs: 60_000, maxEntries: 2 });
+    for (const id of [session.id, ...others.map((other) => other.session.id)]) await bounded.get(id);
+    expect(bounded.size).toBe(2);
   });
 });

@@ -4,6 +4,7 @@
  */
 import { conflict, notFound, unprocessable } from '@ticketing/platform';
 import { moneyToNumber } from './money';
+import type { RenderedSeatMap, SeatMapCache } from './seat-map-cache';
 
 export interface Page {
   limit: number;
@@ -206,6 +207,7 @@ export async function listSessionSeats(store: CatalogStore, sessionId: string, p
   return (await store.listSessionSeats(sessionId, page)).map((row) => ({ ...row, price: moneyToNumber(row.price) }));
 }
 
-export async function getSeatMapJson(store: CatalogStore, sessionId: string): Promise<string> {
-  return required(await store.seatMapJson(sessionId), 'Session', sessionId);
+/** The rendered seat map of the session (possibly up to the cache's time-to-live old); 404 if unknown. */
+export async function getSeatMap(seatMaps: SeatMapCache, sessionId: string): Promise<RenderedSeatMap> {
+  return required(await seatMaps.get(sessionId), 'Session', sessionId);
 }

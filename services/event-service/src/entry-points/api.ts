@@ -26,8 +26,14 @@ export interface EventApi {
   stop(): Promise<void>;
 }
 
-export function eventApiModules(db: Knex, config: Pick<EventConfig, 'INTERNAL_API_TOKEN'>): ApiModule[] {
-  return [catalogModule(db), internalInventoryModule(seatInventoryRepository(db), config.INTERNAL_API_TOKEN)];
+export function eventApiModules(
+  db: Knex,
+  config: Pick<EventConfig, 'INTERNAL_API_TOKEN' | 'SEAT_MAP_CACHE_MS'>,
+): ApiModule[] {
+  return [
+    catalogModule(db, { seatMapCacheMs: config.SEAT_MAP_CACHE_MS }),
+    internalInventoryModule(seatInventoryRepository(db), config.INTERNAL_API_TOKEN),
+  ];
 }
 
 export function createEventApp(deps: { db: Knex; config: EventConfig; logger: Logger; registry: Registry }): Koa {

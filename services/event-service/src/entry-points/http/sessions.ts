@@ -1,21 +1,21 @@
-import { createHash } from 'node:crypto';
 import { defineRoute, type AnyRoute } from '@ticketing/platform';
 import { z } from 'zod';
 import {
   createSession,
-  getSeatMapJson,
+  getSeatMap,
   getSession,
   listSessionSeats,
   listSessions,
   type CatalogStore,
 } from '../../domain/catalog';
+import type { SeatMapCache } from '../../domain/seat-map-cache';
 import { idParams, paginationQuery } from '../../schemas/common';
 import { createSessionBody, listSessionsQuery, seatMap, session, sessionSeat } from '../../schemas/catalog';
 
 const tags = ['sessions'];
 const unknownSession = { 404: { description: 'Unknown session' } };
 
-export const sessionRoutes = (catalog: CatalogStore): AnyRoute[] => [
+export const sessionRoutes = (catalog: CatalogStore, seatMaps: SeatMapCache): AnyRoute[] => [
   defineRoute({
     method: 'post',
     path: '/sessions',
@@ -71,7 +71,8 @@ export const sessionRoutes = (catalog: CatalogStore): AnyRoute[] => [
     summary: 'The whole seat map of a session, by row then seat',
     description:
       'Every seat with its status (available, reserved, sold). Sends an ETag; a request with a matching ' +
-      'If-None-Match gets 304 Not Modified without a body.',
+      'If-None-Match gets 304 Not Modified without a body. Gzip-compressed when the request accepts it. The map ' +
+      'may be up to SEAT_MAP_CACHE_MS (default 500 ms) old.',
     tags,
     params: idParams,
     responses: {
@@ -80,17 +81,22 @@ export const sessionRoutes = (catalog: CatalogStore): AnyRoute[] => [
       ...unknownSession,
     },
     handler: async ({ params }, ctx) => {
-      const body = await getSeatMapJson(catalog, params.id);
-      const etag = `"${createHash('sha1').update(body).digest('base64url')}"`;
-      ctx.set('ETag', etag);
+      const map = await getSeatMap(seatMaps, params.id);
+      ctx.set('ETag', map.etag);
       ctx.set('Cache-Control', 'no-cache');
-      if (matchesIfNoneMatch(ctx.get('If-None-Match'), etag)) {
+      ctx.vary('Accept-Encoding');
+      if (matchesIfNoneMatch(ctx.get('If-None-Match'), map.etag)) {
         ctx.status = 304;
         return undefined;
       }
       ctx.status = 200;
       ctx.type = 'application/json';
-      ctx.body = body;
+      if (ctx.acceptsEncodings('gzip', 'identity') === 'gzip') {
+        ctx.set('Content-Encoding', 'gzip');
+        ctx.body = await map.gzip();
+      } else {
+        ctx.body = map.body;
+      }
       return undefined;
     },
   }),
