@@ -26,6 +26,8 @@ const bookingConfigSchema = z
     EXPIRY_SWEEP_INTERVAL_SECONDS: envInt(5, 0, 86_400),
     EXPIRY_BATCH_SIZE: envInt(500, 1, 10_000),
     OUTBOX_POLL_INTERVAL_MS: envInt(1_000, 10, 600_000),
+    /** Outbox rows the relay claims and publishes at once per pass. */
+    OUTBOX_BATCH_SIZE: envInt(500, 1, 10_000),
     LOCK_TTL_MS: envInt(5_000, 100, 60_000),
     TICKET_SIGNING_SECRET: envOptionalString(),
     AUTH_JWT_SECRET: envOptionalString(),

@@ -36,13 +36,19 @@ export function outboxRepository(db: Knex | Knex.Transaction) {
         .forUpdate()
         .skipLocked();
     },
+    /** One statement for the whole batch. */
     async markPublished(ids: string[]): Promise<void> {
-      if (ids.length) await db('outbox').whereIn('id', ids).update({ published_at: db.fn.now() });
+      if (ids.length) await db.raw('UPDATE outbox SET published_at = now() WHERE id = ANY(?::uuid[])', [ids]);
     },
-    async markFailed(id: string, error: string): Promise<void> {
-      await db('outbox')
-        .where({ id })
-        .update({ attempts: db.raw('attempts + 1'), last_error: error.slice(0, 2_000) });
+    /** attempts + 1 and the row's own last_error, for the whole batch in one statement. */
+    async markFailed(failures: Array<{ id: string; error: string }>): Promise<void> {
+      if (failures.length === 0) return;
+      await db.raw(
+        `UPDATE outbox AS o SET attempts = o.attempts + 1, last_error = f.error
+         FROM unnest(?::uuid[], ?::text[]) AS f(id, error)
+         WHERE o.id = f.id`,
+        [failures.map((failure) => failure.id), failures.map((failure) => failure.error.slice(0, 2_000))],
+      );
     },
     async backlog(): Promise<OutboxBacklog> {
       const row = await db('outbox')

@@ -13,8 +13,6 @@ export interface OutboxPublisher {
   publish(event: TicketingEvent): Promise<void>;
   /** False while there is no broker connection (rows then simply wait). */
   isConnected(): boolean;
-  /** Errors that mean "the broker is unreachable", which end the batch (later rows would fail too). */
-  isConnectionError(error: unknown): boolean;
 }
 
 export interface OutboxRelayOptions {
@@ -28,6 +26,18 @@ export interface OutboxRelayOptions {
   maxBackoffMs?: number;
 }
 
+/** Rows claimed per pass: all of them are in flight to the broker at once. */
+const DEFAULT_BATCH_SIZE = 500;
+/** Failed rows named in one log line (a broker outage fails the whole batch). */
+const LOGGED_IDS_PER_ERROR = 10;
+
+interface OutboxFailure {
+  id: string;
+  routingKey: string;
+  reason: unknown;
+  error: string;
+}
+
 export interface RelayCycle {
   published: number;
   failed: number;
@@ -36,11 +46,12 @@ export interface RelayCycle {
 }
 
 /**
- * Publishes outbox rows: claims unpublished rows oldest first (FOR UPDATE SKIP LOCKED, so several relays
- * never take the same row), publishes each with publisher confirms, in order, and marks it published in the
- * same transaction. A failed row stays (attempts + 1, last_error) and the relay backs off; a row is only
- * republished if the mark did not commit, and consumers dedupe by message id. Polls every pollIntervalMs
- * and runs at once when kicked after a commit that wrote a row.
+ * Publishes outbox rows: claims a batch of unpublished rows oldest first (FOR UPDATE SKIP LOCKED, so several
+ * relays never take the same row), publishes all of them at once with publisher confirms, and marks the
+ * confirmed ones published in the same transaction. A failed row stays (attempts + 1, last_error) and the
+ * relay backs off; a row is only republished if the mark did not commit, and consumers dedupe by message id
+ * (and accept events in any order). Polls every pollIntervalMs, runs at once when kicked after a commit that
+ * wrote a row, and runs again at once while batches come back full.
  */
 export class OutboxRelay implements OutboxKicker {
   private timer: NodeJS.Timeout | undefined;
@@ -78,31 +89,35 @@ export class OutboxRelay implements OutboxKicker {
     return this.options.store.outbox.backlog();
   }
 
-  /** One claim-publish-mark pass; exported for tests and for a one-shot drain. */
+  /**
+   * One claim-publish-mark pass; exported for tests and for a one-shot drain. The whole batch is published at
+   * once (each publish resolves on its own confirm), then the confirmed rows are marked published and the
+   * others failed, each in one statement, in the claim's transaction.
+   */
   async runOnce(): Promise<RelayCycle> {
     const { store, publisher, logger, metrics } = this.options;
     if (!publisher.isConnected()) return { published: 0, failed: 0, more: false };
-    const batchSize = this.options.batchSize ?? 100;
+    const batchSize = this.options.batchSize ?? DEFAULT_BATCH_SIZE;
     return store.transaction(async (tx) => {
       const rows = await tx.outbox.claimBatch(batchSize);
+      if (rows.length === 0) return { published: 0, failed: 0, more: false };
+      const outcomes = await Promise.allSettled(rows.map((row) => publishInItsTrace(publisher, row)));
       const published: string[] = [];
-      let failed = 0;
-      for (const row of rows) {
-        try {
-          await publishInItsTrace(publisher, row);
+      const failures: OutboxFailure[] = [];
+      outcomes.forEach((outcome, index) => {
+        const row = rows[index];
+        if (outcome.status === 'fulfilled') {
           published.push(row.id);
           metrics.messagePublished(row.routing_key, 'published');
-        } catch (error) {
-          failed += 1;
+        } else {
+          failures.push({ id: row.id, routingKey: row.routing_key, reason: outcome.reason, error: errorMessage(outcome.reason) });
           metrics.messagePublished(row.routing_key, 'failed');
-          logger.warn({ err: error, message_id: row.id, routing_key: row.routing_key }, 'Publishing outbox row failed; will retry');
-          await tx.outbox.markFailed(row.id, (error as Error)?.message ?? String(error));
-          // Keep order: after a connection failure, later rows wait for the next pass.
-          if (publisher.isConnectionError(error)) break;
         }
-      }
+      });
+      logFailures(logger, failures);
       await tx.outbox.markPublished(published);
-      return { published: published.length, failed, more: rows.length === batchSize && failed === 0 };
+      await tx.outbox.markFailed(failures);
+      return { published: published.length, failed: failures.length, more: rows.length === batchSize && failures.length === 0 };
     });
   }
 
@@ -141,6 +156,33 @@ export class OutboxRelay implements OutboxKicker {
       next = 0;
     }
     this.schedule(next);
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return (error as Error | undefined)?.message ?? String(error);
+}
+
+/** One warning per distinct error (a broker outage fails every row of the batch the same way). */
+function logFailures(logger: Logger, failures: OutboxFailure[]) {
+  const byError = new Map<string, OutboxFailure[]>();
+  for (const failure of failures) {
+    const group = byError.get(failure.error);
+    if (group) group.push(failure);
+    else byError.set(failure.error, [failure]);
+  }
+  for (const group of byError.values()) {
+    const [first] = group;
+    logger.warn(
+      {
+        err: first.reason,
+        message_id: first.id,
+        routing_key: first.routingKey,
+        failed: group.length,
+        message_ids: group.slice(0, LOGGED_IDS_PER_ERROR).map((failure) => failure.id),
+      },
+      'Publishing outbox row failed; will retry',
+    );
   }
 }
 

@@ -1,6 +1,5 @@
 import {
   BrokerConnection,
-  BrokerUnavailableError,
   brokerConfig,
   createDatabase,
   createHttpApp,
@@ -41,6 +40,24 @@ export type BookingApiOverrides = Partial<BookingConfig> & {
 };
 
 /**
+ * Publications awaiting their confirm at once: Rascal holds a pooled channel per message until the broker
+ * confirms it (5 by default), which would cap the relay's batch at 5 messages in flight.
+ */
+const OUTBOX_CONFIRM_CHANNELS = 64;
+
+type BrokerTopology = ReturnType<typeof brokerConfig>;
+
+function withConfirmChannels(topology: BrokerTopology, max: number): BrokerTopology {
+  for (const vhost of Object.values(topology.vhosts ?? {})) {
+    vhost.publicationChannelPools = {
+      ...vhost.publicationChannelPools,
+      confirmPool: { ...vhost.publicationChannelPools?.confirmPool, max },
+    };
+  }
+  return topology;
+}
+
+/**
  * Composes the booking API process: config, Postgres, Redis (seat locks), RabbitMQ (outbox relay), the
  * event-service client, the HTTP app, and — unless EXPIRY_SWEEP_INTERVAL_SECONDS is 0 — the expiry timer.
  * Starts even while RabbitMQ is down (rows wait in the outbox; /ready says so). stop() ends all of it.
@@ -62,7 +79,7 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
   redis.on('error', (error: Error) => logger.warn({ err: error }, 'Redis error'));
   redis.connect().catch((error: unknown) => logger.warn({ err: error }, 'Redis not reachable yet'));
   const broker = new BrokerConnection(
-    brokerConfig({ url: config.RABBITMQ_URL, namespace: brokerNamespace }),
+    withConfirmChannels(brokerConfig({ url: config.RABBITMQ_URL, namespace: brokerNamespace }), OUTBOX_CONFIRM_CHANNELS),
     logger,
   );
   const eventService = createEventServiceClient({
@@ -78,10 +95,10 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
     logger,
     metrics,
     pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+    batchSize: config.OUTBOX_BATCH_SIZE,
     publisher: {
       publish: (event) => publishEvent(broker, event),
       isConnected: () => broker.isConnected(),
-      isConnectionError: (error) => error instanceof BrokerUnavailableError,
     },
   });
 
