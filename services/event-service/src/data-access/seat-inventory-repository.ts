@@ -1,5 +1,6 @@
 import type { Knex } from '@ticketing/platform';
 import type {
+  HoldAttempt,
   HoldableStatus,
   SeatDetails,
   SeatInventoryStore,
@@ -9,6 +10,49 @@ import type {
 } from '../domain/seat-inventory';
 
 const SEAT_DETAILS = `id, seat_id, row_number, seat_number, seat_type, price, status, reservation_id, reserved_until`;
+
+/**
+ * A hold in one statement (autocommit: one round trip, one transaction). `locked` takes the row locks in id
+ * order (as lockSeats does), only while the session exists and has not started; `decision` is planHold's rule
+ * (every requested seat is in the session, and each is available or already reserved by this reservation);
+ * `held` applies it, its WHERE repeating the rule so Postgres refuses anything else. The answer is one row per
+ * locked seat with its state before the hold (plus `held`), or one row with null seat columns when none was
+ * locked, or no row when the session does not exist.
+ */
+const HOLD_SQL = `
+WITH sess AS (
+  SELECT id, start_time FROM sessions WHERE id = :sessionId
+),
+locked AS (
+  SELECT ss.id, ss.seat_id, ss.row_number, ss.seat_number, ss.seat_type, ss.price, ss.status, ss.reservation_id,
+         ss.reserved_until
+    FROM session_seats ss
+   WHERE ss.session_id = :sessionId AND ss.id = ANY(:seatIds::uuid[])
+     AND EXISTS (SELECT 1 FROM sess WHERE sess.start_time > :now)
+   ORDER BY ss.id
+     FOR UPDATE OF ss
+),
+decision AS (
+  SELECT count(*) = (SELECT count(DISTINCT r) FROM unnest(:seatIds::uuid[]) AS r)
+         AND coalesce(bool_and(status = 'available' OR (status = 'reserved' AND reservation_id = :reservationId)), true)
+         AS take
+    FROM locked
+),
+held AS (
+  UPDATE session_seats ss
+     SET status = 'reserved', reservation_id = :reservationId, reserved_until = :reservedUntil, updated_at = now()
+    FROM locked l, decision d
+   WHERE d.take AND ss.id = l.id AND l.status = 'available' AND ss.status = 'available'
+  RETURNING ss.id, ss.reserved_until
+)
+SELECT s.id AS session_id, s.start_time, l.id, l.seat_id, l.row_number, l.seat_number, l.seat_type, l.price,
+       l.status, l.reservation_id, coalesce(h.reserved_until, l.reserved_until) AS reserved_until,
+       h.id IS NOT NULL AS held
+  FROM sess s
+  LEFT JOIN locked l ON true
+  LEFT JOIN held h ON h.id = l.id`;
+
+type HoldRow = SeatDetails & { session_id: string; start_time: Date; held: boolean };
 
 function transactionQueries(trx: Knex.Transaction): SeatInventoryTransaction {
   const rowCount = (result: { rowCount?: number | null }) => result.rowCount ?? 0;
@@ -95,6 +139,22 @@ export function seatInventoryRepository(db: Knex): SeatInventoryStore {
         [sessionId],
       );
       return rows[0];
+    },
+    async tryHold(command, now): Promise<HoldAttempt | undefined> {
+      const { rows } = await db.raw<{ rows: HoldRow[] }>(HOLD_SQL, {
+        sessionId: command.sessionId,
+        seatIds: command.seatIds,
+        reservationId: command.reservationId,
+        reservedUntil: command.reservedUntil,
+        now,
+      });
+      if (!rows.length) return undefined;
+      return {
+        session: { id: rows[0].session_id, start_time: rows[0].start_time },
+        seats: rows
+          .filter((row) => row.id !== null)
+          .map(({ session_id: _session, start_time: _start, ...seat }) => seat),
+      };
     },
     async seatStates(sessionId, seatIds) {
       const { rows } = await db.raw<{ rows: SeatState[] }>(

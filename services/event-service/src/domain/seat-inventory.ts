@@ -6,6 +6,9 @@
  * Every change runs in one transaction that first locks the affected seats in id order (so concurrent
  * callers queue instead of deadlocking), decides from their locked state, and then applies conditional
  * updates whose WHERE clauses repeat the rule, so Postgres refuses anything the decision did not allow.
+ * A hold, the hot path, is one statement (SeatInventoryStore.tryHold): it locks in id order, applies the
+ * rule of planHold in SQL and holds all or nothing; planHold then reads the same locked states to explain
+ * a refusal (which seats, and why).
  */
 import { z } from 'zod';
 import { AppError, conflict, notFound, unprocessable, type Logger, type TicketingEvent } from '@ticketing/platform';
@@ -52,8 +55,25 @@ export interface SeatInventoryTransaction {
   refundedSeatIds(reservationId: string, seatIds: string[]): Promise<Set<string>>;
 }
 
+/** What one hold attempt found and did; see SeatInventoryStore.tryHold. */
+export interface HoldAttempt {
+  session: { id: string; start_time: Date };
+  /**
+   * The requested seats of the session as they were when locked (before the hold), except `reserved_until`,
+   * which is the value after it; `held` marks the seats this attempt changed from available to reserved.
+   */
+  seats: Array<SeatDetails & { held: boolean }>;
+}
+
 export interface SeatInventoryStore {
   findSession(sessionId: string): Promise<SessionSummary | undefined>;
+  /**
+   * The whole hold in one statement (one round trip, its own transaction): unless the session is missing or
+   * has started by `now`, locks the requested seats in id order and, only if every one of them is in the
+   * session and holdable by the reservation (the rule of planHold: available, or already reserved by it),
+   * holds the available ones. Otherwise changes nothing. Undefined when the session does not exist.
+   */
+  tryHold(command: HoldCommand, now: Date): Promise<HoldAttempt | undefined>;
   /** Unlocked read of the given seats' states (for availability checks). */
   seatStates(sessionId: string, seatIds: string[]): Promise<SeatState[]>;
   /** Prices of the given seats of the session, or of all of them. */
@@ -199,28 +219,31 @@ export async function getPricing(store: SeatInventoryStore, sessionId: string, s
  * Repeating the call for seats the reservation already holds succeeds and changes nothing.
  */
 export async function placeHold(store: SeatInventoryStore, command: HoldCommand, now = new Date()) {
-  const session = await requireSession(store, command.sessionId);
-  if (session.start_time.getTime() <= now.getTime()) {
-    throw conflict('SESSION_STARTED', 'The session has already started; its seats can no longer be reserved', {
+  const sessionStarted = (session: { id: string; start_time: Date }) =>
+    conflict('SESSION_STARTED', 'The session has already started; its seats can no longer be reserved', {
       session_id: session.id,
       start_time: session.start_time.toISOString(),
     });
-  }
   if (command.reservedUntil.getTime() <= now.getTime()) {
+    // Rare path: the session's existence and start are still answered first (404, then 409, then 422).
+    const session = await requireSession(store, command.sessionId);
+    if (session.start_time.getTime() <= now.getTime()) throw sessionStarted(session);
     throw unprocessable('reserved_until must be in the future', { reserved_until: command.reservedUntil.toISOString() });
   }
-  const seats = await store.transaction(async (tx) => {
-    const locked = await tx.lockSeats(command.sessionId, command.seatIds);
-    const plan = planHold(command.seatIds, locked, command.reservationId);
-    if (plan.unavailable.length) throw seatsUnavailable(plan.unavailable);
-    if (plan.toHold.length) {
-      const changed = await tx.hold(command.sessionId, plan.toHold, command.reservationId, command.reservedUntil);
-      // Cannot differ while the rows are locked; if it ever does, the transaction rolls back: all or nothing.
-      if (changed !== plan.toHold.length) throw seatsUnavailable([]);
+  const attempt = await store.tryHold(command, now);
+  if (!attempt) throw notFound('Session', command.sessionId);
+  if (attempt.session.start_time.getTime() <= now.getTime()) throw sessionStarted(attempt.session);
+  // The statement applied the same rule to the same locked rows; planHold explains a refusal.
+  const plan = planHold(command.seatIds, attempt.seats, command.reservationId);
+  const heldNow = attempt.seats.filter((seat) => seat.held).map((seat) => seat.id);
+  if (plan.unavailable.length || heldNow.length !== plan.toHold.length) {
+    if (heldNow.length) {
+      // Cannot happen while both apply one rule; if it ever does, undo this call's holds: all or nothing.
+      await store.transaction((tx) => tx.free(command.sessionId, heldNow, command.reservationId, ['reserved']));
     }
-    return tx.seatDetails(command.sessionId, command.seatIds);
-  });
-  const byId = new Map(seats.map((seat) => [seat.id, seat]));
+    throw seatsUnavailable(plan.unavailable);
+  }
+  const byId = new Map(attempt.seats.map((seat) => [seat.id, seat]));
   const ordered = command.seatIds.map((id) => byId.get(id)!);
   const reservedUntil = ordered.reduce<Date>(
     (earliest, seat) => (seat.reserved_until && seat.reserved_until < earliest ? seat.reserved_until : earliest),
