@@ -8,9 +8,57 @@ export type NewReservation = Omit<ReservationRow, 'created_at' | 'updated_at' | 
 
 export function reservationRepository(db: Knex | Knex.Transaction) {
   return {
-    async insertWithItems(reservation: NewReservation, items: ReservationItemRow[]): Promise<void> {
-      await db('reservations').insert(reservation);
-      await db('reservation_items').insert(items);
+    /**
+     * Writes the reservation and its items in one statement, only if this reservation's live pending hold
+     * could be cleared (deleted) by the same statement. False, with nothing written, when the sweep abandoned
+     * the hold first. Atomic without a transaction of its own.
+     */
+    async insertHeld(reservation: NewReservation, items: ReservationItemRow[]): Promise<boolean> {
+      const result = await db.raw(
+        `WITH cleared AS (
+           DELETE FROM pending_holds WHERE reservation_id = ? AND abandoned_at IS NULL RETURNING reservation_id
+         ), reservation AS (
+           INSERT INTO reservations
+             (id, user_id, session_id, booking_time, expiry_time, seats_count, total_amount, status, created_at, updated_at)
+           SELECT cleared.reservation_id, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM cleared
+           RETURNING id
+         ), items AS (
+           INSERT INTO reservation_items
+             (id, reservation_id, session_seat_id, seat_id, row_number, seat_number, seat_type, price, discount_amount,
+              final_price, price_tier_id, position)
+           SELECT i.id, reservation.id, i.session_seat_id, i.seat_id, i.row_number, i.seat_number, i.seat_type, i.price,
+                  i.discount_amount, i.final_price, i.price_tier_id, i.position
+           FROM reservation
+           CROSS JOIN json_to_recordset(?::json) AS i(
+             id uuid, session_seat_id uuid, seat_id uuid, row_number text, seat_number text, seat_type text,
+             price numeric, discount_amount numeric, final_price numeric, price_tier_id uuid, position int)
+           RETURNING 1
+         )
+         SELECT (SELECT count(*) FROM reservation)::int AS written`,
+        [
+          reservation.id,
+          reservation.user_id,
+          reservation.session_id,
+          reservation.booking_time,
+          reservation.expiry_time,
+          reservation.seats_count,
+          reservation.total_amount,
+          reservation.status,
+          reservation.created_at,
+          reservation.updated_at,
+          JSON.stringify(
+            items.map((item) => {
+              if (item.reservation_id !== reservation.id) throw new Error(`Item ${item.id} belongs to another reservation`);
+              return {
+                ...item,
+                row_number: String(item.row_number),
+                seat_number: String(item.seat_number),
+              };
+            }),
+          ),
+        ],
+      );
+      return Number(result.rows[0]?.written ?? 0) === 1;
     },
     async findById(id: string): Promise<ReservationRow | undefined> {
       return db<ReservationRow>('reservations').where({ id }).first();

@@ -48,8 +48,9 @@ class HoldAbandonedError extends Error {}
 /**
  * POST /reservations: validate price tiers, take one Redlock lock over all seats (contended → 409 at once),
  * place the hold at the event service in one call (availability, prices and seat labels come back with it),
- * write the reservation and its items in one transaction, release the lock. A hold placed by a request that
- * then fails is released; one the process could not release is left in `pending_holds` for the sweep.
+ * write the reservation and its items in one statement that also clears the pending hold, release the lock.
+ * A hold placed by a request that then fails is released; one the process could not release is left in
+ * `pending_holds` for the sweep.
  */
 export async function placeHold(deps: BookingDeps, input: PlaceHoldInput): Promise<PlaceHoldResult> {
   const attributes = {
@@ -139,11 +140,18 @@ async function createReservation(
 
     try {
       const result = buildReservation(input, reservationId, reserved, tiers, bookingTime, expiryTime);
-      await deps.store.transaction(async (tx) => {
-        if (!(await tx.pendingHolds.clear(reservationId))) throw new HoldAbandonedError('hold was abandoned by the sweep');
-        await tx.reservations.insertWithItems(result.reservation, result.items);
-        await hooks.beforeCommit?.(tx, { status: 201, body: result.body });
-      });
+      const abandoned = () => new HoldAbandonedError('hold was abandoned by the sweep');
+      const { beforeCommit } = hooks;
+      if (beforeCommit) {
+        // The Idempotency-Key's answer is stored in the same transaction as the reservation.
+        await deps.store.transaction(async (tx) => {
+          if (!(await tx.reservations.insertHeld(result.reservation, result.items))) throw abandoned();
+          await beforeCommit(tx, { status: 201, body: result.body });
+        });
+      } else if (!(await deps.store.reservations.insertHeld(result.reservation, result.items))) {
+        // One statement clears the pending hold and writes the reservation with its items (one round trip).
+        throw abandoned();
+      }
       return { status: 201, body: result.body };
     } catch (error) {
       await releaseHold(deps, hold, error);
