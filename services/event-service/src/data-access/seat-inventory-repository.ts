@@ -104,12 +104,27 @@ function transactionQueries(trx: Knex.Transaction): SeatInventoryTransaction {
       );
       return rows;
     },
-    async markMessageProcessed(messageId, routingKey) {
-      const { rowCount: inserted } = await trx.raw(
-        `INSERT INTO processed_messages (message_id, routing_key) VALUES (?, ?) ON CONFLICT (message_id) DO NOTHING`,
-        [messageId, routingKey],
+    async recordMessageAndLockSeats(message, sessionId, seatIds) {
+      // The lock waits for concurrent holders and returns the rows' latest states, as lockSeats does.
+      const { rows } = await trx.raw<{ rows: Array<{ recorded: boolean } & Partial<SeatState>> }>(
+        `WITH recorded AS (
+           INSERT INTO processed_messages (message_id, routing_key) VALUES (:messageId, :routingKey)
+           ON CONFLICT (message_id) DO NOTHING
+           RETURNING message_id
+         ),
+         locked AS (
+           SELECT ss.id, ss.status, ss.reservation_id FROM session_seats ss
+            WHERE ss.session_id = :sessionId AND ss.id = ANY(:seatIds::uuid[]) AND EXISTS (SELECT 1 FROM recorded)
+            ORDER BY ss.id
+              FOR UPDATE OF ss
+         )
+         SELECT EXISTS (SELECT 1 FROM recorded) AS recorded, l.id, l.status, l.reservation_id
+           FROM (SELECT 1) AS one
+           LEFT JOIN locked l ON true`,
+        { messageId: message.id, routingKey: message.routingKey, sessionId, seatIds },
       );
-      return (inserted ?? 0) > 0;
+      if (!rows[0]?.recorded) return undefined;
+      return rows.filter((row) => row.id != null).map(({ id, status, reservation_id }) => ({ id, status, reservation_id }) as SeatState);
     },
     async recordRefunds({ reservationId, sessionId, seatIds, ticketId, messageId }) {
       if (!seatIds.length) return;

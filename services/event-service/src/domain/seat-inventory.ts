@@ -48,8 +48,15 @@ export interface SeatInventoryTransaction {
   /** reserved/sold by the reservation (the given statuses only) → available; returns rows changed. */
   free(sessionId: string, seatIds: string[], reservationId: string, from: HoldableStatus[]): Promise<number>;
   seatDetails(sessionId: string, seatIds: string[]): Promise<SeatDetails[]>;
-  /** Records a message id; false when it was already recorded (a duplicate delivery). */
-  markMessageProcessed(messageId: string, routingKey: string): Promise<boolean>;
+  /**
+   * Records a message id and, when it is new, locks the given seats of the session FOR UPDATE in id order,
+   * in one statement; undefined (and nothing locked) when it was already recorded (a duplicate delivery).
+   */
+  recordMessageAndLockSeats(
+    message: { id: string; routingKey: string },
+    sessionId: string,
+    seatIds: string[],
+  ): Promise<SeatState[] | undefined>;
   recordRefunds(refund: { reservationId: string; sessionId: string; seatIds: string[]; ticketId?: string; messageId: string }): Promise<void>;
   /** Which of the seats were refunded for this reservation, ever. */
   refundedSeatIds(reservationId: string, seatIds: string[]): Promise<Set<string>>;
@@ -305,11 +312,11 @@ export async function applyBookingEvent(
   const { reservation_id: reservationId, session_id: sessionId } = event.data;
   const seatIds = [...new Set(event.data.session_seat_ids)];
   return store.transaction(async (tx) => {
-    if (!(await tx.markMessageProcessed(event.id, event.type))) {
+    const locked = await tx.recordMessageAndLockSeats({ id: event.id, routingKey: event.type }, sessionId, seatIds);
+    if (!locked) {
       logger.info({ message_id: event.id, routing_key: event.type }, 'Duplicate message ignored');
       return 'duplicate';
     }
-    const locked = await tx.lockSeats(sessionId, seatIds);
     if (locked.length < seatIds.length) {
       const known = new Set(locked.map((seat) => seat.id));
       logger.warn(
