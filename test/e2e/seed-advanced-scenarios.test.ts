@@ -33,7 +33,7 @@ describe('the seed advanced scenarios', () => {
     const userId = randomUUID();
     const hold = await reserve(userId, [SEAT_4]);
     expect(hold.status).toBe(201);
-    expect(await statusOf(SEAT_4)).toBe('reserved');
+    expect(await eventually(async () => (await statusOf(SEAT_4)) === 'reserved', 2000)).toBe(true);
     const released = await eventually(async () => (await statusOf(SEAT_4)) === 'available', 8000);
     expect(released).toBe(true);
     const confirm = await request(system.bookingUrl, 'POST', `/api/v1/reservations/${hold.body.id}/confirm`, {
@@ -63,7 +63,8 @@ describe('the seed advanced scenarios', () => {
     expect(hold.status).toBe(201);
     expect(hold.body.seats_count).toBe(2);
     expect(hold.body.total_amount).toBe(200.0);
-    expect([await statusOf(SEAT_4), await statusOf(SEAT_5)]).toEqual(['reserved', 'reserved']);
+    const bothReserved = async () => (await statusOf(SEAT_4)) === 'reserved' && (await statusOf(SEAT_5)) === 'reserved';
+    expect(await eventually(bothReserved, 2000)).toBe(true);
     const confirm = await request(system.bookingUrl, 'POST', `/api/v1/reservations/${hold.body.id}/confirm`, {
       headers: { 'X-User-ID': userId },
       body: { payment_id: randomUUID() },

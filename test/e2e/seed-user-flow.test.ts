@@ -79,8 +79,11 @@ describe('the seed user flow, steps 1 to 7', () => {
     for (const key of ['id', 'booking_time', 'created_at', 'updated_at']) expect(body[key]).toEqual(expect.any(String));
   });
 
-  it('step 3: the seat is reserved until the reservation expires', async () => {
-    const seat = seatIn(await seatMap(), SEAT_4.session_seat_id);
+  it('step 3: the seat is reserved until the reservation expires (the public map may lag by SEAT_MAP_CACHE_MS)', async () => {
+    const seat = await eventually(async () => {
+      const current = seatIn(await seatMap(), SEAT_4.session_seat_id);
+      return current.status === 'reserved' ? current : undefined;
+    }, 2000);
     const reservation = await request(system.bookingUrl, 'GET', `/api/v1/reservations/${reservationId}`, { headers: asUser });
     expect(seat.status).toBe('reserved');
     expect(new Date(seat.reserved_until).getTime()).toBe(new Date(reservation.body.expiry_time).getTime());
