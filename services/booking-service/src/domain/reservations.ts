@@ -10,7 +10,7 @@ import {
   withSpan,
 } from '@ticketing/platform';
 import type { BookingStore } from '../data-access/booking-store';
-import type { ReservationItemRow, ReservationRow } from '../data-access/rows';
+import type { ReservationItemRow, ReservationRow, TicketRow } from '../data-access/rows';
 import type { NewTicket } from '../data-access/ticket-repository';
 import { toCents } from './money';
 import { secondsSince, type BookingDeps, type ConfirmOutcome } from './ports';
@@ -155,7 +155,9 @@ async function confirmOnce(
   deps.relay.kick();
   deps.metrics.reservationsSettled('confirmed', 1);
   deps.metrics.ticketsIssued(tickets.length);
-  return { body: await withTickets(store, confirmed), replayed: false };
+  // Answered from the rows just written (items in position order, tickets in the same order), not re-read.
+  const issued = tickets.map((ticket): TicketRow => ({ ...ticket, refunded_at: null, used_at: null, updated_at: ticket.created_at }));
+  return { body: { ...toReservationBody(confirmed, items), tickets: issued.map(toTicketBody) }, replayed: false };
 }
 
 async function prepareTickets(reservation: ReservationRow, items: ReservationItemRow[], secret: string): Promise<NewTicket[]> {

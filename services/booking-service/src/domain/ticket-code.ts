@@ -30,26 +30,40 @@ export function parseQrContent(content: string): { ticketId: string; code: strin
 
 const QR_SCALE = 4;
 const QR_MARGIN = 2;
+/**
+ * A fixed mask: every mask is valid and scanners read all eight, and choosing one saves qrcode's search,
+ * which scores all eight (most of the CPU a QR code costs).
+ */
+const QR_MASK_PATTERN = 2;
 
 /**
- * Renders the QR code as a 1-bit grayscale PNG. The matrix comes from qrcode; the PNG is encoded here
- * (one deflate call) because qrcode's own PNG path through pngjs costs far more CPU than the QR itself.
+ * Renders the QR code as a 1-bit grayscale PNG. The matrix comes from qrcode, given the content as one byte
+ * segment and a fixed mask so it skips the segment optimisation and the mask search; the PNG is encoded
+ * here (one deflate call) because qrcode's own PNG path through pngjs costs far more CPU than the QR itself.
  * Done once per ticket at issue time and stored.
  */
 export async function renderQrPng(content: string): Promise<Buffer> {
-  const { modules } = QRCode.create(content, { errorCorrectionLevel: 'M' });
+  const { modules } = QRCode.create([{ data: Buffer.from(content, 'utf8'), mode: 'byte' }], {
+    errorCorrectionLevel: 'M',
+    maskPattern: QR_MASK_PATTERN,
+  });
   const size = modules.size;
   const width = (size + 2 * QR_MARGIN) * QR_SCALE;
   const stride = 1 + Math.ceil(width / 8);
   const raw = Buffer.alloc(stride * width, 0xff);
-  for (let y = 0; y < width; y++) {
-    raw[y * stride] = 0; // filter: none
-    const my = Math.floor(y / QR_SCALE) - QR_MARGIN;
-    if (my < 0 || my >= size) continue;
-    for (let x = 0; x < width; x++) {
-      const mx = Math.floor(x / QR_SCALE) - QR_MARGIN;
-      if (mx >= 0 && mx < size && modules.get(my, mx)) raw[y * stride + 1 + (x >> 3)] &= ~(0x80 >> (x & 7));
+  for (let y = 0; y < width; y++) raw[y * stride] = 0; // filter: none
+  const line = Buffer.alloc(stride);
+  for (let my = 0; my < size; my++) {
+    // One pixel row per module row, copied QR_SCALE times.
+    line.fill(0xff);
+    line[0] = 0;
+    for (let mx = 0; mx < size; mx++) {
+      if (!modules.get(my, mx)) continue;
+      const left = (mx + QR_MARGIN) * QR_SCALE;
+      for (let x = left; x < left + QR_SCALE; x++) line[1 + (x >> 3)] &= ~(0x80 >> (x & 7));
     }
+    const top = (my + QR_MARGIN) * QR_SCALE;
+    for (let y = top; y < top + QR_SCALE; y++) line.copy(raw, y * stride);
   }
   const header = Buffer.alloc(13);
   header.writeUInt32BE(width, 0);
