@@ -7,20 +7,23 @@ export interface OutboxBacklog {
   oldestAgeSeconds: number;
 }
 
+/** The outbox row of an event, carrying the current trace context for the relay's outbox.publish span. */
+export function outboxRowOf(event: TicketingEvent) {
+  const headers: Record<string, string> = {};
+  propagation.inject(context.active(), headers);
+  return {
+    id: event.id,
+    routing_key: event.type,
+    payload: JSON.stringify(event),
+    headers: JSON.stringify(headers),
+    created_at: new Date(event.occurred_at),
+  };
+}
+
 export function outboxRepository(db: Knex | Knex.Transaction) {
   async function addMany(events: TicketingEvent[]): Promise<void> {
     if (events.length === 0) return;
-    const headers: Record<string, string> = {};
-    propagation.inject(context.active(), headers);
-    await db('outbox').insert(
-      events.map((event) => ({
-        id: event.id,
-        routing_key: event.type,
-        payload: JSON.stringify(event),
-        headers: JSON.stringify(headers),
-        created_at: new Date(event.occurred_at),
-      })),
-    );
+    await db('outbox').insert(events.map(outboxRowOf));
   }
 
   return {

@@ -1,5 +1,7 @@
-import type { Knex } from '@ticketing/platform';
+import type { Knex, TicketingEvent } from '@ticketing/platform';
+import { outboxRowOf } from './outbox-repository';
 import type { ReservationItemRow, ReservationRow, ReservationStatus } from './rows';
+import type { NewTicket } from './ticket-repository';
 
 export type NewReservation = Omit<ReservationRow, 'created_at' | 'updated_at' | 'payment_id' | 'confirmed_at'> & {
   created_at: Date;
@@ -78,14 +80,63 @@ export function reservationRepository(db: Knex | Knex.Transaction) {
       if (reservationIds.length === 0) return [];
       return db<ReservationItemRow>('reservation_items').whereIn('reservation_id', reservationIds).orderBy('position');
     },
-    /** active → confirmed, only while the hold has not expired (the database clock decides). */
-    async confirmIfLive(id: string, paymentId: string): Promise<ReservationRow | undefined> {
-      const [row] = await db<ReservationRow>('reservations')
-        .where({ id, status: 'active' })
-        .where('expiry_time', '>', db.fn.now())
-        .update({ status: 'confirmed', payment_id: paymentId, confirmed_at: db.fn.now(), updated_at: db.fn.now() } as never)
-        .returning('*');
-      return row;
+    /**
+     * In one statement: active → confirmed only while the hold has not expired (the database clock decides),
+     * and, only if it did, the tickets and the outbox row. Undefined, with nothing written, when the
+     * reservation was no longer a live hold.
+     */
+    async confirmWithTickets(
+      id: string,
+      paymentId: string,
+      tickets: NewTicket[],
+      event: TicketingEvent,
+    ): Promise<ReservationRow | undefined> {
+      const outbox = outboxRowOf(event);
+      const result = await db.raw(
+        `WITH confirmed AS (
+           UPDATE reservations SET status = 'confirmed', payment_id = ?, confirmed_at = now(), updated_at = now()
+           WHERE id = ? AND status = 'active' AND expiry_time > now()
+           RETURNING *
+         ), issued AS (
+           INSERT INTO tickets
+             (id, reservation_id, reservation_item_id, user_id, session_id, session_seat_id, row_number, seat_number,
+              price, status, ticket_code, qr_png, created_at, updated_at)
+           SELECT t.id, confirmed.id, t.reservation_item_id, t.user_id, t.session_id, t.session_seat_id, t.row_number,
+                  t.seat_number, t.price, t.status, t.ticket_code, decode(t.qr_png, 'base64'), t.created_at, t.created_at
+           FROM confirmed
+           CROSS JOIN json_to_recordset(?::json) AS t(
+             id uuid, reservation_item_id uuid, user_id uuid, session_id uuid, session_seat_id uuid, row_number text,
+             seat_number text, price numeric, status text, ticket_code text, qr_png text, created_at timestamptz)
+           RETURNING 1
+         ), published AS (
+           INSERT INTO outbox (id, routing_key, payload, headers, created_at)
+           SELECT ?, ?, ?::jsonb, ?::jsonb, ? FROM confirmed
+           RETURNING 1
+         )
+         SELECT * FROM confirmed`,
+        [
+          paymentId,
+          id,
+          JSON.stringify(
+            tickets.map((ticket) => {
+              if (ticket.reservation_id !== id) throw new Error(`Ticket ${ticket.id} belongs to another reservation`);
+              return {
+                ...ticket,
+                row_number: String(ticket.row_number),
+                seat_number: String(ticket.seat_number),
+                qr_png: ticket.qr_png.toString('base64'),
+                created_at: ticket.created_at.toISOString(),
+              };
+            }),
+          ),
+          outbox.id,
+          outbox.routing_key,
+          outbox.payload,
+          outbox.headers,
+          outbox.created_at,
+        ],
+      );
+      return result.rows[0] as ReservationRow | undefined;
     },
     /** active → cancelled, only while the hold has not expired. */
     async cancelIfLive(id: string): Promise<ReservationRow | undefined> {

@@ -74,7 +74,7 @@ function confirmDecision(row: ReservationRow, paymentId: string, now: number): '
 }
 
 /**
- * POST /reservations/{id}/confirm. Charges the (mock) provider, then in one transaction moves the hold
+ * POST /reservations/{id}/confirm. Charges the (mock) provider, then in one statement moves the hold
  * active → confirmed only if it is still live, issues one ticket per seat and writes reservation.confirmed
  * to the outbox; the relay publishes it right after the commit. A confirm racing the expiry sweep or
  * another confirm has exactly one winner: the loser re-reads the settled state and answers from it.
@@ -127,23 +127,21 @@ async function confirmOnce(
   // Rendered before the transaction so no row lock is held while the CPU draws QR codes.
   const tickets = await prepareTickets(reservation, items, deps.settings.ticketSigningSecret);
 
-  const confirmed = await store.transaction(async (tx) => {
-    const row = await tx.reservations.confirmIfLive(reservation.id, input.paymentId);
-    if (!row) return undefined;
-    await tx.tickets.insertMany(tickets);
-    await tx.outbox.add(
-      createTicketingEvent('reservation.confirmed', {
-        reservation_id: row.id,
-        session_id: row.session_id,
-        user_id: row.user_id,
-        session_seat_ids: items.map((item) => item.session_seat_id),
-        payment_id: input.paymentId,
-        total_amount: toCents(row.total_amount) / 100,
-        ticket_ids: tickets.map((ticket) => ticket.id),
-      }),
-    );
-    return row;
-  });
+  // One statement: the confirm, its tickets and its outbox row, all or (the hold is no longer live) nothing.
+  const confirmed = await store.reservations.confirmWithTickets(
+    reservation.id,
+    input.paymentId,
+    tickets,
+    createTicketingEvent('reservation.confirmed', {
+      reservation_id: reservation.id,
+      session_id: reservation.session_id,
+      user_id: reservation.user_id,
+      session_seat_ids: items.map((item) => item.session_seat_id),
+      payment_id: input.paymentId,
+      total_amount: toCents(reservation.total_amount) / 100,
+      ticket_ids: tickets.map((ticket) => ticket.id),
+    }),
+  );
 
   if (!confirmed) {
     // Lost a race (another confirm, the expiry sweep, a cancel): answer from the state that won.
