@@ -3,7 +3,7 @@
  * booking API (port 0, booking_service_test or a private database), with Redis and RabbitMQ (unique namespace).
  */
 import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
+import { dropDatabase } from '../../../../test/support/databases';
 import { BrokerAsPromised } from 'rascal';
 import { brokerConfig, createDatabase, type Knex } from '@ticketing/platform';
 import { migrateEventDatabase } from '../../../event-service/src/data-access/database';
@@ -75,15 +75,7 @@ export async function privateBookingDatabase(label: string): Promise<{ url: stri
   await migrateBookingDatabase(url);
   return {
     url,
-    async drop() {
-      const admin = new Client({ connectionString: `${POSTGRES_URL}/postgres` });
-      await admin.connect();
-      try {
-        await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      } finally {
-        await admin.end();
-      }
-    },
+    drop: () => dropDatabase(name),
   };
 }
 
