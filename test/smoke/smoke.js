@@ -98,10 +98,10 @@ async function runSmoke({ eventUrl, bookingUrl, userId = randomUUID(), soldTimeo
     if (body.status !== 'active' || body.total_amount !== 42.5) throw new SmokeFailure(`reservation: unexpected body ${JSON.stringify(body)}`);
     return body;
   });
-  await step('seat shows reserved', async () => {
-    const seat = (await seatMap()).seats.find((s) => s.session_seat_id === chosen.session_seat_id);
-    if (seat.status !== 'reserved') throw new SmokeFailure(`seat status is ${seat.status}, expected reserved`);
-  });
+  // The public seat map is cached for up to SEAT_MAP_CACHE_MS (500 ms by default), so allow it to catch up.
+  await step('seat shows reserved', () =>
+    waitFor('reserved', async () => (await seatMap()).seats.find((s) => s.session_seat_id === chosen.session_seat_id).status === 'reserved', 3000),
+  );
   await step('confirm with a mock payment', async () => {
     const body = expectStatus('confirm', await booking('POST', `/api/v1/reservations/${reservation.id}/confirm`, { payment_id: `smoke-${tag}` }), 200);
     if (body.status !== 'confirmed') throw new SmokeFailure(`confirm: status ${body.status}`);
