@@ -19,9 +19,13 @@ describe('the seed advanced scenarios', () => {
   }, 60_000);
   afterAll(() => system?.stop());
 
+  // The inventory's own answer (uncached): the public seat map may lag by SEAT_MAP_CACHE_MS, and a stale
+  // "available" read right after a cancel would let the next scenario start before the seat is really free.
   const statusOf = async (sessionSeatId: string) => {
-    const map = await request(system.eventUrl, 'GET', `/api/v1/sessions/${SESSION_ID}/seat-map`);
-    return map.body.seats.find((s: any) => s.session_seat_id === sessionSeatId).status as string;
+    const check = await request(system.eventUrl, 'POST', `/api/internal/sessions/${SESSION_ID}/seats/check-availability`, {
+      body: { session_seat_ids: [sessionSeatId] },
+    });
+    return check.body.seats[0].status as string;
   };
   const reserve = (userId: string, seats: string[]) =>
     request(system.bookingUrl, 'POST', '/api/v1/reservations', {

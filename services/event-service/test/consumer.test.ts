@@ -344,6 +344,7 @@ describe('event consumer: RabbitMQ unreachable at start', () => {
     await expect(request(consumer.url, 'GET', '/health')).rejects.toThrow();
     // Each failed connection attempt must release its half-made Rascal broker (whose interval would
     // otherwise keep the process alive forever).
-    expect(refTimers()).toBe(timersBefore);
+    // Other suites' timers may end meanwhile, so fewer is fine; more would be a leak.
+    expect(refTimers()).toBeLessThanOrEqual(timersBefore);
   });
 });
