@@ -12,6 +12,7 @@ export * from './http/openapi';
 export * from './http/validation';
 export * from './http/error-handler';
 export * from './db/database';
+export * from './db/prepared-statement';
 export * from './messaging/events';
 export * from './messaging/topology';
 export * from './messaging/broker';
