@@ -1,6 +1,41 @@
 import { context, propagation } from '@opentelemetry/api';
-import type { Knex, TicketingEvent } from '@ticketing/platform';
+import { definePreparedStatement, type Knex, type TicketingEvent } from '@ticketing/platform';
 import type { OutboxRow } from './rows';
+
+// Named prepared statements for the relay's every pass and the expiry sweep's batches.
+/** Any number of rows in one statement text (arrays, not a VALUES list that changes with the count). */
+const addManyStatement = definePreparedStatement<{
+  ids: string[];
+  routingKeys: string[];
+  payloads: string[];
+  headers: string[];
+  createdAt: Date[];
+}>(
+  'booking.outbox.add_many',
+  `INSERT INTO outbox (id, routing_key, payload, headers, created_at)
+   SELECT * FROM unnest(:ids::uuid[], :routingKeys::text[], :payloads::jsonb[], :headers::jsonb[], :createdAt::timestamptz[])`,
+);
+
+const claimBatchStatement = definePreparedStatement<{ limit: number }, OutboxRow>(
+  'booking.outbox.claim_batch',
+  `SELECT * FROM outbox
+   WHERE published_at IS NULL
+   ORDER BY created_at, id
+   LIMIT :limit
+   FOR UPDATE SKIP LOCKED`,
+);
+
+const markPublishedStatement = definePreparedStatement<{ ids: string[] }>(
+  'booking.outbox.mark_published',
+  'UPDATE outbox SET published_at = now() WHERE id = ANY(:ids::uuid[])',
+);
+
+const markFailedStatement = definePreparedStatement<{ ids: string[]; errors: string[] }>(
+  'booking.outbox.mark_failed',
+  `UPDATE outbox AS o SET attempts = o.attempts + 1, last_error = f.error
+   FROM unnest(:ids::uuid[], :errors::text[]) AS f(id, error)
+   WHERE o.id = f.id`,
+);
 
 export interface OutboxBacklog {
   rows: number;
@@ -23,7 +58,14 @@ export function outboxRowOf(event: TicketingEvent) {
 export function outboxRepository(db: Knex | Knex.Transaction) {
   async function addMany(events: TicketingEvent[]): Promise<void> {
     if (events.length === 0) return;
-    await db('outbox').insert(events.map(outboxRowOf));
+    const rows = events.map(outboxRowOf);
+    await addManyStatement.run(db, {
+      ids: rows.map((row) => row.id),
+      routingKeys: rows.map((row) => row.routing_key),
+      payloads: rows.map((row) => row.payload),
+      headers: rows.map((row) => row.headers),
+      createdAt: rows.map((row) => row.created_at),
+    });
   }
 
   return {
@@ -32,26 +74,20 @@ export function outboxRepository(db: Knex | Knex.Transaction) {
     addMany,
     /** Unpublished rows, oldest first, locked for this transaction; rows another relay holds are skipped. */
     async claimBatch(limit: number): Promise<OutboxRow[]> {
-      return db<OutboxRow>('outbox')
-        .whereNull('published_at')
-        .orderBy([{ column: 'created_at' }, { column: 'id' }])
-        .limit(limit)
-        .forUpdate()
-        .skipLocked();
+      const { rows } = await claimBatchStatement.run(db, { limit });
+      return rows;
     },
     /** One statement for the whole batch. */
     async markPublished(ids: string[]): Promise<void> {
-      if (ids.length) await db.raw('UPDATE outbox SET published_at = now() WHERE id = ANY(?::uuid[])', [ids]);
+      if (ids.length) await markPublishedStatement.run(db, { ids });
     },
     /** attempts + 1 and the row's own last_error, for the whole batch in one statement. */
     async markFailed(failures: Array<{ id: string; error: string }>): Promise<void> {
       if (failures.length === 0) return;
-      await db.raw(
-        `UPDATE outbox AS o SET attempts = o.attempts + 1, last_error = f.error
-         FROM unnest(?::uuid[], ?::text[]) AS f(id, error)
-         WHERE o.id = f.id`,
-        [failures.map((failure) => failure.id), failures.map((failure) => failure.error.slice(0, 2_000))],
-      );
+      await markFailedStatement.run(db, {
+        ids: failures.map((failure) => failure.id),
+        errors: failures.map((failure) => failure.error.slice(0, 2_000)),
+      });
     },
     async backlog(): Promise<OutboxBacklog> {
       const row = await db('outbox')

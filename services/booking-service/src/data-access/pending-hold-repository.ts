@@ -1,5 +1,38 @@
-import type { Knex } from '@ticketing/platform';
+import { definePreparedStatement, type Knex } from '@ticketing/platform';
 import type { PendingHoldRow } from './rows';
+
+// Named prepared statements: the reservation path and the sweep run these on every request / batch.
+const recordStatement = definePreparedStatement<
+  { reservationId: string; userId: string; sessionId: string; sessionSeatIds: string[] },
+  { reservation_id: string }
+>(
+  'booking.pending_holds.record',
+  `INSERT INTO pending_holds (reservation_id, user_id, session_id, session_seat_ids)
+   VALUES (:reservationId, :userId, :sessionId, :sessionSeatIds::uuid[])
+   ON CONFLICT (reservation_id) DO UPDATE
+     SET created_at = now(), session_seat_ids = EXCLUDED.session_seat_ids
+     WHERE pending_holds.abandoned_at IS NULL
+   RETURNING reservation_id`,
+);
+
+const clearStatement = definePreparedStatement<{ reservationId: string }>(
+  'booking.pending_holds.clear',
+  'DELETE FROM pending_holds WHERE reservation_id = :reservationId AND abandoned_at IS NULL',
+);
+
+const abandonStaleStatement = definePreparedStatement<{ olderThanSeconds: number; limit: number }, PendingHoldRow>(
+  'booking.pending_holds.abandon_stale',
+  `UPDATE pending_holds SET abandoned_at = now()
+   WHERE reservation_id IN (
+       SELECT reservation_id FROM pending_holds
+       WHERE abandoned_at IS NULL AND created_at < now() - make_interval(secs => :olderThanSeconds)
+       ORDER BY created_at
+       LIMIT :limit
+       FOR UPDATE SKIP LOCKED
+     )
+     AND abandoned_at IS NULL
+   RETURNING *`,
+);
 
 export function pendingHoldRepository(db: Knex | Knex.Transaction) {
   return {
@@ -8,39 +41,23 @@ export function pendingHoldRepository(db: Knex | Knex.Transaction) {
      * abandoned by the sweep (its release is under way), so the caller must not use it.
      */
     async record(hold: { reservationId: string; userId: string; sessionId: string; sessionSeatIds: string[] }): Promise<boolean> {
-      const result = await db.raw(
-        `INSERT INTO pending_holds (reservation_id, user_id, session_id, session_seat_ids)
-         VALUES (?, ?, ?, ?::uuid[])
-         ON CONFLICT (reservation_id) DO UPDATE
-           SET created_at = now(), session_seat_ids = EXCLUDED.session_seat_ids
-           WHERE pending_holds.abandoned_at IS NULL
-         RETURNING reservation_id`,
-        [hold.reservationId, hold.userId, hold.sessionId, hold.sessionSeatIds],
-      );
+      const result = await recordStatement.run(db, {
+        reservationId: hold.reservationId,
+        userId: hold.userId,
+        sessionId: hold.sessionId,
+        sessionSeatIds: hold.sessionSeatIds,
+      });
       return result.rows.length === 1;
     },
     /** Clears a live pending hold; false when the sweep abandoned it first. */
     async clear(reservationId: string): Promise<boolean> {
-      const deleted = await db('pending_holds').where({ reservation_id: reservationId }).whereNull('abandoned_at').del();
-      return deleted === 1;
+      const { rowCount } = await clearStatement.run(db, { reservationId });
+      return rowCount === 1;
     },
     /** Marks pending holds older than `olderThanSeconds` abandoned (oldest first, skipping locked rows). */
     async abandonStale(olderThanSeconds: number, limit: number): Promise<PendingHoldRow[]> {
-      return db<PendingHoldRow>('pending_holds')
-        .whereIn(
-          'reservation_id',
-          db('pending_holds')
-            .select('reservation_id')
-            .whereNull('abandoned_at')
-            .where('created_at', '<', db.raw('now() - make_interval(secs => ?)', [olderThanSeconds]))
-            .orderBy('created_at')
-            .limit(limit)
-            .forUpdate()
-            .skipLocked(),
-        )
-        .whereNull('abandoned_at')
-        .update({ abandoned_at: db.fn.now() } as never)
-        .returning('*');
+      const { rows } = await abandonStaleStatement.run(db, { olderThanSeconds, limit });
+      return rows;
     },
     /** Forgets abandoned ids once no retry could plausibly still carry them. */
     async purgeAbandoned(olderThanSeconds: number): Promise<number> {

@@ -1,4 +1,4 @@
-import type { Knex, TicketingEvent } from '@ticketing/platform';
+import { definePreparedStatement, type Knex, type TicketingEvent } from '@ticketing/platform';
 import { outboxRowOf } from './outbox-repository';
 import type { ReservationItemRow, ReservationRow, ReservationStatus } from './rows';
 import type { NewTicket } from './ticket-repository';
@@ -8,6 +8,111 @@ export type NewReservation = Omit<ReservationRow, 'created_at' | 'updated_at' | 
   updated_at: Date;
 };
 
+// Named prepared statements for the hot paths (placing a hold, confirming, the expiry sweep): parsed once per
+// connection instead of on every call. Cold paths stay on knex's query builder.
+const insertHeldStatement = definePreparedStatement<
+  {
+    id: string;
+    userId: string;
+    sessionId: string;
+    bookingTime: Date;
+    expiryTime: Date;
+    seatsCount: number;
+    totalAmount: string;
+    status: string;
+    createdAt: Date;
+    updatedAt: Date;
+    items: string;
+  },
+  { written: number }
+>(
+  'booking.reservations.insert_held',
+  `WITH cleared AS (
+     DELETE FROM pending_holds WHERE reservation_id = :id AND abandoned_at IS NULL RETURNING reservation_id
+   ), reservation AS (
+     INSERT INTO reservations
+       (id, user_id, session_id, booking_time, expiry_time, seats_count, total_amount, status, created_at, updated_at)
+     SELECT cleared.reservation_id, :userId, :sessionId, :bookingTime, :expiryTime, :seatsCount, :totalAmount, :status,
+            :createdAt, :updatedAt
+     FROM cleared
+     RETURNING id
+   ), items AS (
+     INSERT INTO reservation_items
+       (id, reservation_id, session_seat_id, seat_id, row_number, seat_number, seat_type, price, discount_amount,
+        final_price, price_tier_id, position)
+     SELECT i.id, reservation.id, i.session_seat_id, i.seat_id, i.row_number, i.seat_number, i.seat_type, i.price,
+            i.discount_amount, i.final_price, i.price_tier_id, i.position
+     FROM reservation
+     CROSS JOIN json_to_recordset(:items::json) AS i(
+       id uuid, session_seat_id uuid, seat_id uuid, row_number text, seat_number text, seat_type text,
+       price numeric, discount_amount numeric, final_price numeric, price_tier_id uuid, position int)
+     RETURNING 1
+   )
+   SELECT (SELECT count(*) FROM reservation)::int AS written`,
+);
+
+const findByIdStatement = definePreparedStatement<{ id: string }, ReservationRow>(
+  'booking.reservations.find_by_id',
+  'SELECT * FROM reservations WHERE id = :id LIMIT 1',
+);
+
+const itemsOfStatement = definePreparedStatement<{ reservationIds: string[] }, ReservationItemRow>(
+  'booking.reservation_items.of_reservations',
+  'SELECT * FROM reservation_items WHERE reservation_id = ANY(:reservationIds::uuid[]) ORDER BY position',
+);
+
+const confirmWithTicketsStatement = definePreparedStatement<
+  {
+    id: string;
+    paymentId: string;
+    tickets: string;
+    outboxId: string;
+    routingKey: string;
+    payload: string;
+    headers: string;
+    occurredAt: Date;
+  },
+  ReservationRow
+>(
+  'booking.reservations.confirm_with_tickets',
+  `WITH confirmed AS (
+     UPDATE reservations SET status = 'confirmed', payment_id = :paymentId, confirmed_at = now(), updated_at = now()
+     WHERE id = :id AND status = 'active' AND expiry_time > now()
+     RETURNING *
+   ), issued AS (
+     INSERT INTO tickets
+       (id, reservation_id, reservation_item_id, user_id, session_id, session_seat_id, row_number, seat_number,
+        price, status, ticket_code, qr_png, created_at, updated_at)
+     SELECT t.id, confirmed.id, t.reservation_item_id, t.user_id, t.session_id, t.session_seat_id, t.row_number,
+            t.seat_number, t.price, t.status, t.ticket_code, decode(t.qr_png, 'base64'), t.created_at, t.created_at
+     FROM confirmed
+     CROSS JOIN json_to_recordset(:tickets::json) AS t(
+       id uuid, reservation_item_id uuid, user_id uuid, session_id uuid, session_seat_id uuid, row_number text,
+       seat_number text, price numeric, status text, ticket_code text, qr_png text, created_at timestamptz)
+     RETURNING 1
+   ), published AS (
+     INSERT INTO outbox (id, routing_key, payload, headers, created_at)
+     SELECT :outboxId, :routingKey, :payload::jsonb, :headers::jsonb, :occurredAt FROM confirmed
+     RETURNING 1
+   )
+   SELECT * FROM confirmed`,
+);
+
+/** The status literal is in the SQL (not a parameter), so the plan can use reservations_active_expiry_idx. */
+const expireBatchStatement = definePreparedStatement<{ limit: number }, ReservationRow>(
+  'booking.reservations.expire_batch',
+  `UPDATE reservations SET status = 'expired', updated_at = now()
+   WHERE id IN (
+       SELECT id FROM reservations
+       WHERE status = 'active' AND expiry_time < now()
+       ORDER BY expiry_time
+       LIMIT :limit
+       FOR UPDATE SKIP LOCKED
+     )
+     AND status = 'active'
+   RETURNING *`,
+);
+
 export function reservationRepository(db: Knex | Knex.Transaction) {
   return {
     /**
@@ -16,54 +121,33 @@ export function reservationRepository(db: Knex | Knex.Transaction) {
      * the hold first. Atomic without a transaction of its own.
      */
     async insertHeld(reservation: NewReservation, items: ReservationItemRow[]): Promise<boolean> {
-      const result = await db.raw(
-        `WITH cleared AS (
-           DELETE FROM pending_holds WHERE reservation_id = ? AND abandoned_at IS NULL RETURNING reservation_id
-         ), reservation AS (
-           INSERT INTO reservations
-             (id, user_id, session_id, booking_time, expiry_time, seats_count, total_amount, status, created_at, updated_at)
-           SELECT cleared.reservation_id, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM cleared
-           RETURNING id
-         ), items AS (
-           INSERT INTO reservation_items
-             (id, reservation_id, session_seat_id, seat_id, row_number, seat_number, seat_type, price, discount_amount,
-              final_price, price_tier_id, position)
-           SELECT i.id, reservation.id, i.session_seat_id, i.seat_id, i.row_number, i.seat_number, i.seat_type, i.price,
-                  i.discount_amount, i.final_price, i.price_tier_id, i.position
-           FROM reservation
-           CROSS JOIN json_to_recordset(?::json) AS i(
-             id uuid, session_seat_id uuid, seat_id uuid, row_number text, seat_number text, seat_type text,
-             price numeric, discount_amount numeric, final_price numeric, price_tier_id uuid, position int)
-           RETURNING 1
-         )
-         SELECT (SELECT count(*) FROM reservation)::int AS written`,
-        [
-          reservation.id,
-          reservation.user_id,
-          reservation.session_id,
-          reservation.booking_time,
-          reservation.expiry_time,
-          reservation.seats_count,
-          reservation.total_amount,
-          reservation.status,
-          reservation.created_at,
-          reservation.updated_at,
-          JSON.stringify(
-            items.map((item) => {
-              if (item.reservation_id !== reservation.id) throw new Error(`Item ${item.id} belongs to another reservation`);
-              return {
-                ...item,
-                row_number: String(item.row_number),
-                seat_number: String(item.seat_number),
-              };
-            }),
-          ),
-        ],
-      );
+      const result = await insertHeldStatement.run(db, {
+        id: reservation.id,
+        userId: reservation.user_id,
+        sessionId: reservation.session_id,
+        bookingTime: reservation.booking_time,
+        expiryTime: reservation.expiry_time,
+        seatsCount: reservation.seats_count,
+        totalAmount: reservation.total_amount,
+        status: reservation.status,
+        createdAt: reservation.created_at,
+        updatedAt: reservation.updated_at,
+        items: JSON.stringify(
+          items.map((item) => {
+            if (item.reservation_id !== reservation.id) throw new Error(`Item ${item.id} belongs to another reservation`);
+            return {
+              ...item,
+              row_number: String(item.row_number),
+              seat_number: String(item.seat_number),
+            };
+          }),
+        ),
+      });
       return Number(result.rows[0]?.written ?? 0) === 1;
     },
     async findById(id: string): Promise<ReservationRow | undefined> {
-      return db<ReservationRow>('reservations').where({ id }).first();
+      const { rows } = await findByIdStatement.run(db, { id });
+      return rows[0];
     },
     /** Locks the row until the transaction ends (serialises refunds of one reservation's tickets). */
     async lockById(id: string): Promise<ReservationRow | undefined> {
@@ -78,7 +162,8 @@ export function reservationRepository(db: Knex | Knex.Transaction) {
     },
     async itemsOf(reservationIds: string[]): Promise<ReservationItemRow[]> {
       if (reservationIds.length === 0) return [];
-      return db<ReservationItemRow>('reservation_items').whereIn('reservation_id', reservationIds).orderBy('position');
+      const { rows } = await itemsOfStatement.run(db, { reservationIds });
+      return rows;
     },
     /**
      * In one statement: active → confirmed only while the hold has not expired (the database clock decides),
@@ -92,51 +177,28 @@ export function reservationRepository(db: Knex | Knex.Transaction) {
       event: TicketingEvent,
     ): Promise<ReservationRow | undefined> {
       const outbox = outboxRowOf(event);
-      const result = await db.raw(
-        `WITH confirmed AS (
-           UPDATE reservations SET status = 'confirmed', payment_id = ?, confirmed_at = now(), updated_at = now()
-           WHERE id = ? AND status = 'active' AND expiry_time > now()
-           RETURNING *
-         ), issued AS (
-           INSERT INTO tickets
-             (id, reservation_id, reservation_item_id, user_id, session_id, session_seat_id, row_number, seat_number,
-              price, status, ticket_code, qr_png, created_at, updated_at)
-           SELECT t.id, confirmed.id, t.reservation_item_id, t.user_id, t.session_id, t.session_seat_id, t.row_number,
-                  t.seat_number, t.price, t.status, t.ticket_code, decode(t.qr_png, 'base64'), t.created_at, t.created_at
-           FROM confirmed
-           CROSS JOIN json_to_recordset(?::json) AS t(
-             id uuid, reservation_item_id uuid, user_id uuid, session_id uuid, session_seat_id uuid, row_number text,
-             seat_number text, price numeric, status text, ticket_code text, qr_png text, created_at timestamptz)
-           RETURNING 1
-         ), published AS (
-           INSERT INTO outbox (id, routing_key, payload, headers, created_at)
-           SELECT ?, ?, ?::jsonb, ?::jsonb, ? FROM confirmed
-           RETURNING 1
-         )
-         SELECT * FROM confirmed`,
-        [
-          paymentId,
-          id,
-          JSON.stringify(
-            tickets.map((ticket) => {
-              if (ticket.reservation_id !== id) throw new Error(`Ticket ${ticket.id} belongs to another reservation`);
-              return {
-                ...ticket,
-                row_number: String(ticket.row_number),
-                seat_number: String(ticket.seat_number),
-                qr_png: ticket.qr_png.toString('base64'),
-                created_at: ticket.created_at.toISOString(),
-              };
-            }),
-          ),
-          outbox.id,
-          outbox.routing_key,
-          outbox.payload,
-          outbox.headers,
-          outbox.created_at,
-        ],
-      );
-      return result.rows[0] as ReservationRow | undefined;
+      const result = await confirmWithTicketsStatement.run(db, {
+        id,
+        paymentId,
+        tickets: JSON.stringify(
+          tickets.map((ticket) => {
+            if (ticket.reservation_id !== id) throw new Error(`Ticket ${ticket.id} belongs to another reservation`);
+            return {
+              ...ticket,
+              row_number: String(ticket.row_number),
+              seat_number: String(ticket.seat_number),
+              qr_png: ticket.qr_png.toString('base64'),
+              created_at: ticket.created_at.toISOString(),
+            };
+          }),
+        ),
+        outboxId: outbox.id,
+        routingKey: outbox.routing_key,
+        payload: outbox.payload,
+        headers: outbox.headers,
+        occurredAt: outbox.created_at,
+      });
+      return result.rows[0];
     },
     /** active → cancelled, only while the hold has not expired. */
     async cancelIfLive(id: string): Promise<ReservationRow | undefined> {
@@ -159,21 +221,8 @@ export function reservationRepository(db: Knex | Knex.Transaction) {
      * confirm) has locked, and marks them expired. Must run inside a transaction.
      */
     async expireBatch(limit: number): Promise<ReservationRow[]> {
-      return db<ReservationRow>('reservations')
-        .whereIn(
-          'id',
-          db('reservations')
-            .select('id')
-            .where('status', 'active')
-            .where('expiry_time', '<', db.fn.now())
-            .orderBy('expiry_time')
-            .limit(limit)
-            .forUpdate()
-            .skipLocked(),
-        )
-        .where('status', 'active')
-        .update({ status: 'expired', updated_at: db.fn.now() } as never)
-        .returning('*');
+      const { rows } = await expireBatchStatement.run(db, { limit });
+      return rows;
     },
   };
 }
