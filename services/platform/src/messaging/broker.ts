@@ -81,7 +81,11 @@ export class BrokerConnection {
     for (let attempt = 1; ; attempt++) {
       if (this.stopped) throw new BrokerUnavailableError('broker connection stopped');
       try {
-        this.attempt = BrokerAsPromised.create(this.config);
+        // A failed create is cleaned up inside the attempt, so a stop() awaiting it waits for that too.
+        this.attempt = BrokerAsPromised.create(this.config).catch(async (error: unknown) => {
+          await shutDownFailedBroker(error);
+          throw error;
+        });
         const broker = await this.attempt;
         this.attempt = undefined;
         if (this.stopped) {
@@ -97,7 +101,6 @@ export class BrokerConnection {
       } catch (error) {
         this.attempt = undefined;
         if (this.stopped) throw error;
-        await shutDownFailedBroker(error);
         this.logger.warn({ err: error, attempt }, 'RabbitMQ not reachable yet; retrying');
         await new Promise((resolve) => setTimeout(resolve, Math.min(this.retryDelayMs * attempt, 10_000)).unref());
       }
