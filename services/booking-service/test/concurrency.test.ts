@@ -1,6 +1,4 @@
 import { Redis } from 'ioredis';
-import type { Knex } from '@ticketing/platform';
-import type { EventApi } from '../../event-service/src/entry-points/api';
 import type { RunningBookingApi } from '../src/entry-points/api';
 import { runExpirySweep } from '../src/entry-points/expire-reservations-main';
 import { seatLockResource } from '../src/data-access/seat-locks';
@@ -8,7 +6,6 @@ import { REDIS_URL } from '../../../test/support/infra';
 import {
   confirm,
   createTestSession,
-  eventTestDatabase,
   expireNow,
   newUser,
   outboxRows,
@@ -17,32 +14,24 @@ import {
   seatStates,
   startBookingSide,
   stopBookingSide,
-  startEventSide,
+  useBookingSystem,
 } from './support/harness';
 
-let event: EventApi;
-let booking: RunningBookingApi;
-let eventDb: Knex;
+const system = useBookingSystem({ booking: true, eventDb: true });
 let redis: Redis;
 
-beforeAll(async () => {
-  event = await startEventSide();
-  booking = await startBookingSide(event.url);
-  eventDb = eventTestDatabase();
+beforeAll(() => {
   redis = new Redis(REDIS_URL);
 });
 
-afterAll(async () => {
-  await stopBookingSide(booking);
-  await event?.stop();
-  await eventDb?.destroy();
+afterAll(() => {
   redis?.disconnect();
 });
 
 describe('when buyers race for seats', () => {
   it('200 concurrent buyers of one seat: exactly one 201, the rest 409, no 5xx', async () => {
-    const { sessionId, seatIds } = await createTestSession(event.url, { seats: 1 });
-    const responses = await Promise.all(Array.from({ length: 200 }, () => reserve(booking.url, newUser(), sessionId, seatIds)));
+    const { sessionId, seatIds } = await createTestSession(system.event.url, { seats: 1 });
+    const responses = await Promise.all(Array.from({ length: 200 }, () => reserve(system.booking.url, newUser(), sessionId, seatIds)));
 
     const statuses = responses.map((r) => r.status);
     expect(statuses.filter((s) => s === 201)).toHaveLength(1);
@@ -52,24 +41,24 @@ describe('when buyers race for seats', () => {
       expect(response.body.error.message).toBe('Seat already locked by another user');
     }
     const winner = responses.find((r) => r.status === 201)!.body;
-    expect((await seatStates(eventDb, seatIds)).get(seatIds[0])).toMatchObject({ status: 'reserved', reservation_id: winner.id });
-    const reservations = await booking.db('reservations').where({ session_id: sessionId });
+    expect((await seatStates(system.eventDb, seatIds)).get(seatIds[0])).toMatchObject({ status: 'reserved', reservation_id: winner.id });
+    const reservations = await system.booking.db('reservations').where({ session_id: sessionId });
     expect(reservations.map((r: any) => r.id)).toEqual([winner.id]);
     expect(await redis.exists(seatLockResource(seatIds[0]))).toBe(0);
   });
 
   it('overlapping multi-seat requests never leave a partial hold', async () => {
-    const { sessionId, seatIds } = await createTestSession(event.url, { seats: 6 });
+    const { sessionId, seatIds } = await createTestSession(system.event.url, { seats: 6 });
     const [a, b, c, d, e, f] = seatIds;
     const shapes = [[a, b], [b, c], [c, d], [d, e], [e, f], [a, f], [a, c, e], [b, d, f], [a, b, c, d, e, f], [f, a]];
     const requests = Array.from({ length: 60 }, (_, i) => shapes[i % shapes.length]);
-    const responses = await Promise.all(requests.map((seats) => reserve(booking.url, newUser(), sessionId, seats)));
+    const responses = await Promise.all(requests.map((seats) => reserve(system.booking.url, newUser(), sessionId, seats)));
 
     expect(responses.every((r) => r.status === 201 || r.status === 409)).toBe(true);
     const winners = responses.filter((r) => r.status === 201).map((r) => r.body);
     expect(winners.length).toBeGreaterThanOrEqual(1);
 
-    const states = await seatStates(eventDb, seatIds);
+    const states = await seatStates(system.eventDb, seatIds);
     const heldBy = new Map<string, string[]>();
     for (const seat of states.values()) {
       if (seat.reservation_id) heldBy.set(seat.reservation_id, [...(heldBy.get(seat.reservation_id) ?? []), seat.id]);
@@ -79,9 +68,9 @@ describe('when buyers race for seats', () => {
     for (const winner of winners) {
       expect([...(heldBy.get(winner.id) ?? [])].sort()).toEqual(winner.items.map((i: any) => i.session_seat_id).sort());
     }
-    const active = await booking.db('reservations').where({ session_id: sessionId, status: 'active' });
+    const active = await system.booking.db('reservations').where({ session_id: sessionId, status: 'active' });
     expect(active.map((r: any) => r.id).sort()).toEqual(winners.map((w) => w.id).sort());
-    expect(await booking.db('pending_holds').whereIn('reservation_id', winners.map((w) => w.id))).toEqual([]);
+    expect(await system.booking.db('pending_holds').whereIn('reservation_id', winners.map((w) => w.id))).toEqual([]);
   });
 });
 
@@ -92,7 +81,7 @@ describe('expiry', () => {
   beforeAll(async () => {
     // Own database: these sweeps expire everything that is due, which must not touch other suites' rows.
     db = await privateBookingDatabase('expiry');
-    isolated = await startBookingSide(event.url, { DATABASE_URL: db.url });
+    isolated = await startBookingSide(system.event.url, { DATABASE_URL: db.url });
   });
   afterAll(async () => {
     await stopBookingSide(isolated);
@@ -100,7 +89,7 @@ describe('expiry', () => {
   });
 
   it('two sweeps at once expire each due reservation once and write one reservation.expired each', async () => {
-    const { sessionId, seatIds } = await createTestSession(event.url, { seats: 12 });
+    const { sessionId, seatIds } = await createTestSession(system.event.url, { seats: 12 });
     const ids: string[] = [];
     for (const seat of seatIds) {
       const created = await reserve(isolated.url, newUser(), sessionId, [seat]);
@@ -129,7 +118,7 @@ describe('expiry', () => {
   });
 
   it('a confirm racing the sweep has exactly one winner and leaves a consistent state', async () => {
-    const { sessionId, seatIds } = await createTestSession(event.url, { seats: 16 });
+    const { sessionId, seatIds } = await createTestSession(system.event.url, { seats: 16 });
     const holds: Array<{ id: string; user: string }> = [];
     for (const seat of seatIds) {
       const user = newUser();

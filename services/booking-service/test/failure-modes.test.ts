@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Knex } from '@ticketing/platform';
-import type { EventApi } from '../../event-service/src/entry-points/api';
 import { startEventConsumer, type EventConsumer } from '../../event-service/src/entry-points/consumer';
 import type { RunningBookingApi } from '../src/entry-points/api';
 import { runExpirySweep } from '../src/entry-points/expire-reservations-main';
@@ -9,37 +7,22 @@ import {
   asUser,
   confirm,
   createTestSession,
-  eventTestDatabase,
   eventually,
   newUser,
   nukeNamespace,
   outboxRows,
-  privateBookingDatabase,
   request,
   reserve,
   seatStates,
   startBookingSide,
   startEventSide,
   stopBookingSide,
+  useBookingSystem,
 } from './support/harness';
 import { TcpProxy } from './support/tcp-proxy';
 
-let event: EventApi;
-let eventDb: Knex;
-let db: Awaited<ReturnType<typeof privateBookingDatabase>>;
-
-beforeAll(async () => {
-  event = await startEventSide();
-  eventDb = eventTestDatabase();
-  // Own database: a relay of another suite on booking_service_test would publish our rows to its namespace.
-  db = await privateBookingDatabase('failures');
-});
-
-afterAll(async () => {
-  await event?.stop();
-  await eventDb?.destroy();
-  await db?.drop();
-});
+// Own database: a relay of another suite on booking_service_test would publish our rows to its namespace.
+const system = useBookingSystem({ eventDb: true, privateDatabase: 'failures' });
 
 const startConsumer = (namespace: string) =>
   startEventConsumer({
@@ -56,7 +39,7 @@ describe('when the event service is down', () => {
   it('a reservation answers 503 EVENT_SERVICE_UNAVAILABLE and leaves no reservation and no hold', async () => {
     const downEvent = await startEventSide();
     const { sessionId, seatIds } = await createTestSession(downEvent.url, { seats: 2 });
-    const booking = await startBookingSide(downEvent.url, { DATABASE_URL: db.url, EVENT_SERVICE_TIMEOUT_MS: 500 });
+    const booking = await startBookingSide(downEvent.url, { DATABASE_URL: system.privateDatabase.url, EVENT_SERVICE_TIMEOUT_MS: 500 });
     try {
       await downEvent.stop();
       const user = newUser();
@@ -67,13 +50,13 @@ describe('when the event service is down', () => {
       expect((await request(booking.url, 'GET', '/api/v1/reservations', asUser(user))).body).toEqual([]);
       expect(await booking.db('reservations').where({ session_id: sessionId })).toEqual([]);
       expect(await booking.db('pending_holds').where({ session_id: sessionId })).toEqual([]);
-      const states = await seatStates(eventDb, seatIds);
+      const states = await seatStates(system.eventDb, seatIds);
       expect([...states.values()].map((s) => s.status)).toEqual(['available', 'available']);
 
       // Once it is back, the same seats can be booked.
       expect((await reserve(booking.url, user, sessionId, seatIds)).status).toBe(503);
       const back = await startEventSide();
-      const again = await startBookingSide(back.url, { DATABASE_URL: db.url });
+      const again = await startBookingSide(back.url, { DATABASE_URL: system.privateDatabase.url });
       try {
         expect((await reserve(again.url, user, sessionId, seatIds)).status).toBe(201);
       } finally {
@@ -88,8 +71,8 @@ describe('when the event service is down', () => {
 
 describe('when writing the reservation fails after the hold was placed', () => {
   it('releases the hold at the event service (no orphan hold)', async () => {
-    const booking = await startBookingSide(event.url, { DATABASE_URL: db.url });
-    const { sessionId, seatIds } = await createTestSession(event.url, { seats: 2 });
+    const booking = await startBookingSide(system.event.url, { DATABASE_URL: system.privateDatabase.url });
+    const { sessionId, seatIds } = await createTestSession(system.event.url, { seats: 2 });
     // Make the reservation insert fail inside its transaction, after the event service placed the hold.
     const trigger = `fail_${randomUUID().replace(/-/g, '')}`;
     await booking.db.raw(`
@@ -103,7 +86,7 @@ describe('when writing the reservation fails after the hold was placed', () => {
     try {
       const response = await reserve(booking.url, newUser(), sessionId, seatIds);
       expect(response.status).toBe(500);
-      const states = await seatStates(eventDb, seatIds);
+      const states = await seatStates(system.eventDb, seatIds);
       expect([...states.values()].map((s) => [s.status, s.reservation_id])).toEqual([
         ['available', null],
         ['available', null],
@@ -120,9 +103,9 @@ describe('a hold whose request died before writing the reservation', () => {
   it('is released by the expiry sweep through reservation.expired', async () => {
     const namespace = uniqueBrokerNamespace('booking-orphan');
     const consumer = await startConsumer(namespace);
-    const booking = await startBookingSide(event.url, { DATABASE_URL: db.url, OUTBOX_POLL_INTERVAL_MS: 100, brokerNamespace: namespace });
+    const booking = await startBookingSide(system.event.url, { DATABASE_URL: system.privateDatabase.url, OUTBOX_POLL_INTERVAL_MS: 100, brokerNamespace: namespace });
     try {
-      const { sessionId, seatIds } = await createTestSession(event.url, { seats: 1 });
+      const { sessionId, seatIds } = await createTestSession(system.event.url, { seats: 1 });
       // What a crash between "hold placed" and "reservation committed" leaves behind.
       const reservationId = randomUUID();
       await booking.db('pending_holds').insert({
@@ -132,7 +115,7 @@ describe('a hold whose request died before writing the reservation', () => {
         session_seat_ids: booking.db.raw('?::uuid[]', [seatIds]),
         created_at: booking.db.raw(`now() - interval '1 hour'`),
       });
-      const held = await request(event.url, 'POST', `/api/internal/sessions/${sessionId}/seats/reserve`, {
+      const held = await request(system.event.url, 'POST', `/api/internal/sessions/${sessionId}/seats/reserve`, {
         body: { reservation_id: reservationId, session_seat_ids: seatIds, reserved_until: new Date(Date.now() + 600_000).toISOString() },
       });
       expect(held.status).toBe(200);
@@ -142,7 +125,7 @@ describe('a hold whose request died before writing the reservation', () => {
       const [row] = await outboxRows(booking.db, reservationId);
       expect(row.payload).toMatchObject({ type: 'reservation.expired', data: { reservation_id: reservationId, reason: 'abandoned_hold' } });
 
-      const freed = await eventually(async () => (await seatStates(eventDb, seatIds)).get(seatIds[0])?.status === 'available', 10_000);
+      const freed = await eventually(async () => (await seatStates(system.eventDb, seatIds)).get(seatIds[0])?.status === 'available', 10_000);
       expect(freed).toBe(true);
       // The id is never reused: a late retry carrying it gets a fresh one.
       expect(await booking.db('pending_holds').where({ reservation_id: reservationId }).whereNotNull('abandoned_at')).toHaveLength(1);
@@ -168,8 +151,8 @@ describe('when RabbitMQ is unreachable while confirming', () => {
     viaProxy.hostname = '127.0.0.1';
     viaProxy.port = String(proxy.port);
     // The proxy is off: booking starts without a broker.
-    booking = await startBookingSide(event.url, {
-      DATABASE_URL: db.url,
+    booking = await startBookingSide(system.event.url, {
+      DATABASE_URL: system.privateDatabase.url,
       RABBITMQ_URL: viaProxy.toString(),
       OUTBOX_POLL_INTERVAL_MS: 100,
       brokerNamespace: namespace,
@@ -184,7 +167,7 @@ describe('when RabbitMQ is unreachable while confirming', () => {
   });
 
   async function confirmWhileBrokerDown() {
-    const { sessionId, seatIds } = await createTestSession(event.url, { seats: 1 });
+    const { sessionId, seatIds } = await createTestSession(system.event.url, { seats: 1 });
     const user = newUser();
     const created = await reserve(booking.url, user, sessionId, seatIds);
     expect(created.status).toBe(201);
@@ -198,7 +181,7 @@ describe('when RabbitMQ is unreachable while confirming', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     const [row] = await outboxRows(booking.db, created.body.id);
     expect(row).toMatchObject({ routing_key: 'reservation.confirmed', published_at: null });
-    expect((await seatStates(eventDb, seatIds)).get(seatIds[0])?.status).toBe('reserved');
+    expect((await seatStates(system.eventDb, seatIds)).get(seatIds[0])?.status).toBe('reserved');
     return { reservationId: created.body.id, seatId: seatIds[0] };
   }
 
@@ -206,7 +189,7 @@ describe('when RabbitMQ is unreachable while confirming', () => {
     const published = await eventually(async () => (await outboxRows(booking.db, reservationId))[0]?.published_at, 20_000);
     expect(published).toBeTruthy();
     const sold = await eventually(async () => {
-      const seat = (await seatStates(eventDb, [seatId])).get(seatId);
+      const seat = (await seatStates(system.eventDb, [seatId])).get(seatId);
       return seat?.status === 'sold' && seat.reservation_id === reservationId;
     }, 10_000);
     expect(sold).toBe(true);

@@ -1,25 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { BrokerAsPromised } from 'rascal';
 import { EVENT_SERVICE_SUBSCRIPTION, brokerConfig, createTicketingEvent, type TicketingEvent } from '@ticketing/platform';
-import type { EventApi } from '../../event-service/src/entry-points/api';
 import { createBookingStore } from '../src/data-access/booking-store';
 import type { RunningBookingApi } from '../src/entry-points/api';
 import { RABBITMQ_URL, uniqueBrokerNamespace } from '../../../test/support/infra';
-import { eventually, privateBookingDatabase, startBookingSide, startEventSide, stopBookingSide } from './support/harness';
+import { eventually, startBookingSide, stopBookingSide, useBookingSystem } from './support/harness';
 
-let event: EventApi;
-let db: Awaited<ReturnType<typeof privateBookingDatabase>>;
-
-beforeAll(async () => {
-  event = await startEventSide();
-  // Own database: every outbox row must go to this file's namespace, and only this relay may take them.
-  db = await privateBookingDatabase('relay');
-});
-
-afterAll(async () => {
-  await event?.stop();
-  await db?.drop();
-});
+// Own database: every outbox row must go to this file's namespace, and only this relay may take them.
+const system = useBookingSystem({ privateDatabase: 'relay' });
 
 describe('the outbox relay', () => {
   let booking: RunningBookingApi | undefined;
@@ -35,8 +23,8 @@ describe('the outbox relay', () => {
   it('publishes a backlog of several batches, every row exactly once, without waiting for the poll interval', async () => {
     const namespace = uniqueBrokerNamespace('booking-relay');
     // A poll interval far longer than the test: only the relay draining full batches at once can publish it all.
-    booking = await startBookingSide(event.url, {
-      DATABASE_URL: db.url,
+    booking = await startBookingSide(system.event.url, {
+      DATABASE_URL: system.privateDatabase.url,
       OUTBOX_POLL_INTERVAL_MS: 600_000,
       OUTBOX_BATCH_SIZE: 100,
       brokerNamespace: namespace,

@@ -1,11 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Knex } from '@ticketing/platform';
-import type { EventApi } from '../../event-service/src/entry-points/api';
-import type { RunningBookingApi } from '../src/entry-points/api';
 import {
   asUser,
   createTestSession,
-  eventTestDatabase,
   eventually,
   expireNow,
   newUser,
@@ -13,40 +9,24 @@ import {
   request,
   reserve,
   seatStates,
-  startBookingSide,
-  stopBookingSide,
-  startEventSide,
+  useBookingSystem,
 } from './support/harness';
 
-let event: EventApi;
-let booking: RunningBookingApi;
-let eventDb: Knex;
-
-beforeAll(async () => {
-  event = await startEventSide();
-  booking = await startBookingSide(event.url);
-  eventDb = eventTestDatabase();
-});
-
-afterAll(async () => {
-  await stopBookingSide(booking);
-  await event?.stop();
-  await eventDb?.destroy();
-});
+const system = useBookingSystem({ booking: true, eventDb: true });
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 describe('creating a reservation', () => {
   it('holds the seat and answers 201 in the seed’s shape, with labels and prices from the event service', async () => {
-    const { sessionId, seatIds } = await createTestSession(event.url, { seats: 5 });
-    const tier = await request(booking.url, 'POST', '/api/v1/price-tiers', {
+    const { sessionId, seatIds } = await createTestSession(system.event.url, { seats: 5 });
+    const tier = await request(system.booking.url, 'POST', '/api/v1/price-tiers', {
       body: { session_id: sessionId, name: 'Standard', multiplier: 1 },
     });
     expect(tier.status).toBe(201);
     const user = newUser();
     const seat = seatIds[3];
 
-    const response = await request(booking.url, 'POST', '/api/v1/reservations', {
+    const response = await request(system.booking.url, 'POST', '/api/v1/reservations', {
       ...asUser(user),
       // The client's row/seat numbers are ignored: the event service's are authoritative.
       body: { session_id: sessionId, seats: [{ session_seat_id: seat, row_number: '9', seat_number: 99, price_tier_id: tier.body.id }] },
@@ -81,10 +61,10 @@ describe('creating a reservation', () => {
     });
     expect(new Date(body.expiry_time).getTime() - new Date(body.booking_time).getTime()).toBe(600_000);
 
-    const states = await seatStates(eventDb, [seat]);
+    const states = await seatStates(system.eventDb, [seat]);
     expect(states.get(seat)).toMatchObject({ status: 'reserved', reservation_id: body.id });
 
-    const fetched = await request(booking.url, 'GET', `/api/v1/reservations/${body.id}`, asUser(user));
+    const fetched = await request(system.booking.url, 'GET', `/api/v1/reservations/${body.id}`, asUser(user));
     expect(fetched.status).toBe(200);
     expect(fetched.body).toMatchObject({ id: body.id, status: 'active', items: body.items, tickets: [] });
     expect(fetched.body.time_remaining_seconds).toBeGreaterThan(590);
@@ -92,14 +72,14 @@ describe('creating a reservation', () => {
   });
 
   it('prices each seat with its tier exactly to the cent', async () => {
-    const { sessionId, seatIds } = await createTestSession(event.url, { seats: 3, price: 19.99 });
-    const student = await request(booking.url, 'POST', '/api/v1/price-tiers', {
+    const { sessionId, seatIds } = await createTestSession(system.event.url, { seats: 3, price: 19.99 });
+    const student = await request(system.booking.url, 'POST', '/api/v1/price-tiers', {
       body: { name: 'Third', multiplier: 0.3333, description: 'global tier' },
     });
     expect(student.status).toBe(201);
     expect(student.body).toMatchObject({ session_id: null, multiplier: 0.3333 });
 
-    const response = await request(booking.url, 'POST', '/api/v1/reservations', {
+    const response = await request(system.booking.url, 'POST', '/api/v1/reservations', {
       ...asUser(newUser()),
       body: {
         session_id: sessionId,
@@ -121,27 +101,27 @@ describe('creating a reservation', () => {
   });
 
   it('lists only the caller’s reservations, newest first, paginated', async () => {
-    const { sessionId, seatIds } = await createTestSession(event.url, { seats: 3 });
+    const { sessionId, seatIds } = await createTestSession(system.event.url, { seats: 3 });
     const user = newUser();
-    const first = await reserve(booking.url, user, sessionId, [seatIds[0]]);
-    const second = await reserve(booking.url, user, sessionId, [seatIds[1]]);
-    await reserve(booking.url, newUser(), sessionId, [seatIds[2]]);
+    const first = await reserve(system.booking.url, user, sessionId, [seatIds[0]]);
+    const second = await reserve(system.booking.url, user, sessionId, [seatIds[1]]);
+    await reserve(system.booking.url, newUser(), sessionId, [seatIds[2]]);
 
-    const list = await request(booking.url, 'GET', '/api/v1/reservations', asUser(user));
+    const list = await request(system.booking.url, 'GET', '/api/v1/reservations', asUser(user));
     expect(list.status).toBe(200);
     expect(list.body.map((r: any) => r.id)).toEqual([second.body.id, first.body.id]);
-    const page = await request(booking.url, 'GET', '/api/v1/reservations?limit=1&offset=1', asUser(user));
+    const page = await request(system.booking.url, 'GET', '/api/v1/reservations?limit=1&offset=1', asUser(user));
     expect(page.body.map((r: any) => r.id)).toEqual([first.body.id]);
-    expect((await request(booking.url, 'GET', '/api/v1/reservations?limit=0', asUser(user))).status).toBe(422);
+    expect((await request(system.booking.url, 'GET', '/api/v1/reservations?limit=0', asUser(user))).status).toBe(422);
   });
 });
 
 describe('who may call', () => {
   it('answers 401 without X-User-ID and for one that is not a UUID', async () => {
-    const missing = await request(booking.url, 'GET', '/api/v1/reservations');
+    const missing = await request(system.booking.url, 'GET', '/api/v1/reservations');
     expect(missing.status).toBe(401);
     expect(missing.body.error.code).toBe('UNAUTHENTICATED');
-    const malformed = await request(booking.url, 'POST', '/api/v1/reservations', {
+    const malformed = await request(system.booking.url, 'POST', '/api/v1/reservations', {
       headers: { 'x-user-id': 'alice' },
       body: { session_id: randomUUID(), seats: [{ session_seat_id: randomUUID() }] },
     });
@@ -150,22 +130,22 @@ describe('who may call', () => {
   });
 
   it('hides another user’s reservation (404) and refuses to confirm or cancel it', async () => {
-    const { sessionId, seatIds } = await createTestSession(event.url, { seats: 1 });
+    const { sessionId, seatIds } = await createTestSession(system.event.url, { seats: 1 });
     const owner = newUser();
-    const created = await reserve(booking.url, owner, sessionId, seatIds);
+    const created = await reserve(system.booking.url, owner, sessionId, seatIds);
     const intruder = newUser();
     const path = `/api/v1/reservations/${created.body.id}`;
-    expect((await request(booking.url, 'GET', path, asUser(intruder))).status).toBe(404);
-    expect((await request(booking.url, 'DELETE', path, asUser(intruder))).status).toBe(404);
-    const confirm = await request(booking.url, 'POST', `${path}/confirm`, { ...asUser(intruder), body: { payment_id: 'p-1' } });
+    expect((await request(system.booking.url, 'GET', path, asUser(intruder))).status).toBe(404);
+    expect((await request(system.booking.url, 'DELETE', path, asUser(intruder))).status).toBe(404);
+    const confirm = await request(system.booking.url, 'POST', `${path}/confirm`, { ...asUser(intruder), body: { payment_id: 'p-1' } });
     expect(confirm.status).toBe(404);
-    const list = await request(booking.url, 'GET', '/api/v1/reservations', asUser(intruder));
+    const list = await request(system.booking.url, 'GET', '/api/v1/reservations', asUser(intruder));
     expect(list.body).toEqual([]);
-    expect((await request(booking.url, 'GET', path, asUser(owner))).body.status).toBe('active');
+    expect((await request(system.booking.url, 'GET', path, asUser(owner))).body.status).toBe('active');
   });
 
   it('declares X-User-ID as an apiKey security scheme in the OpenAPI document', async () => {
-    const doc = await request(booking.url, 'GET', '/openapi.json');
+    const doc = await request(system.booking.url, 'GET', '/openapi.json');
     expect(doc.body.components.securitySchemes.userId).toMatchObject({ type: 'apiKey', in: 'header', name: 'X-User-ID' });
     expect(doc.body.paths['/api/v1/reservations'].post.security).toEqual([{ userId: [] }]);
     expect(doc.body.paths['/api/v1/reservations'].post.parameters).toEqual(
@@ -176,7 +156,7 @@ describe('who may call', () => {
 
 describe('invalid reservation requests', () => {
   const user = newUser();
-  const post = (body: unknown) => request(booking.url, 'POST', '/api/v1/reservations', { ...asUser(user), body });
+  const post = (body: unknown) => request(system.booking.url, 'POST', '/api/v1/reservations', { ...asUser(user), body });
 
   it('answers 422 for malformed bodies, duplicates, too many seats and unknown fields', async () => {
     const session = randomUUID();
@@ -195,29 +175,29 @@ describe('invalid reservation requests', () => {
       const response = await post(body);
       expect([response.status, response.body.error?.code]).toEqual([422, 'VALIDATION_ERROR']);
     }
-    const notJson = await request(booking.url, 'POST', '/api/v1/reservations', { ...asUser(user), rawBody: '{"session_id":' });
+    const notJson = await request(system.booking.url, 'POST', '/api/v1/reservations', { ...asUser(user), rawBody: '{"session_id":' });
     expect(notJson.status).toBe(400);
   });
 
   it('answers 422 for an unknown price tier and for a tier of another session, holding nothing', async () => {
-    const { sessionId, seatIds } = await createTestSession(event.url, { seats: 1 });
-    const other = await request(booking.url, 'POST', '/api/v1/price-tiers', {
+    const { sessionId, seatIds } = await createTestSession(system.event.url, { seats: 1 });
+    const other = await request(system.booking.url, 'POST', '/api/v1/price-tiers', {
       body: { session_id: randomUUID(), name: 'Elsewhere', multiplier: 0.5 },
     });
     for (const tierId of [randomUUID(), other.body.id]) {
-      const response = await reserve(booking.url, user, sessionId, seatIds, { priceTierId: tierId });
+      const response = await reserve(system.booking.url, user, sessionId, seatIds, { priceTierId: tierId });
       expect([response.status, response.body.error.code]).toEqual([422, 'INVALID_PRICE_TIER']);
     }
-    expect((await seatStates(eventDb, seatIds)).get(seatIds[0])?.status).toBe('available');
+    expect((await seatStates(system.eventDb, seatIds)).get(seatIds[0])?.status).toBe('available');
   });
 
   it('answers 404 for an unknown session and 409 SEATS_UNAVAILABLE for a seat someone holds', async () => {
-    const unknown = await reserve(booking.url, user, randomUUID(), [randomUUID()]);
+    const unknown = await reserve(system.booking.url, user, randomUUID(), [randomUUID()]);
     expect(unknown.status).toBe(404);
 
-    const { sessionId, seatIds } = await createTestSession(event.url, { seats: 2 });
-    expect((await reserve(booking.url, newUser(), sessionId, [seatIds[0]])).status).toBe(201);
-    const taken = await reserve(booking.url, user, sessionId, [seatIds[1], seatIds[0]]);
+    const { sessionId, seatIds } = await createTestSession(system.event.url, { seats: 2 });
+    expect((await reserve(system.booking.url, newUser(), sessionId, [seatIds[0]])).status).toBe(201);
+    const taken = await reserve(system.booking.url, user, sessionId, [seatIds[1], seatIds[0]]);
     expect(taken.status).toBe(409);
     expect(taken.body.error).toMatchObject({
       code: 'SEATS_UNAVAILABLE',
@@ -225,28 +205,28 @@ describe('invalid reservation requests', () => {
       details: { unavailable: [{ session_seat_id: seatIds[0], status: 'reserved' }] },
     });
     // All or nothing: the free seat of the refused request is not held.
-    expect((await seatStates(eventDb, [seatIds[1]])).get(seatIds[1])?.status).toBe('available');
+    expect((await seatStates(system.eventDb, [seatIds[1]])).get(seatIds[1])?.status).toBe('available');
 
-    const notInSession = await reserve(booking.url, user, sessionId, [randomUUID()]);
+    const notInSession = await reserve(system.booking.url, user, sessionId, [randomUUID()]);
     expect(notInSession.status).toBe(409);
     expect(notInSession.body.error.details.unavailable[0].status).toBe('not_found');
   });
 
   it('answers 409 SESSION_STARTED for a session that has begun', async () => {
-    const { sessionId, seatIds } = await createTestSession(event.url, { seats: 1, startsInHours: -1 });
-    const response = await reserve(booking.url, user, sessionId, seatIds);
+    const { sessionId, seatIds } = await createTestSession(system.event.url, { seats: 1, startsInHours: -1 });
+    const response = await reserve(system.booking.url, user, sessionId, seatIds);
     expect([response.status, response.body.error.code]).toEqual([409, 'SESSION_STARTED']);
   });
 
   it('answers 404 for malformed reservation ids', async () => {
-    expect((await request(booking.url, 'GET', '/api/v1/reservations/not-a-uuid', asUser(user))).status).toBe(404);
+    expect((await request(system.booking.url, 'GET', '/api/v1/reservations/not-a-uuid', asUser(user))).status).toBe(404);
   });
 });
 
 describe('price tiers', () => {
   it('are created, listed per session (with the global ones) and fetched', async () => {
     const sessionId = randomUUID();
-    const tier = await request(booking.url, 'POST', '/api/v1/price-tiers', {
+    const tier = await request(system.booking.url, 'POST', '/api/v1/price-tiers', {
       body: { session_id: sessionId, name: 'Child', multiplier: 0.5, description: 'Under 12' },
     });
     expect(tier.status).toBe(201);
@@ -258,16 +238,16 @@ describe('price tiers', () => {
       description: 'Under 12',
       created_at: expect.any(String),
     });
-    expect((await request(booking.url, 'GET', `/api/v1/price-tiers/${tier.body.id}`)).body).toEqual(tier.body);
-    const list = await request(booking.url, 'GET', `/api/v1/price-tiers?session_id=${sessionId}&limit=100`);
+    expect((await request(system.booking.url, 'GET', `/api/v1/price-tiers/${tier.body.id}`)).body).toEqual(tier.body);
+    const list = await request(system.booking.url, 'GET', `/api/v1/price-tiers?session_id=${sessionId}&limit=100`);
     expect(list.body.map((t: any) => t.id)).toContain(tier.body.id);
     expect(list.body.every((t: any) => t.session_id === sessionId || t.session_id === null)).toBe(true);
-    expect((await request(booking.url, 'GET', `/api/v1/price-tiers/${randomUUID()}`)).status).toBe(404);
+    expect((await request(system.booking.url, 'GET', `/api/v1/price-tiers/${randomUUID()}`)).status).toBe(404);
   });
 
   it('refuse multipliers outside 0 < m <= 1 or with more than 4 decimals', async () => {
     for (const multiplier of [0, -0.5, 1.01, 0.12345, '0.5']) {
-      const response = await request(booking.url, 'POST', '/api/v1/price-tiers', { body: { name: 'Bad', multiplier } });
+      const response = await request(system.booking.url, 'POST', '/api/v1/price-tiers', { body: { name: 'Bad', multiplier } });
       expect(response.status).toBe(422);
     }
   });
@@ -275,15 +255,15 @@ describe('price tiers', () => {
 
 describe('cancelling a reservation', () => {
   it('cancels an active hold, writes reservation.cancelled to the outbox and answers the same when repeated', async () => {
-    const { sessionId, seatIds } = await createTestSession(event.url, { seats: 2 });
+    const { sessionId, seatIds } = await createTestSession(system.event.url, { seats: 2 });
     const user = newUser();
-    const created = await reserve(booking.url, user, sessionId, seatIds);
+    const created = await reserve(system.booking.url, user, sessionId, seatIds);
     const path = `/api/v1/reservations/${created.body.id}`;
 
-    const cancelled = await request(booking.url, 'DELETE', path, asUser(user));
+    const cancelled = await request(system.booking.url, 'DELETE', path, asUser(user));
     expect(cancelled.status).toBe(200);
     expect(cancelled.body).toMatchObject({ id: created.body.id, status: 'cancelled', time_remaining_seconds: 0 });
-    const rows = await outboxRows(booking.db, created.body.id);
+    const rows = await outboxRows(system.booking.db, created.body.id);
     expect(rows.map((row: any) => row.routing_key)).toEqual(['reservation.cancelled']);
     expect(rows[0].payload).toMatchObject({
       id: rows[0].id,
@@ -291,81 +271,81 @@ describe('cancelling a reservation', () => {
       data: { reservation_id: created.body.id, session_id: sessionId, user_id: user, session_seat_ids: seatIds },
     });
 
-    const again = await request(booking.url, 'DELETE', path, asUser(user));
+    const again = await request(system.booking.url, 'DELETE', path, asUser(user));
     expect([again.status, again.body.status]).toEqual([200, 'cancelled']);
-    expect(await outboxRows(booking.db, created.body.id)).toHaveLength(1);
-    const confirm = await request(booking.url, 'POST', `${path}/confirm`, { ...asUser(user), body: { payment_id: 'x' } });
+    expect(await outboxRows(system.booking.db, created.body.id)).toHaveLength(1);
+    const confirm = await request(system.booking.url, 'POST', `${path}/confirm`, { ...asUser(user), body: { payment_id: 'x' } });
     expect([confirm.status, confirm.body.error.code]).toEqual([409, 'RESERVATION_CANCELLED']);
   });
 
   it('answers 410 for an expired hold', async () => {
-    const { sessionId, seatIds } = await createTestSession(event.url, { seats: 1 });
+    const { sessionId, seatIds } = await createTestSession(system.event.url, { seats: 1 });
     const user = newUser();
-    const created = await reserve(booking.url, user, sessionId, seatIds);
-    await expireNow(booking.db, created.body.id);
-    const response = await request(booking.url, 'DELETE', `/api/v1/reservations/${created.body.id}`, asUser(user));
+    const created = await reserve(system.booking.url, user, sessionId, seatIds);
+    await expireNow(system.booking.db, created.body.id);
+    const response = await request(system.booking.url, 'DELETE', `/api/v1/reservations/${created.body.id}`, asUser(user));
     expect([response.status, response.body.error.code]).toEqual([410, 'RESERVATION_EXPIRED']);
-    const fetched = await request(booking.url, 'GET', `/api/v1/reservations/${created.body.id}`, asUser(user));
+    const fetched = await request(system.booking.url, 'GET', `/api/v1/reservations/${created.body.id}`, asUser(user));
     expect(fetched.body).toMatchObject({ status: 'active', time_remaining_seconds: 0 });
   });
 });
 
 describe('Idempotency-Key', () => {
   it('replays the first answer for the same key and body, without booking twice', async () => {
-    const { sessionId, seatIds } = await createTestSession(event.url, { seats: 1 });
+    const { sessionId, seatIds } = await createTestSession(system.event.url, { seats: 1 });
     const user = newUser();
     const key = `key-${randomUUID()}`;
-    const first = await reserve(booking.url, user, sessionId, seatIds, { headers: { 'idempotency-key': key } });
-    const again = await reserve(booking.url, user, sessionId, seatIds, { headers: { 'idempotency-key': key } });
+    const first = await reserve(system.booking.url, user, sessionId, seatIds, { headers: { 'idempotency-key': key } });
+    const again = await reserve(system.booking.url, user, sessionId, seatIds, { headers: { 'idempotency-key': key } });
     expect(first.status).toBe(201);
     expect(again.status).toBe(201);
     expect(again.body).toEqual(first.body);
-    expect((await request(booking.url, 'GET', '/api/v1/reservations', asUser(user))).body).toHaveLength(1);
+    expect((await request(system.booking.url, 'GET', '/api/v1/reservations', asUser(user))).body).toHaveLength(1);
   });
 
   it('refuses the same key with a different body (422 IDEMPOTENCY_KEY_REUSED)', async () => {
-    const { sessionId, seatIds } = await createTestSession(event.url, { seats: 2 });
+    const { sessionId, seatIds } = await createTestSession(system.event.url, { seats: 2 });
     const user = newUser();
     const key = `key-${randomUUID()}`;
-    expect((await reserve(booking.url, user, sessionId, [seatIds[0]], { headers: { 'idempotency-key': key } })).status).toBe(201);
-    const reused = await reserve(booking.url, user, sessionId, [seatIds[1]], { headers: { 'idempotency-key': key } });
+    expect((await reserve(system.booking.url, user, sessionId, [seatIds[0]], { headers: { 'idempotency-key': key } })).status).toBe(201);
+    const reused = await reserve(system.booking.url, user, sessionId, [seatIds[1]], { headers: { 'idempotency-key': key } });
     expect([reused.status, reused.body.error.code]).toEqual([422, 'IDEMPOTENCY_KEY_REUSED']);
-    expect((await seatStates(eventDb, [seatIds[1]])).get(seatIds[1])?.status).toBe('available');
+    expect((await seatStates(system.eventDb, [seatIds[1]])).get(seatIds[1])?.status).toBe('available');
   });
 
   it('books once when duplicates of one request arrive at the same time', async () => {
-    const { sessionId, seatIds } = await createTestSession(event.url, { seats: 1 });
+    const { sessionId, seatIds } = await createTestSession(system.event.url, { seats: 1 });
     const user = newUser();
     const key = `key-${randomUUID()}`;
     const responses = await Promise.all(
-      Array.from({ length: 10 }, () => reserve(booking.url, user, sessionId, seatIds, { headers: { 'idempotency-key': key } })),
+      Array.from({ length: 10 }, () => reserve(system.booking.url, user, sessionId, seatIds, { headers: { 'idempotency-key': key } })),
     );
     expect(responses.map((r) => r.status)).toEqual(Array(10).fill(201));
     expect(new Set(responses.map((r) => r.body.id)).size).toBe(1);
-    expect((await request(booking.url, 'GET', '/api/v1/reservations', asUser(user))).body).toHaveLength(1);
+    expect((await request(system.booking.url, 'GET', '/api/v1/reservations', asUser(user))).body).toHaveLength(1);
   });
 
   it('lets a retry go ahead after the first attempt failed, and scopes keys per user', async () => {
-    const { sessionId, seatIds } = await createTestSession(event.url, { seats: 1 });
+    const { sessionId, seatIds } = await createTestSession(system.event.url, { seats: 1 });
     const key = `key-${randomUUID()}`;
     const blocker = newUser();
-    const held = await reserve(booking.url, blocker, sessionId, seatIds);
+    const held = await reserve(system.booking.url, blocker, sessionId, seatIds);
     const user = newUser();
-    const refused = await reserve(booking.url, user, sessionId, seatIds, { headers: { 'idempotency-key': key } });
+    const refused = await reserve(system.booking.url, user, sessionId, seatIds, { headers: { 'idempotency-key': key } });
     expect(refused.status).toBe(409);
     // Free the seat the way the consumer would after the blocker cancels (no consumer runs in this file).
-    const released = await request(event.url, 'POST', `/api/internal/sessions/${sessionId}/seats/release`, {
+    const released = await request(system.event.url, 'POST', `/api/internal/sessions/${sessionId}/seats/release`, {
       body: { reservation_id: held.body.id, session_seat_ids: seatIds },
     });
     expect(released.status).toBe(200);
 
-    const retried = await reserve(booking.url, user, sessionId, seatIds, { headers: { 'idempotency-key': key } });
+    const retried = await reserve(system.booking.url, user, sessionId, seatIds, { headers: { 'idempotency-key': key } });
     expect(retried.status).toBe(201);
-    expect((await reserve(booking.url, newUser(), sessionId, seatIds, { headers: { 'idempotency-key': key } })).status).toBe(409);
+    expect((await reserve(system.booking.url, newUser(), sessionId, seatIds, { headers: { 'idempotency-key': key } })).status).toBe(409);
   });
 
   it('refuses keys longer than 255 characters', async () => {
-    const response = await reserve(booking.url, newUser(), randomUUID(), [randomUUID()], { headers: { 'idempotency-key': 'k'.repeat(256) } });
+    const response = await reserve(system.booking.url, newUser(), randomUUID(), [randomUUID()], { headers: { 'idempotency-key': 'k'.repeat(256) } });
     expect(response.status).toBe(422);
   });
 });
@@ -374,7 +354,7 @@ describe('operations endpoints', () => {
   it('/ready checks Postgres, Redis and RabbitMQ', async () => {
     // RabbitMQ is connected in the background after start.
     const ready = await eventually(async () => {
-      const response = await request(booking.url, 'GET', '/ready');
+      const response = await request(system.booking.url, 'GET', '/ready');
       return response.status === 200 ? response : undefined;
     }, 10_000);
     expect(ready?.status).toBe(200);
@@ -386,10 +366,10 @@ describe('operations endpoints', () => {
   });
 
   it('/metrics exposes booking latencies by outcome, lock results and the outbox backlog', async () => {
-    const { sessionId, seatIds } = await createTestSession(event.url, { seats: 1 });
-    await reserve(booking.url, newUser(), sessionId, seatIds);
-    await reserve(booking.url, newUser(), sessionId, seatIds);
-    const metrics = await request(booking.url, 'GET', '/metrics');
+    const { sessionId, seatIds } = await createTestSession(system.event.url, { seats: 1 });
+    await reserve(system.booking.url, newUser(), sessionId, seatIds);
+    await reserve(system.booking.url, newUser(), sessionId, seatIds);
+    const metrics = await request(system.booking.url, 'GET', '/metrics');
     expect(metrics.status).toBe(200);
     const text = String(metrics.body);
     expect(text).toMatch(/booking_reservation_duration_seconds_count\{[^}]*outcome="created"[^}]*\} [1-9]/);

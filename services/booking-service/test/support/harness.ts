@@ -81,6 +81,70 @@ export async function privateBookingDatabase(label: string): Promise<{ url: stri
 
 export const eventTestDatabase = () => createDatabase({ url: EVENT_TEST_DATABASE_URL, poolMax: 4 });
 
+export type PrivateBookingDatabase = Awaited<ReturnType<typeof privateBookingDatabase>>;
+
+export interface BookingSystemOptions {
+  /** A booking API on booking_service_test (startBookingSide), talking to the event API. */
+  booking?: boolean;
+  /** A connection to event_service_test, for reading seat states behind the event API. */
+  eventDb?: boolean;
+  /** A booking database of the file's own (privateBookingDatabase), named after this label. */
+  privateDatabase?: string;
+}
+
+/** What useBookingSystem started; reading a piece it was not asked for, or before beforeAll, throws. */
+export interface BookingSystem {
+  readonly event: EventApi;
+  readonly booking: RunningBookingApi;
+  readonly eventDb: Knex;
+  readonly privateDatabase: PrivateBookingDatabase;
+}
+
+/**
+ * The set-up most booking test files share: registers a beforeAll that starts the event API (always) and
+ * the pieces `options` asks for, and an afterAll that stops, closes and drops them — also after a
+ * beforeAll that failed half-way.
+ */
+export function useBookingSystem(options: BookingSystemOptions = {}): BookingSystem {
+  let event: EventApi | undefined;
+  let booking: RunningBookingApi | undefined;
+  let eventDb: Knex | undefined;
+  let database: PrivateBookingDatabase | undefined;
+
+  beforeAll(async () => {
+    event = await startEventSide();
+    if (options.booking) booking = await startBookingSide(event.url);
+    if (options.eventDb) eventDb = eventTestDatabase();
+    if (options.privateDatabase) database = await privateBookingDatabase(options.privateDatabase);
+  });
+
+  afterAll(async () => {
+    await stopBookingSide(booking);
+    await event?.stop();
+    await eventDb?.destroy();
+    await database?.drop();
+  });
+
+  const started = <T>(piece: T | undefined, name: string): T => {
+    if (piece === undefined) throw new Error(`useBookingSystem: no ${name} (not asked for in its options, or read before beforeAll)`);
+    return piece;
+  };
+  return {
+    get event() {
+      return started(event, 'event API');
+    },
+    get booking() {
+      return started(booking, 'booking API');
+    },
+    get eventDb() {
+      return started(eventDb, 'event database');
+    },
+    get privateDatabase() {
+      return started(database, 'private booking database');
+    },
+  };
+}
+
 export interface TestSession {
   sessionId: string;
   /** Session seat ids in seat order (row 1 seat 1, 1-2, …). */
