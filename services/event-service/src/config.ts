@@ -23,7 +23,10 @@ export const eventConfigSchema = z.object({
   SEED_DEMO_DATA: envBool(false),
   /** The consumer's /health, /ready and /metrics server. */
   METRICS_PORT: envInt(9101, 0, 65_535),
-  CONSUMER_PREFETCH: envInt(32, 1, 10_000),
+  /** Messages RabbitMQ hands the consumer before it acknowledges any (the batches come out of these). */
+  CONSUMER_PREFETCH: envInt(200, 1, 10_000),
+  /** Most messages applied in one database transaction; 1 applies them one by one. */
+  CONSUMER_BATCH_SIZE: envInt(100, 1, 1_000),
   /** Failed handling attempts of one message before it is dead-lettered. */
   CONSUMER_MAX_ATTEMPTS: envInt(5, 1, 100),
   /** Delay before a message whose handling failed is tried again. */

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createLogger, createTicketingEvent, type Knex } from '@ticketing/platform';
+import { createLogger, createTicketingEvent, type Knex, type TicketingEvent } from '@ticketing/platform';
 import { seatInventoryRepository } from '../src/data-access/seat-inventory-repository';
-import { applyBookingEvent, placeHold } from '../src/domain/seat-inventory';
+import { placeHold } from '../src/domain/seat-inventory';
+import { applyBookingEvent, applyBookingEvents } from '../src/domain/booking-events';
 import { silentLogLevel } from '../../../test/support/infra';
 import { createSessionFixture, inMinutes, openTestDatabase } from './support/fixtures';
 
@@ -40,8 +41,8 @@ test('a booking event records its id and locks its seats in one statement; a dup
 
   const first = await statementsDuring(() => applyBookingEvent(store, cancelled, logger));
   expect(first.result).toBe('applied');
-  // BEGIN, record + lock, free, COMMIT (was BEGIN, record, lock, free, COMMIT).
-  expect(first.statements).toEqual(['BEGIN;', 'WITH', 'UPDATE', 'COMMIT;']);
+  // BEGIN, record + lock, write the changes, COMMIT (was BEGIN, record, lock, free, COMMIT).
+  expect(first.statements).toEqual(['BEGIN;', 'WITH', 'WITH', 'COMMIT;']);
   const rows = await db('session_seats').select('status', 'reservation_id').whereIn('id', seatIds);
   expect(rows).toEqual([
     { status: 'available', reservation_id: null },
@@ -70,4 +71,92 @@ test('unknown seats are ignored and the known ones still change', async () => {
   });
   expect(await applyBookingEvent(store, confirmed, logger)).toBe('applied');
   expect((await db('session_seats').where({ id: seat }).first()).status).toBe('sold');
+});
+
+type SeatRow = { id: string; status: string; reservation_id: string | null };
+async function seatRows(db: Knex, ids: string[]): Promise<Record<string, Omit<SeatRow, 'id'>>> {
+  const rows: SeatRow[] = await db('session_seats').select('id', 'status', 'reservation_id').whereIn('id', ids);
+  return Object.fromEntries(rows.map(({ id, ...state }) => [id, state]));
+}
+
+test('a batch is one transaction of fixed size: record + lock, refunds read, one write', async () => {
+  const fixture = await createSessionFixture(db, { rows: 2, seatsPerRow: 10 });
+  const store = seatInventoryRepository(db);
+  const events: TicketingEvent[] = [];
+  for (let index = 0; index < 10; index++) {
+    const reservationId = randomUUID();
+    const seats = fixture.seatIds.slice(index * 2, index * 2 + 2);
+    await placeHold(store, { sessionId: fixture.sessionId, reservationId, seatIds: seats, reservedUntil: inMinutes(10) });
+    events.push(
+      createTicketingEvent(index % 2 ? 'reservation.confirmed' : 'reservation.expired', {
+        reservation_id: reservationId,
+        session_id: fixture.sessionId,
+        user_id: randomUUID(),
+        session_seat_ids: seats,
+      }),
+    );
+  }
+  const { result, statements } = await statementsDuring(() => applyBookingEvents(store, events, logger));
+  expect(result).toEqual(Array(10).fill('applied'));
+  expect(statements).toEqual(['BEGIN;', 'WITH', 'SELECT', 'WITH', 'COMMIT;']);
+  const states = await seatRows(db, fixture.seatIds);
+  events.forEach((event, index) => {
+    for (const seat of event.data.session_seat_ids) {
+      expect(states[seat]).toEqual(
+        index % 2 ? { status: 'sold', reservation_id: event.data.reservation_id } : { status: 'available', reservation_id: null },
+      );
+    }
+  });
+});
+
+test('within one batch, events apply in delivery order: confirm then refund frees, refund then confirm never sells', async () => {
+  const fixture = await createSessionFixture(db);
+  const store = seatInventoryRepository(db);
+  const [first, second] = [randomUUID(), randomUUID()];
+  const [seatA, seatB] = fixture.seatIds;
+  await placeHold(store, { sessionId: fixture.sessionId, reservationId: first, seatIds: [seatA], reservedUntil: inMinutes(10) });
+  await placeHold(store, { sessionId: fixture.sessionId, reservationId: second, seatIds: [seatB], reservedUntil: inMinutes(10) });
+  const data = (reservationId: string, seat: string) => ({
+    reservation_id: reservationId,
+    session_id: fixture.sessionId,
+    user_id: randomUUID(),
+    session_seat_ids: [seat],
+  });
+  const confirmFirst = createTicketingEvent('reservation.confirmed', data(first, seatA));
+  const events = [
+    confirmFirst,
+    createTicketingEvent('ticket.refunded', { ...data(first, seatA), ticket_id: randomUUID() }),
+    createTicketingEvent('ticket.refunded', data(second, seatB)),
+    createTicketingEvent('reservation.confirmed', data(second, seatB)),
+    confirmFirst,
+  ];
+  expect(await applyBookingEvents(store, events, logger)).toEqual(['applied', 'applied', 'applied', 'applied', 'duplicate']);
+  expect(await seatRows(db, [seatA, seatB])).toEqual({
+    [seatA]: { status: 'available', reservation_id: null },
+    [seatB]: { status: 'available', reservation_id: null },
+  });
+  const refunds = await db('refunded_seats').select('reservation_id', 'session_seat_id').whereIn('reservation_id', [first, second]);
+  expect(refunds).toHaveLength(2);
+  // A later redelivery of the confirm, alone or in another batch, is a duplicate and sells nothing.
+  expect(await applyBookingEvent(store, confirmFirst, logger)).toBe('duplicate');
+  expect((await seatRows(db, [seatA]))[seatA].status).toBe('available');
+});
+
+test('a failing batch applies none of its events and records none of their ids', async () => {
+  const fixture = await createSessionFixture(db);
+  const store = seatInventoryRepository(db);
+  const reservationId = randomUUID();
+  const seat = fixture.seatIds[0];
+  await placeHold(store, { sessionId: fixture.sessionId, reservationId, seatIds: [seat], reservedUntil: inMinutes(10) });
+  const good = createTicketingEvent('reservation.cancelled', {
+    reservation_id: reservationId,
+    session_id: fixture.sessionId,
+    user_id: randomUUID(),
+    session_seat_ids: [seat],
+  });
+  // Not a uuid: Postgres refuses the batch's first statement.
+  const broken = { ...good, id: randomUUID(), data: { ...good.data, session_id: 'not-a-uuid' } };
+  await expect(applyBookingEvents(store, [good, broken], logger)).rejects.toThrow();
+  expect((await seatRows(db, [seat]))[seat]).toEqual({ status: 'reserved', reservation_id: reservationId });
+  expect(await db('processed_messages').whereIn('message_id', [good.id, broken.id])).toHaveLength(0);
 });

@@ -4,7 +4,7 @@
  * registers the SDK; until then `withSpan` does not even touch the API, so tracing that is off costs one
  * boolean check per step.
  */
-import { SpanStatusCode, trace, type Attributes, type Span, type SpanKind } from '@opentelemetry/api';
+import { SpanStatusCode, trace, type Attributes, type Link, type Span, type SpanKind } from '@opentelemetry/api';
 import { AppError } from './errors';
 
 let enabled = false;
@@ -36,6 +36,8 @@ export async function flushTracing(): Promise<void> {
 export interface SpanOptions {
   attributes?: Attributes;
   kind?: SpanKind;
+  /** Other traces this span belongs to as well (e.g. every message of a consumed batch). */
+  links?: Link[];
 }
 
 /**
@@ -51,7 +53,7 @@ export function withSpan<T>(
   work: (span: Span | undefined) => Promise<T>,
 ): Promise<T> {
   if (!enabled) return work(undefined);
-  return trace.getTracer(tracerName).startActiveSpan(name, { attributes: options.attributes, kind: options.kind }, async (span) => {
+  return trace.getTracer(tracerName).startActiveSpan(name, { attributes: options.attributes, kind: options.kind, links: options.links }, async (span) => {
     try {
       return await work(span);
     } catch (error) {

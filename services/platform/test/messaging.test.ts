@@ -21,7 +21,8 @@ describe('messaging over the real RabbitMQ', () => {
   const namespace = uniqueBrokerNamespace('platform');
   const connection = new BrokerConnection(brokerConfig({ url: RABBITMQ_URL, namespace, maxAttempts: 2 }), logger);
   const handled: TicketingEvent[] = [];
-  const outcomes: Array<[string, ConsumeOutcome]> = [];
+  const outcomes: Array<[string, ConsumeOutcome, string | undefined]> = [];
+  const batchSizes: number[] = [];
   const failingReservations = new Set<string>();
   let amqp: amqplib.ChannelModel;
   let channel: amqplib.Channel;
@@ -39,11 +40,19 @@ describe('messaging over the real RabbitMQ', () => {
     const broker = await connection.connect();
     await consumeEvents(
       broker,
-      async (event) => {
-        if (failingReservations.has(event.data.reservation_id)) throw new Error('cannot apply');
-        handled.push(event);
+      async (events) => {
+        batchSizes.push(events.length);
+        // All or nothing, like a database transaction.
+        if (events.some((event) => failingReservations.has(event.data.reservation_id))) throw new Error('cannot apply');
+        handled.push(...events);
       },
-      { logger, maxAttempts: 2, retryDelayMs: 50, onOutcome: (key, outcome) => outcomes.push([key, outcome]) },
+      {
+        logger,
+        maxAttempts: 2,
+        retryDelayMs: 50,
+        maxBatchSize: 50,
+        onOutcome: (key, outcome, event) => outcomes.push([key, outcome, event?.id]),
+      },
     );
     amqp = await amqplib.connect(RABBITMQ_URL);
     channel = await amqp.createChannel();
@@ -94,6 +103,31 @@ describe('messaging over the real RabbitMQ', () => {
     expect(dead).toContain(event.id);
     const attempts = outcomes.filter(([key]) => key === 'ticket.refunded').map(([, outcome]) => outcome);
     expect(attempts).toEqual(['retried', 'dead_lettered']);
+  });
+
+  it('hands a burst to the handler in batches of at most maxBatchSize and reports each message applied once', async () => {
+    const burst = Array.from({ length: 120 }, () => createTicketingEvent('reservation.expired', eventData()));
+    const sizesBefore = batchSizes.length;
+    await Promise.all(burst.map((event) => publishEvent(connection, event)));
+    await eventually(async () => burst.every((event) => handled.some((e) => e.id === event.id)) || undefined, 8000);
+    const sizes = batchSizes.slice(sizesBefore);
+    expect(Math.max(...sizes)).toBeGreaterThan(1);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(50);
+    const ids = new Set(burst.map((event) => event.id));
+    expect(handled.filter((event) => ids.has(event.id))).toHaveLength(120);
+    const applied = outcomes.filter(([, outcome, id]) => outcome === 'applied' && id !== undefined && ids.has(id));
+    expect(applied).toHaveLength(120);
+  });
+
+  it('a failing message does not hold back the others of its batch: they are applied, it alone is retried', async () => {
+    const good = Array.from({ length: 30 }, () => createTicketingEvent('reservation.cancelled', eventData()));
+    const bad = createTicketingEvent('reservation.cancelled', eventData());
+    failingReservations.add(bad.data.reservation_id);
+    await Promise.all([...good.slice(0, 15), bad, ...good.slice(15)].map((event) => publishEvent(connection, event)));
+    await eventually(async () => (await deadLetters()).find((body) => body.includes(bad.id)), 8000);
+    for (const event of good) expect(handled.filter((e) => e.id === event.id)).toHaveLength(1);
+    expect(handled.some((e) => e.id === bad.id)).toBe(false);
+    expect(outcomes.filter(([, , id]) => id === bad.id).map(([, outcome]) => outcome)).toEqual(['retried']);
   });
 
   it('refuses to publish at once, instead of hanging, when RabbitMQ is unreachable', async () => {

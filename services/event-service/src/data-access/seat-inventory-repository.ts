@@ -1,4 +1,5 @@
 import type { Knex } from '@ticketing/platform';
+import type { BookingEventStore, BookingEventTransaction, LockedSeat } from '../domain/booking-events';
 import type {
   HoldAttempt,
   HoldableStatus,
@@ -54,6 +55,102 @@ SELECT s.id AS session_id, s.start_time, l.id, l.seat_id, l.row_number, l.seat_n
 
 type HoldRow = SeatDetails & { session_id: string; start_time: Date; held: boolean };
 
+/**
+ * A consumer batch's first statement: records the message ids (a conflict means a duplicate delivery) and
+ * locks, in id order, the named seats of the messages that were new, each only within its message's
+ * session. The lock waits for concurrent holders and returns the rows' latest states. One row per recorded
+ * message (kind 'message') and one per locked seat (kind 'seat').
+ */
+const RECORD_AND_LOCK_SQL = `
+WITH recorded AS (
+  INSERT INTO processed_messages (message_id, routing_key)
+  SELECT * FROM unnest(:messageIds::uuid[], :routingKeys::text[])
+  ON CONFLICT (message_id) DO NOTHING
+  RETURNING message_id
+),
+wanted AS (
+  SELECT w.session_id, w.seat_id
+    FROM unnest(:seatMessageIds::uuid[], :seatSessionIds::uuid[], :seatIds::uuid[]) AS w(message_id, session_id, seat_id)
+   WHERE w.message_id IN (SELECT message_id FROM recorded)
+),
+locked AS (
+  SELECT ss.id, ss.session_id, ss.status, ss.reservation_id
+    FROM session_seats ss
+   WHERE ss.id = ANY(:seatIds::uuid[]) AND (ss.session_id, ss.id) IN (SELECT session_id, seat_id FROM wanted)
+   ORDER BY ss.id
+     FOR UPDATE OF ss
+)
+SELECT 'message' AS kind, message_id AS id, NULL::uuid AS session_id, NULL::text AS status, NULL::uuid AS reservation_id
+  FROM recorded
+UNION ALL
+SELECT 'seat', id, session_id, status, reservation_id FROM locked`;
+
+/**
+ * A consumer batch's writes in one statement: every changed seat (only while still in the state the change
+ * was decided from: it is locked, so always) and the refunds. Returns how many seats changed.
+ */
+const WRITE_CHANGES_SQL = `
+WITH changed AS (
+  UPDATE session_seats ss
+     SET status = c.status, reservation_id = c.reservation_id, updated_at = now(),
+         reserved_until = CASE WHEN c.status = 'available' THEN NULL ELSE ss.reserved_until END
+    FROM unnest(:ids::uuid[], :statuses::text[], :reservationIds::uuid[], :fromStatuses::text[], :fromReservationIds::uuid[])
+         AS c(id, status, reservation_id, from_status, from_reservation_id)
+   WHERE ss.id = c.id AND ss.status = c.from_status AND ss.reservation_id IS NOT DISTINCT FROM c.from_reservation_id
+  RETURNING ss.id
+),
+refunds AS (
+  INSERT INTO refunded_seats (reservation_id, session_seat_id, session_id, ticket_id, message_id)
+  SELECT * FROM unnest(:refundReservationIds::uuid[], :refundSeatIds::uuid[], :refundSessionIds::uuid[],
+                       :refundTicketIds::uuid[], :refundMessageIds::uuid[])
+  ON CONFLICT (reservation_id, session_seat_id) DO NOTHING
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM changed) AS changed, (SELECT count(*) FROM refunds) AS refunds`;
+
+function bookingEventQueries(trx: Knex.Transaction): BookingEventTransaction {
+  return {
+    async recordMessagesAndLockSeats(messages) {
+      const seats = messages.flatMap((message) => message.seatIds.map((seatId) => ({ message, seatId })));
+      const { rows } = await trx.raw<{ rows: Array<LockedSeat & { kind: 'message' | 'seat' }> }>(RECORD_AND_LOCK_SQL, {
+        messageIds: messages.map((message) => message.id),
+        routingKeys: messages.map((message) => message.routingKey),
+        seatMessageIds: seats.map((seat) => seat.message.id),
+        seatSessionIds: seats.map((seat) => seat.message.sessionId),
+        seatIds: seats.map((seat) => seat.seatId),
+      });
+      return {
+        recorded: new Set(rows.filter((row) => row.kind === 'message').map((row) => row.id)),
+        seats: rows
+          .filter((row) => row.kind === 'seat')
+          .map(({ id, session_id, status, reservation_id }) => ({ id, session_id, status, reservation_id })),
+      };
+    },
+    async refundsOf(reservationIds) {
+      const { rows } = await trx.raw<{ rows: Array<{ reservation_id: string; session_seat_id: string }> }>(
+        `SELECT reservation_id, session_seat_id FROM refunded_seats WHERE reservation_id = ANY(?::uuid[])`,
+        [reservationIds],
+      );
+      return rows;
+    },
+    async writeSeatChanges(changes, refunds) {
+      const { rows } = await trx.raw<{ rows: Array<{ changed: number }> }>(WRITE_CHANGES_SQL, {
+        ids: changes.map((change) => change.id),
+        statuses: changes.map((change) => change.to.status),
+        reservationIds: changes.map((change) => change.to.reservation_id),
+        fromStatuses: changes.map((change) => change.from.status),
+        fromReservationIds: changes.map((change) => change.from.reservation_id),
+        refundReservationIds: refunds.map((refund) => refund.reservationId),
+        refundSeatIds: refunds.map((refund) => refund.seatId),
+        refundSessionIds: refunds.map((refund) => refund.sessionId),
+        refundTicketIds: refunds.map((refund) => refund.ticketId ?? null),
+        refundMessageIds: refunds.map((refund) => refund.messageId),
+      });
+      return rows[0].changed;
+    },
+  };
+}
+
 function transactionQueries(trx: Knex.Transaction): SeatInventoryTransaction {
   const rowCount = (result: { rowCount?: number | null }) => result.rowCount ?? 0;
   return {
@@ -104,37 +201,6 @@ function transactionQueries(trx: Knex.Transaction): SeatInventoryTransaction {
       );
       return rows;
     },
-    async recordMessageAndLockSeats(message, sessionId, seatIds) {
-      // The lock waits for concurrent holders and returns the rows' latest states, as lockSeats does.
-      const { rows } = await trx.raw<{ rows: Array<{ recorded: boolean } & Partial<SeatState>> }>(
-        `WITH recorded AS (
-           INSERT INTO processed_messages (message_id, routing_key) VALUES (:messageId, :routingKey)
-           ON CONFLICT (message_id) DO NOTHING
-           RETURNING message_id
-         ),
-         locked AS (
-           SELECT ss.id, ss.status, ss.reservation_id FROM session_seats ss
-            WHERE ss.session_id = :sessionId AND ss.id = ANY(:seatIds::uuid[]) AND EXISTS (SELECT 1 FROM recorded)
-            ORDER BY ss.id
-              FOR UPDATE OF ss
-         )
-         SELECT EXISTS (SELECT 1 FROM recorded) AS recorded, l.id, l.status, l.reservation_id
-           FROM (SELECT 1) AS one
-           LEFT JOIN locked l ON true`,
-        { messageId: message.id, routingKey: message.routingKey, sessionId, seatIds },
-      );
-      if (!rows[0]?.recorded) return undefined;
-      return rows.filter((row) => row.id != null).map(({ id, status, reservation_id }) => ({ id, status, reservation_id }) as SeatState);
-    },
-    async recordRefunds({ reservationId, sessionId, seatIds, ticketId, messageId }) {
-      if (!seatIds.length) return;
-      await trx.raw(
-        `INSERT INTO refunded_seats (reservation_id, session_seat_id, session_id, ticket_id, message_id)
-         SELECT ?, seat_id, ?, ?, ? FROM unnest(?::uuid[]) AS u(seat_id)
-         ON CONFLICT (reservation_id, session_seat_id) DO NOTHING`,
-        [reservationId, sessionId, ticketId ?? null, messageId, seatIds],
-      );
-    },
     async refundedSeatIds(reservationId, seatIds) {
       const { rows } = await trx.raw<{ rows: Array<{ session_seat_id: string }> }>(
         `SELECT session_seat_id FROM refunded_seats WHERE reservation_id = ? AND session_seat_id = ANY(?::uuid[])`,
@@ -145,8 +211,8 @@ function transactionQueries(trx: Knex.Transaction): SeatInventoryTransaction {
   };
 }
 
-/** Postgres implementation of the seat inventory's storage. */
-export function seatInventoryRepository(db: Knex): SeatInventoryStore {
+/** Postgres implementation of the seat inventory's storage (the internal API's and the consumer's). */
+export function seatInventoryRepository(db: Knex): SeatInventoryStore & BookingEventStore {
   return {
     async findSession(sessionId) {
       const { rows } = await db.raw<{ rows: SessionSummary[] }>(
@@ -193,5 +259,6 @@ export function seatInventoryRepository(db: Knex): SeatInventoryStore {
       return seatIds.flatMap((id) => byId.get(id) ?? []);
     },
     transaction: (work) => db.transaction((trx) => work(transactionQueries(trx))),
+    transactionForEvents: (work) => db.transaction((trx) => work(bookingEventQueries(trx))),
   };
 }

@@ -1,7 +1,8 @@
 /**
  * The seat inventory of a session: the only place that decides when a session seat may be held,
- * released, sold or returned to sale. The internal API (booking's synchronous calls) and the RabbitMQ
- * consumer (booking's asynchronous events) both go through these functions.
+ * released, sold or returned to sale. The internal API (booking's synchronous calls) goes through these
+ * functions; the RabbitMQ consumer (booking's asynchronous events) applies the same rules, in batches,
+ * through booking-events.ts.
  *
  * Every change runs in one transaction that first locks the affected seats in id order (so concurrent
  * callers queue instead of deadlocking), decides from their locked state, and then applies conditional
@@ -10,8 +11,7 @@
  * rule of planHold in SQL and holds all or nothing; planHold then reads the same locked states to explain
  * a refusal (which seats, and why).
  */
-import { z } from 'zod';
-import { AppError, conflict, notFound, unprocessable, type Logger, type TicketingEvent } from '@ticketing/platform';
+import { AppError, conflict, notFound, unprocessable } from '@ticketing/platform';
 import { CURRENCY, moneyToNumber } from './money';
 
 export type SeatStatus = 'available' | 'reserved' | 'sold';
@@ -48,16 +48,6 @@ export interface SeatInventoryTransaction {
   /** reserved/sold by the reservation (the given statuses only) → available; returns rows changed. */
   free(sessionId: string, seatIds: string[], reservationId: string, from: HoldableStatus[]): Promise<number>;
   seatDetails(sessionId: string, seatIds: string[]): Promise<SeatDetails[]>;
-  /**
-   * Records a message id and, when it is new, locks the given seats of the session FOR UPDATE in id order,
-   * in one statement; undefined (and nothing locked) when it was already recorded (a duplicate delivery).
-   */
-  recordMessageAndLockSeats(
-    message: { id: string; routingKey: string },
-    sessionId: string,
-    seatIds: string[],
-  ): Promise<SeatState[] | undefined>;
-  recordRefunds(refund: { reservationId: string; sessionId: string; seatIds: string[]; ticketId?: string; messageId: string }): Promise<void>;
   /** Which of the seats were refunded for this reservation, ever. */
   refundedSeatIds(reservationId: string, seatIds: string[]): Promise<Set<string>>;
 }
@@ -295,75 +285,4 @@ export async function sellHold(store: SeatInventoryStore, command: ReservationSe
     return new Set([...plan.toSell, ...plan.alreadySold]);
   });
   return { reservation_id: command.reservationId, sold: command.seatIds.filter((id) => sold.has(id)) };
-}
-
-export type EventApplyResult = 'applied' | 'duplicate';
-
-/**
- * Applies one booking event to the inventory, in one transaction with the record of its id, so a
- * redelivered or duplicated message changes nothing. Any order is safe: refunds are remembered, so a
- * confirm that arrives after the refund of the same seat leaves it available.
- */
-export async function applyBookingEvent(
-  store: SeatInventoryStore,
-  event: TicketingEvent,
-  logger: Pick<Logger, 'info' | 'warn' | 'error'>,
-): Promise<EventApplyResult> {
-  const { reservation_id: reservationId, session_id: sessionId } = event.data;
-  const seatIds = [...new Set(event.data.session_seat_ids)];
-  return store.transaction(async (tx) => {
-    const locked = await tx.recordMessageAndLockSeats({ id: event.id, routingKey: event.type }, sessionId, seatIds);
-    if (!locked) {
-      logger.info({ message_id: event.id, routing_key: event.type }, 'Duplicate message ignored');
-      return 'duplicate';
-    }
-    if (locked.length < seatIds.length) {
-      const known = new Set(locked.map((seat) => seat.id));
-      logger.warn(
-        { reservation_id: reservationId, session_id: sessionId, unknown: seatIds.filter((id) => !known.has(id)) },
-        'Message names seats this session does not have; ignoring them',
-      );
-    }
-    switch (event.type) {
-      case 'reservation.confirmed': {
-        const refunded = await tx.refundedSeatIds(reservationId, seatIds);
-        const plan = planSale(locked, reservationId, refunded, true);
-        if (plan.conflicts.length) {
-          logger.error(
-            { reservation_id: reservationId, session_id: sessionId, conflicts: plan.conflicts },
-            'CONFIRMED RESERVATION COLLIDES WITH ANOTHER RESERVATION: seats held or sold by someone else were not sold; needs manual review',
-          );
-        }
-        if (plan.unheld.length) {
-          logger.warn(
-            { reservation_id: reservationId, session_id: sessionId, seats: plan.unheld },
-            'Confirmed reservation no longer held these seats; selling them because booking issued tickets',
-          );
-        }
-        if (plan.toSell.length) await tx.sell(sessionId, plan.toSell, reservationId, true);
-        if (plan.toFree.length) await tx.free(sessionId, plan.toFree, reservationId, ['reserved', 'sold']);
-        logger.info(
-          { reservation_id: reservationId, sold: plan.toSell.length, refunded_earlier: plan.toFree.length },
-          'Reservation confirmed: seats sold',
-        );
-        break;
-      }
-      case 'reservation.expired':
-      case 'reservation.cancelled': {
-        const plan = planRelease(locked, reservationId);
-        if (plan.toFree.length) await tx.free(sessionId, plan.toFree, reservationId, ['reserved']);
-        logger.info({ reservation_id: reservationId, released: plan.toFree.length }, 'Reservation ended: seats released');
-        break;
-      }
-      case 'ticket.refunded': {
-        const ticketId = z.guid().safeParse(event.data.ticket_id).data;
-        await tx.recordRefunds({ reservationId, sessionId, seatIds: locked.map((seat) => seat.id), ticketId, messageId: event.id });
-        const toFree = planRefund(locked, reservationId);
-        if (toFree.length) await tx.free(sessionId, toFree, reservationId, ['reserved', 'sold']);
-        logger.info({ reservation_id: reservationId, ticket_id: ticketId, released: toFree.length }, 'Ticket refunded: seats back on sale');
-        break;
-      }
-    }
-    return 'applied';
-  });
 }

@@ -21,7 +21,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { resolveEventConfig, type EventConfig, type EventOverrides } from '../config';
 import { openEventDatabase } from '../data-access/database';
 import { seatInventoryRepository } from '../data-access/seat-inventory-repository';
-import { applyBookingEvent, type SeatInventoryStore } from '../domain/seat-inventory';
+import { applyBookingEvents, type BookingEventStore } from '../domain/booking-events';
 
 export interface EventConsumer {
   /** Base URL of the consumer's /health, /ready and /metrics server (METRICS_PORT). */
@@ -107,11 +107,12 @@ function isTransientDatabaseError(error: unknown): boolean {
 }
 
 /**
- * The handler given to the platform's consumer: applies the event through the seat inventory, waiting out
- * short database outages in place (up to `transientBudgetMs`) so they do not use up the bounded attempts.
+ * The batch handler given to the platform's consumer: applies the events through the seat inventory in one
+ * transaction, waiting out short database outages in place (up to `transientBudgetMs`) so they do not use up
+ * the bounded attempts.
  */
 function bookingEventHandler(deps: {
-  inventory: SeatInventoryStore;
+  inventory: BookingEventStore;
   logger: Logger;
   /** Marks events that turned out to be duplicates, so the metrics can tell them from applied ones. */
   duplicates: WeakSet<TicketingEvent>;
@@ -119,29 +120,37 @@ function bookingEventHandler(deps: {
   transientBudgetMs?: number;
 }) {
   const { inventory, logger, duplicates } = deps;
-  return async (event: TicketingEvent) => {
+  return async (events: TicketingEvent[]) => {
     const deadline = Date.now() + (deps.transientBudgetMs ?? 30_000);
     for (let pause = 250; ; pause = Math.min(pause * 2, 5_000)) {
       try {
-        const result = await withSpan(
+        const results = await withSpan(
           'event-service',
           'seat_inventory.apply_event',
-          { attributes: { 'ticketing.routing_key': event.type, 'ticketing.seat_count': event.data.session_seat_ids.length } },
+          {
+            attributes: {
+              'ticketing.message_count': events.length,
+              'ticketing.seat_count': events.reduce((seats, event) => seats + event.data.session_seat_ids.length, 0),
+            },
+          },
           async (span) => {
-            const applied = await applyBookingEvent(inventory, event, logger);
-            span?.setAttribute('ticketing.result', applied);
+            const applied = await applyBookingEvents(inventory, events, logger);
+            span?.setAttribute('ticketing.duplicates', applied.filter((result) => result === 'duplicate').length);
             return applied;
           },
         );
-        if (result === 'duplicate') duplicates.add(event);
+        results.forEach((result, index) => {
+          if (result === 'duplicate') duplicates.add(events[index]);
+        });
         return;
       } catch (error) {
         if (isTransientDatabaseError(error) && Date.now() + pause < deadline && !deps.isStopping()) {
-          logger.warn({ err: error, message_id: event.id }, 'Database unavailable; retrying the message in place');
+          logger.warn({ err: error, message_ids: events.map((event) => event.id) }, 'Database unavailable; retrying the messages in place');
           await new Promise((resolve) => setTimeout(resolve, pause));
           continue;
         }
-        // The platform retries the message later, and dead-letters it after CONSUMER_MAX_ATTEMPTS attempts.
+        // The platform retries the batch message by message, and dead-letters a message after
+        // CONSUMER_MAX_ATTEMPTS attempts.
         throw error;
       }
     }
@@ -198,6 +207,7 @@ export async function startEventConsumer(overrides: EventOverrides = {}): Promis
         logger,
         maxAttempts: config.CONSUMER_MAX_ATTEMPTS,
         retryDelayMs: config.CONSUMER_RETRY_DELAY_MS,
+        maxBatchSize: config.CONSUMER_BATCH_SIZE,
         onOutcome,
       });
       logger.info('Consuming booking events');
