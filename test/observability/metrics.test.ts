@@ -173,6 +173,9 @@ describe('metrics move with bookings, contention, conflicts, confirms, expiries,
       expect({ routingKey, applied: delta('consumer', 'messages_consumed_total', { routing_key: routingKey, outcome: 'applied' }) }).toEqual({ routingKey, applied: 1 });
       expect(delta('consumer', 'consumer_lag_seconds_count', { routing_key: routingKey })).toBe(1);
     }
+    // The four events went through the consumer's transactions, in batches of one or more.
+    expect(delta('consumer', 'consumer_batch_messages_sum')).toBe(4);
+    expect(delta('consumer', 'consumer_batch_messages_count')).toBeGreaterThanOrEqual(1);
     expect(total(after.booking, 'outbox_backlog_rows')).toBe(0);
     expect(exists(after.booking, 'outbox_oldest_age_seconds')).toBe(true);
     expect(total(after.consumer, 'consumer_subscribed')).toBe(1);

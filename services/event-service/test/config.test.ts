@@ -12,7 +12,8 @@ describe('event service configuration', () => {
       DB_POOL_MAX: 10,
       SEAT_MAP_CACHE_MS: 500,
       METRICS_PORT: 9101,
-      CONSUMER_PREFETCH: 32,
+      CONSUMER_PREFETCH: 200,
+      CONSUMER_BATCH_SIZE: 100,
       CONSUMER_MAX_ATTEMPTS: 5,
       SEED_DEMO_DATA: false,
     });

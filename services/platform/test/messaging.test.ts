@@ -131,6 +131,8 @@ describe('messaging over the real RabbitMQ', () => {
   });
 
   it('refuses to publish at once, instead of hanging, when RabbitMQ is unreachable', async () => {
+    const refTimers = () => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
+    const timersBefore = refTimers();
     const unreachable = new BrokerConnection(brokerConfig({ url: 'amqp://guest:guest@127.0.0.1:1' }), logger, 50);
     void unreachable.connect().catch(() => undefined);
     await expect(unreachable.check()).rejects.toBeInstanceOf(BrokerUnavailableError);
@@ -138,5 +140,8 @@ describe('messaging over the real RabbitMQ', () => {
       BrokerUnavailableError,
     );
     await unreachable.stop();
+    // The failed attempt's half-made Rascal broker is shut down too: its keep-alive interval (about 24
+    // days) would otherwise hold the process open.
+    expect(refTimers()).toBeLessThanOrEqual(timersBefore);
   });
 });

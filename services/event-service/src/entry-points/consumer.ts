@@ -71,6 +71,12 @@ function consumerMetrics(registry: Registry, probes: { subscribed: () => boolean
       labelNames: ['routing_key'],
       registers: [registry],
     }),
+    batchMessages: new Histogram({
+      name: 'consumer_batch_messages',
+      help: 'Messages applied per database transaction (a batch: what arrived while the previous one was applied)',
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
+      registers: [registry],
+    }),
     lag: new Histogram({
       name: 'consumer_lag_seconds',
       help:
@@ -106,6 +112,9 @@ function isTransientDatabaseError(error: unknown): boolean {
   );
 }
 
+/** The one value every element has, or 'mixed' (a span attribute for a whole batch). */
+const sameOrMixed = (values: string[]): string => (values.every((value) => value === values[0]) ? values[0] : 'mixed');
+
 /**
  * The batch handler given to the platform's consumer: applies the events through the seat inventory in one
  * transaction, waiting out short database outages in place (up to `transientBudgetMs`) so they do not use up
@@ -117,10 +126,12 @@ function bookingEventHandler(deps: {
   /** Marks events that turned out to be duplicates, so the metrics can tell them from applied ones. */
   duplicates: WeakSet<TicketingEvent>;
   isStopping: () => boolean;
+  onBatch: (messages: number) => void;
   transientBudgetMs?: number;
 }) {
   const { inventory, logger, duplicates } = deps;
   return async (events: TicketingEvent[]) => {
+    deps.onBatch(events.length);
     const deadline = Date.now() + (deps.transientBudgetMs ?? 30_000);
     for (let pause = 250; ; pause = Math.min(pause * 2, 5_000)) {
       try {
@@ -129,13 +140,14 @@ function bookingEventHandler(deps: {
           'seat_inventory.apply_event',
           {
             attributes: {
+              'ticketing.routing_key': sameOrMixed(events.map((event) => event.type)),
               'ticketing.message_count': events.length,
               'ticketing.seat_count': events.reduce((seats, event) => seats + event.data.session_seat_ids.length, 0),
             },
           },
           async (span) => {
             const applied = await applyBookingEvents(inventory, events, logger);
-            span?.setAttribute('ticketing.duplicates', applied.filter((result) => result === 'duplicate').length);
+            span?.setAttribute('ticketing.result', sameOrMixed(applied));
             return applied;
           },
         );
@@ -190,6 +202,7 @@ export async function startEventConsumer(overrides: EventOverrides = {}): Promis
     logger,
     duplicates,
     isStopping: () => stopping,
+    onBatch: (messages) => metrics.batchMessages.observe(messages),
   });
   const onOutcome = (routingKey: string, reported: ConsumeOutcome, event?: TicketingEvent) => {
     const outcome: Outcome = event && reported === 'applied' && duplicates.has(event) ? 'duplicate' : reported;
