@@ -211,6 +211,7 @@ async function main() {
       if (queueNow.consumers !== 1) notes.push(`${EVENT_SERVICE_QUEUE} has ${queueNow.consumers} consumers after start (expected 1: the bench's event-consumer)`);
       log(`  pids: ${started.map((record) => `${record.name} ${record.child.pid}`).join(', ')}; ${EVENT_SERVICE_QUEUE} consumers: ${queueNow.consumers}`);
 
+      ctx.consumerMetricsUrl = `http://127.0.0.1:${consumerPort}/metrics`;
       ctx.event = createClient(`http://127.0.0.1:${eventPort}`, { maxSockets: 64 });
       ctx.booking = createClient(`http://127.0.0.1:${bookingPort}`, { maxSockets: 512 });
       clients.push(ctx.event, ctx.booking);

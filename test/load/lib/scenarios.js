@@ -549,6 +549,7 @@ async function confirmToSold(ctx) {
       if (wait > 0) await sleep(wait);
     }
   })();
+  const batchesBefore = await consumerBatches(ctx);
   const cpuStart = ctx.processes.cpuSnapshot();
   const started = performance.now();
   const load = await openLoop({
@@ -576,6 +577,7 @@ async function confirmToSold(ctx) {
   pending.clear();
   await poller;
   const cpu = cpuBetween(cpuStart, ctx.processes.cpuSnapshot());
+  const batches = batchFigure(batchesBefore, await consumerBatches(ctx));
 
   const delay = summarize(delays);
   const confirm = summarize(confirmLatencies);
@@ -594,6 +596,7 @@ async function confirmToSold(ctx) {
       { key: 'sold_max_ms', label: 'confirm → sold max', value: round(delay.max), unit: 'ms' },
       { key: 'not_sold', label: `not sold within ${drainTimeoutMs / 1000} s`, value: notSold, target: TARGETS.zero },
       { key: 'confirm_errors', label: 'confirm errors (non-200)', value: errors, target: TARGETS.zero },
+      batches,
     ],
     details: {
       preparedHolds: prepared.holds.length,
@@ -614,6 +617,30 @@ async function confirmToSold(ctx) {
     cpu,
     work: { unit: 'confirm', count: confirmStatuses.length },
     violations,
+  };
+}
+
+/** The consumer's consumer_batch_messages histogram (sum and count), read from its /metrics. */
+async function consumerBatches(ctx) {
+  try {
+    const response = await fetch(ctx.consumerMetricsUrl);
+    const text = await response.text();
+    const read = (name) => Number(text.match(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'm'))?.[1] ?? NaN);
+    return { messages: read('consumer_batch_messages_sum'), transactions: read('consumer_batch_messages_count') };
+  } catch (error) {
+    return { messages: NaN, transactions: NaN, error: error.message };
+  }
+}
+
+/** Messages per consumer transaction between two readings (NaN when the consumer could not be asked). */
+function batchFigure(before, after) {
+  const messages = after.messages - before.messages;
+  const transactions = after.transactions - before.transactions;
+  return {
+    key: 'consumer_batch_mean',
+    label: 'messages per consumer transaction (mean)',
+    value: round(transactions > 0 ? messages / transactions : NaN),
+    note: after.error ?? before.error ?? `${messages} messages in ${transactions} transactions`,
   };
 }
 
@@ -639,6 +666,7 @@ async function expiry(ctx) {
   const heldBefore = await heldSeats(ctx, session.sessionId);
   const outboxBefore = await outboxRows(ctx);
 
+  const batchesBefore = await consumerBatches(ctx);
   const cpuStart = ctx.processes.cpuSnapshot();
   const started = performance.now();
   const job = ctx.processes.spawn('expire-reservations-job', 'services/booking-service/dist/entry-points/expire-reservations-main.js', ctx.bookingEnv);
@@ -656,6 +684,7 @@ async function expiry(ctx) {
   }
   const exit = await Promise.race([job.exitPromise, sleep(5_000).then(() => undefined)]);
   const cpu = cpuBetween(cpuStart, ctx.processes.cpuSnapshot());
+  const batches = batchFigure(batchesBefore, await consumerBatches(ctx));
   const { rows } = await ctx.bookingDb.query(`SELECT status, count(*)::int AS n FROM reservations WHERE session_id = $1 GROUP BY status`, [session.sessionId]);
   const byStatus = Object.fromEntries(rows.map((row) => [row.status, row.n]));
   const outboxWritten = (await outboxRows(ctx)).total - outboxBefore.total;
@@ -673,6 +702,7 @@ async function expiry(ctx) {
       { key: 'expired', label: 'reservations now expired', value: byStatus.expired ?? 0 },
       { key: 'outbox_rows', label: 'reservation.expired rows the run wrote', value: outboxWritten },
       { key: 'still_held', label: 'seats still held at the end', value: held, target: TARGETS.zero },
+      batches,
     ],
     details: { preparedHolds: prepared.holds.length, holdRate: round(prepared.rate), preSweep, backdated, heldBefore, byStatus, outboxWritten, jobExit: exit ?? 'running' },
     notes: [
