@@ -70,7 +70,8 @@ export function definePreparedStatement<Params extends StatementParams = Record<
 
 /**
  * `:name` → `$n` (the same name → the same `$n`), outside string literals, quoted identifiers and comments.
- * `::` is a cast, never a parameter. Throws on `$n` and `?` placeholders (one style per statement).
+ * `::` is a cast, never a parameter. Throws on `$n` and `?` placeholders (one style per statement). An array
+ * slice's upper bound written `a[1:n]` would read as a parameter: write `a[1 : n]`.
  */
 export function compileNamedParameters(sql: string): { text: string; parameters: string[] } {
   const parameters: string[] = [];
