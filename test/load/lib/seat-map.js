@@ -92,25 +92,35 @@ class StalenessTracker {
     this.t201 = [];
     this.staleness = [];
     this.observed = [];
+    /** Reservations not yet shown taken by a map requested after their 201. */
+    this.open = new Set();
     this.observations = 0;
     this.staleObservations = 0;
   }
 
   addReservation(seatId, t201) {
+    this.open.add(this.seatIds.length);
     this.seatIds.push(seatId);
     this.t201.push(t201);
     this.staleness.push(0);
     this.observed.push(false);
   }
 
-  /** `taken` is the set of non-available seat ids in the map the client holds. */
+  /**
+   * `taken` is the set of non-available seat ids in the map the client holds. Once a map requested after
+   * a reservation's 201 shows its seat taken, the reservation is settled: the seats of this scenario are
+   * never released, and later maps of the same event API are never older, so only open reservations are
+   * checked (which keeps each observation cheap for the load generator).
+   */
   addObservation(tStart, tEnd, taken) {
     this.observations += 1;
     let stale = false;
-    for (let i = 0; i < this.seatIds.length; i++) {
+    for (const i of this.open) {
       if (this.t201[i] >= tStart) continue;
       this.observed[i] = true;
-      if (!taken.has(this.seatIds[i])) {
+      if (taken.has(this.seatIds[i])) {
+        this.open.delete(i);
+      } else {
         stale = true;
         this.staleness[i] = Math.max(this.staleness[i], tEnd - this.t201[i]);
       }
