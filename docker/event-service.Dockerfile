@@ -39,7 +39,11 @@ FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
       /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack \
       /usr/local/bin/yarn /usr/local/bin/yarnpkg /opt/yarn-*
+# A 4 MB young generation (V8's default is 16 MB) keeps peak RSS under load well below the 200 MB budget
+# (the seat map's multi-MB renders and the confirm path's garbage are collected sooner) at no measurable
+# throughput cost; see the performance section of the README.
 ENV NODE_ENV=production \
+    NODE_OPTIONS=--max-semi-space-size=4 \
     HOST=0.0.0.0 \
     PORT=8000
 WORKDIR /app

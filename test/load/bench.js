@@ -131,7 +131,7 @@ async function main() {
 
   const git = await gitState();
   log(`On-sale benchmark — scenarios ${wanted.join(',')}, duration ${durationS} s${options.duration ? ' (override)' : ''}, ${os.cpus().length} CPUs, node ${process.version}`);
-  log(`Product processes run from dist at LOG_LEVEL=${LOG_LEVEL}; logs${profileDir ? ' and CPU profiles' : ''} in ${workDir}`);
+  log(`Product processes run from dist at LOG_LEVEL=${LOG_LEVEL} with the images' NODE_OPTIONS; logs${profileDir ? ' and CPU profiles' : ''} in ${workDir}`);
   log(`Code: commit ${git.commit}${git.dirty.length ? `, plus uncommitted changes to ${git.dirty.length} file(s) under services/ (built as they are)` : ''}`);
   if (options.build && needsProduct) await build();
 

@@ -123,9 +123,19 @@ function machineCpu() {
   return { busy: (user + nice + system + irq + softirq) / CLOCK_TICKS, interrupts: (irq + softirq) / CLOCK_TICKS };
 }
 
-/** Environment for a child: ours without tracing/ports/URLs that could point it elsewhere, plus `extra`. */
+/** The NODE_OPTIONS the product's images set (docker/*.Dockerfile ENV), so the processes run as deployed. */
+function imageNodeOptions() {
+  const dockerfile = fs.readFileSync(path.join(ROOT, 'docker', 'booking-service.Dockerfile'), 'utf8');
+  return dockerfile.match(/^\s*(?:ENV\s+)?NODE_OPTIONS=(\S+)/m)?.[1];
+}
+
+/**
+ * Environment for a child: ours without tracing/ports/URLs that could point it elsewhere, the images'
+ * NODE_OPTIONS, plus `extra`.
+ */
 function childEnv(extra) {
-  const env = {};
+  const nodeOptions = imageNodeOptions();
+  const env = nodeOptions ? { NODE_OPTIONS: nodeOptions } : {};
   for (const [key, value] of Object.entries(process.env)) {
     if (/^(OTEL_|DATABASE_URL$|PORT$|METRICS_PORT$|REDIS_URL$|RABBITMQ_URL$|EVENT_SERVICE_URL$|INTERNAL_API_TOKEN$|NODE_OPTIONS$)/.test(key)) continue;
     env[key] = value;
