@@ -1,4 +1,4 @@
-import type { Knex } from '@ticketing/platform';
+import { definePreparedStatement, type Knex } from '@ticketing/platform';
 import type { BookingEventStore, BookingEventTransaction, LockedSeat } from '../domain/booking-events';
 import type {
   HoldAttempt,
@@ -12,6 +12,8 @@ import type {
 
 const SEAT_DETAILS = `id, seat_id, row_number, seat_number, seat_type, price, status, reservation_id, reserved_until`;
 
+type HoldRow = SeatDetails & { session_id: string; start_time: Date; held: boolean };
+
 /**
  * A hold in one statement (autocommit: one round trip, one transaction). `locked` takes the row locks in id
  * order (as lockSeats does), only while the session exists and has not started; `decision` is planHold's rule
@@ -20,7 +22,12 @@ const SEAT_DETAILS = `id, seat_id, row_number, seat_number, seat_type, price, st
  * locked seat with its state before the hold (plus `held`), or one row with null seat columns when none was
  * locked, or no row when the session does not exist.
  */
-const HOLD_SQL = `
+const holdStatement = definePreparedStatement<
+  { sessionId: string; seatIds: string[]; reservationId: string; reservedUntil: Date; now: Date },
+  HoldRow
+>(
+  'event_seat_hold',
+  `
 WITH sess AS (
   SELECT id, start_time FROM sessions WHERE id = :sessionId
 ),
@@ -51,9 +58,8 @@ SELECT s.id AS session_id, s.start_time, l.id, l.seat_id, l.row_number, l.seat_n
        h.id IS NOT NULL AS held
   FROM sess s
   LEFT JOIN locked l ON true
-  LEFT JOIN held h ON h.id = l.id`;
-
-type HoldRow = SeatDetails & { session_id: string; start_time: Date; held: boolean };
+  LEFT JOIN held h ON h.id = l.id`,
+);
 
 /**
  * A consumer batch's first statement: records the message ids (a conflict means a duplicate delivery) and
@@ -61,7 +67,12 @@ type HoldRow = SeatDetails & { session_id: string; start_time: Date; held: boole
  * session. The lock waits for concurrent holders and returns the rows' latest states. One row per recorded
  * message (kind 'message') and one per locked seat (kind 'seat').
  */
-const RECORD_AND_LOCK_SQL = `
+const recordAndLockStatement = definePreparedStatement<
+  { messageIds: string[]; routingKeys: string[]; seatMessageIds: string[]; seatSessionIds: string[]; seatIds: string[] },
+  LockedSeat & { kind: 'message' | 'seat' }
+>(
+  'event_record_messages_lock_seats',
+  `
 WITH recorded AS (
   INSERT INTO processed_messages (message_id, routing_key)
   SELECT * FROM unnest(:messageIds::uuid[], :routingKeys::text[])
@@ -83,13 +94,30 @@ locked AS (
 SELECT 'message' AS kind, message_id AS id, NULL::uuid AS session_id, NULL::text AS status, NULL::uuid AS reservation_id
   FROM recorded
 UNION ALL
-SELECT 'seat', id, session_id, status, reservation_id FROM locked`;
+SELECT 'seat', id, session_id, status, reservation_id FROM locked`,
+);
 
 /**
  * A consumer batch's writes in one statement: every changed seat (only while still in the state the change
  * was decided from: it is locked, so always) and the refunds. Returns how many seats changed.
  */
-const WRITE_CHANGES_SQL = `
+const writeChangesStatement = definePreparedStatement<
+  {
+    ids: string[];
+    statuses: string[];
+    reservationIds: Array<string | null>;
+    fromStatuses: string[];
+    fromReservationIds: Array<string | null>;
+    refundReservationIds: string[];
+    refundSeatIds: string[];
+    refundSessionIds: string[];
+    refundTicketIds: Array<string | null>;
+    refundMessageIds: string[];
+  },
+  { changed: number; refunds: number }
+>(
+  'event_write_seat_changes',
+  `
 WITH changed AS (
   UPDATE session_seats ss
      SET status = c.status, reservation_id = c.reservation_id, updated_at = now(),
@@ -106,13 +134,19 @@ refunds AS (
   ON CONFLICT (reservation_id, session_seat_id) DO NOTHING
   RETURNING 1
 )
-SELECT (SELECT count(*) FROM changed) AS changed, (SELECT count(*) FROM refunds) AS refunds`;
+SELECT (SELECT count(*) FROM changed) AS changed, (SELECT count(*) FROM refunds) AS refunds`,
+);
+
+const refundsOfStatement = definePreparedStatement<{ reservationIds: string[] }, { reservation_id: string; session_seat_id: string }>(
+  'event_refunds_of_reservations',
+  `SELECT reservation_id, session_seat_id FROM refunded_seats WHERE reservation_id = ANY(:reservationIds::uuid[])`,
+);
 
 function bookingEventQueries(trx: Knex.Transaction): BookingEventTransaction {
   return {
     async recordMessagesAndLockSeats(messages) {
       const seats = messages.flatMap((message) => message.seatIds.map((seatId) => ({ message, seatId })));
-      const { rows } = await trx.raw<{ rows: Array<LockedSeat & { kind: 'message' | 'seat' }> }>(RECORD_AND_LOCK_SQL, {
+      const { rows } = await recordAndLockStatement.run(trx, {
         messageIds: messages.map((message) => message.id),
         routingKeys: messages.map((message) => message.routingKey),
         seatMessageIds: seats.map((seat) => seat.message.id),
@@ -127,14 +161,11 @@ function bookingEventQueries(trx: Knex.Transaction): BookingEventTransaction {
       };
     },
     async refundsOf(reservationIds) {
-      const { rows } = await trx.raw<{ rows: Array<{ reservation_id: string; session_seat_id: string }> }>(
-        `SELECT reservation_id, session_seat_id FROM refunded_seats WHERE reservation_id = ANY(?::uuid[])`,
-        [reservationIds],
-      );
+      const { rows } = await refundsOfStatement.run(trx, { reservationIds });
       return rows;
     },
     async writeSeatChanges(changes, refunds) {
-      const { rows } = await trx.raw<{ rows: Array<{ changed: number }> }>(WRITE_CHANGES_SQL, {
+      const { rows } = await writeChangesStatement.run(trx, {
         ids: changes.map((change) => change.id),
         statuses: changes.map((change) => change.to.status),
         reservationIds: changes.map((change) => change.to.reservation_id),
@@ -222,7 +253,7 @@ export function seatInventoryRepository(db: Knex): SeatInventoryStore & BookingE
       return rows[0];
     },
     async tryHold(command, now): Promise<HoldAttempt | undefined> {
-      const { rows } = await db.raw<{ rows: HoldRow[] }>(HOLD_SQL, {
+      const { rows } = await holdStatement.run(db, {
         sessionId: command.sessionId,
         seatIds: command.seatIds,
         reservationId: command.reservationId,
