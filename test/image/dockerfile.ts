@@ -187,10 +187,11 @@ export function assembleImage(options: AssembleOptions): AssembledImage {
           mkdirSync(inStage('.'), { recursive: true });
           break;
         case 'ENV':
-          for (const pair of instruction.args.split(/\s+/)) {
+          for (const pair of instruction.args.match(/[^\s"]+(?:"[^"]*")?[^\s"]*/g) ?? []) {
             const [name, ...value] = pair.split('=');
             if (!value.length) throw new Error(`${where}: only ENV name=value is replayed`);
-            state.env[name] = value.join('=');
+            // Docker's quoting: a double-quoted value may hold spaces; the quotes are not part of it.
+            state.env[name] = value.join('=').replace(/"/g, '');
           }
           break;
         case 'USER': {

@@ -126,7 +126,7 @@ function machineCpu() {
 /** The NODE_OPTIONS the product's images set (docker/*.Dockerfile ENV), so the processes run as deployed. */
 function imageNodeOptions() {
   const dockerfile = fs.readFileSync(path.join(ROOT, 'docker', 'booking-service.Dockerfile'), 'utf8');
-  return dockerfile.match(/^\s*(?:ENV\s+)?NODE_OPTIONS=(\S+)/m)?.[1];
+  return dockerfile.match(/^\s*(?:ENV\s+)?NODE_OPTIONS=("[^"]*"|\S+)/m)?.[1].replace(/^"|"$/g, "");
 }
 
 /**
