@@ -13,6 +13,7 @@ const { closedLoop, openLoop, sleep } = require('./drivers');
 const { SeatView, mulberry32, partySize } = require('./flash-sale-model');
 const { takenSeatIds, takenSeatIdsByParsing, crossCheck, seatCount, StalenessTracker } = require('./seat-map');
 const { cpuBetween } = require('./processes');
+const { measureRoundTrip } = require('./tcp-round-trip');
 
 const gunzipAsync = promisify(gunzip);
 const execFileAsync = promisify(execFile);
@@ -792,6 +793,8 @@ async function pgbenchReference(ctx) {
   } finally {
     await ctx.dropDatabase(database).catch(() => undefined);
   }
+  const roundTrip = await measureRoundTrip();
+  const roundTripCpu = roundTrip.clientCpuMicros + roundTrip.serverCpuMicros;
   const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(output)?.[1] ?? /tps = ([\d.]+)/.exec(output)?.[1]);
   const latency = Number(/latency average = ([\d.]+) ms/.exec(output)?.[1]);
   const steady = ctx.results.steadyRate;
@@ -810,9 +813,18 @@ async function pgbenchReference(ctx) {
         target: TARGETS.ratio,
         note: steady === undefined ? 'scenario 1 not run' : `${round(steady)} / ${round(tps)}`,
       },
+      {
+        key: 'tcp_round_trip_cpu_us',
+        label: 'CPU per TCP round trip (2 node processes)',
+        value: round(roundTripCpu, 1),
+        unit: 'µs',
+        note: `wall ${round(roundTrip.wallMicros, 1)} µs; client kernel ${round(roundTrip.clientSystemMicros, 1)} µs`,
+      },
     ],
-    details: { pgbench, output: output.trim().split('\n').slice(-8) },
-    notes: [],
+    details: { pgbench, output: output.trim().split('\n').slice(-8), tcpRoundTrip: roundTrip },
+    notes: [
+      'a reservation makes 7 round trips (buyer → booking API → Redis ×2, Postgres ×2, event API → Postgres) and 3 commits; the TCP figure is what each hop costs this machine before any protocol work (test/load/lib/tcp-round-trip.js)',
+    ],
     violations: [],
   };
 }
