@@ -28,6 +28,8 @@ const bookingConfigSchema = z
     OUTBOX_POLL_INTERVAL_MS: envInt(1_000, 10, 600_000),
     /** Outbox rows the relay claims and publishes at once per pass. */
     OUTBOX_BATCH_SIZE: envInt(500, 1, 10_000),
+    /** Published outbox rows are deleted by the expiry sweep after this many hours; 0 keeps them forever. */
+    OUTBOX_RETENTION_HOURS: envInt(168, 0, 87_600),
     LOCK_TTL_MS: envInt(5_000, 100, 60_000),
     TICKET_SIGNING_SECRET: envOptionalString(),
     AUTH_JWT_SECRET: envOptionalString(),

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { createDatabase, createTicketingEvent, type Knex, type TicketingEvent } from '@ticketing/platform';
+import { createDatabase, createLogger, createTicketingEvent, type Knex, type TicketingEvent } from '@ticketing/platform';
 import { createBookingStore, type BookingStore } from '../src/data-access/booking-store';
 import type { ReservationItemRow } from '../src/data-access/rows';
 import type { NewTicket } from '../src/data-access/ticket-repository';
+import { expireReservations } from '../src/domain/expiry';
 import { privateBookingDatabase } from './support/harness';
 
 // The hot paths' statements (placing a hold, confirming, the outbox relay, the expiry sweep) run as named
@@ -253,5 +254,23 @@ describe('the booking hot paths on named prepared statements', () => {
     expect(await store.pendingHolds.record(stale)).toBe(false);
     expect(await store.pendingHolds.clear(fresh.reservationId)).toBe(true);
     expect(await store.pendingHolds.clear(fresh.reservationId)).toBe(false);
+  });
+
+  it('the sweep deletes outbox rows published longer ago than the retention, in batches, and nothing else', async () => {
+    const events = Array.from({ length: 5 }, (_, index) => expiredEvent(10 + index));
+    await store.transaction((tx) => tx.outbox.addMany(events));
+    const [old1, old2, old3, recent, unpublished] = events.map((event) => event.id);
+    await db('outbox').whereIn('id', [old1, old2, old3]).update({ published_at: db.raw("now() - interval '8 days'") });
+    await db('outbox').where({ id: recent }).update({ published_at: db.raw("now() - interval '1 day'") });
+    // An unpublished row is kept whatever its age: it still has to reach RabbitMQ.
+    await db('outbox').where({ id: unpublished }).update({ created_at: db.raw("now() - interval '30 days'") });
+
+    const logger = createLogger('retention-test', 'silent');
+    const week = 7 * 24 * 3600;
+    const kept = await expireReservations({ store, logger }, { batchSize: 10, pendingHoldGraceSeconds: 60, outboxRetentionSeconds: 0 });
+    expect(kept.purgedOutboxRows).toBe(0);
+    const swept = await expireReservations({ store, logger }, { batchSize: 2, pendingHoldGraceSeconds: 60, outboxRetentionSeconds: week });
+    expect(swept.purgedOutboxRows).toBe(3);
+    expect((await db('outbox').select('id').orderBy('id')).map((row: { id: string }) => row.id)).toEqual([recent, unpublished].sort());
   });
 });

@@ -72,6 +72,18 @@ export function outboxRepository(db: Knex | Knex.Transaction) {
     /** Stores the event with the current trace context, so the relay publishes it as part of this trace. */
     add: (event: TicketingEvent) => addMany([event]),
     addMany,
+    /** Deletes up to `limit` rows published more than `olderThanSeconds` ago, oldest first; returns how many. */
+    async purgePublished(olderThanSeconds: number, limit: number): Promise<number> {
+      const { rowCount } = await db.raw(
+        `DELETE FROM outbox WHERE id IN (
+           SELECT id FROM outbox
+            WHERE published_at IS NOT NULL AND published_at < now() - make_interval(secs => ?)
+            ORDER BY published_at
+            LIMIT ?)`,
+        [olderThanSeconds, limit],
+      );
+      return rowCount ?? 0;
+    },
     /** Unpublished rows, oldest first, locked for this transaction; rows another relay holds are skipped. */
     async claimBatch(limit: number): Promise<OutboxRow[]> {
       const { rows } = await claimBatchStatement.run(db, { limit });

@@ -7,6 +7,8 @@ export interface ExpirySweepResult {
   expired: number;
   /** Holds placed by requests that never wrote their reservation (crash), whose release was requested. */
   abandonedHolds: number;
+  /** Outbox rows deleted because they were published longer ago than the retention. */
+  purgedOutboxRows: number;
   batches: number;
 }
 
@@ -14,6 +16,8 @@ export interface ExpirySweepSettings {
   batchSize: number;
   /** A pending hold older than this belongs to a request that is no longer running. */
   pendingHoldGraceSeconds: number;
+  /** Published outbox rows are deleted after this long; 0 keeps them. */
+  outboxRetentionSeconds: number;
 }
 
 /** Abandoned reservation ids are remembered this long so a late retry never reuses one. */
@@ -23,14 +27,15 @@ const ABANDONED_ID_RETENTION_SECONDS = 7 * 24 * 3600;
  * The expire-reservations job. In batches, each one transaction: active reservations past expiry_time
  * become expired and get a reservation.expired outbox row. Rows are claimed with FOR UPDATE SKIP LOCKED,
  * so two sweeps at once never process the same reservation, and a confirm racing the sweep has exactly one
- * winner (both only move a reservation that is still active). Also releases holds orphaned by a crash.
+ * winner (both only move a reservation that is still active). Also releases holds orphaned by a crash, and
+ * deletes outbox rows published longer ago than the retention (they only matter while unpublished).
  */
 export async function expireReservations(
   deps: { store: BookingStore; logger: Logger; relay?: OutboxKicker; metrics?: BookingMetrics },
   settings: ExpirySweepSettings,
 ): Promise<ExpirySweepResult> {
   const metrics = deps.metrics ?? noMetrics;
-  const result: ExpirySweepResult = { expired: 0, abandonedHolds: 0, batches: 0 };
+  const result: ExpirySweepResult = { expired: 0, abandonedHolds: 0, purgedOutboxRows: 0, batches: 0 };
   for (;;) {
     const count = await deps.store.transaction(async (tx) => {
       const rows = await tx.reservations.expireBatch(settings.batchSize);
@@ -90,6 +95,14 @@ export async function expireReservations(
     if (count < settings.batchSize) break;
   }
   await deps.store.pendingHolds.purgeAbandoned(ABANDONED_ID_RETENTION_SECONDS);
-  if (result.expired || result.abandonedHolds) deps.logger.info(result, 'Expiry sweep finished');
+  if (settings.outboxRetentionSeconds > 0) {
+    // In batches, so one sweep never holds a long delete on a table the relay reads every second.
+    for (;;) {
+      const purged = await deps.store.outbox.purgePublished(settings.outboxRetentionSeconds, settings.batchSize);
+      result.purgedOutboxRows += purged;
+      if (purged < settings.batchSize) break;
+    }
+  }
+  if (result.expired || result.abandonedHolds || result.purgedOutboxRows) deps.logger.info(result, 'Expiry sweep finished');
   return result;
 }

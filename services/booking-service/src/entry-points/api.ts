@@ -173,7 +173,11 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
           if (sweeping) return;
           sweeping = expireReservations(
             { store, logger, relay, metrics },
-            { batchSize: config.EXPIRY_BATCH_SIZE, pendingHoldGraceSeconds: pendingHoldGraceSeconds(config) },
+            {
+              batchSize: config.EXPIRY_BATCH_SIZE,
+              pendingHoldGraceSeconds: pendingHoldGraceSeconds(config),
+              outboxRetentionSeconds: config.OUTBOX_RETENTION_HOURS * 3600,
+            },
           )
             .catch((error: unknown) => logger.error({ err: error }, 'Expiry sweep failed'))
             .finally(() => (sweeping = undefined));

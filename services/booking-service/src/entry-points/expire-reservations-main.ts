@@ -17,9 +17,17 @@ export async function runExpirySweep(config: BookingConfig = loadBookingConfig()
     return await withSpan('booking-service', 'expiry.sweep', {}, async (span) => {
       const result = await expireReservations(
         { store: createBookingStore(db), logger },
-        { batchSize: config.EXPIRY_BATCH_SIZE, pendingHoldGraceSeconds: pendingHoldGraceSeconds(config) },
+        {
+          batchSize: config.EXPIRY_BATCH_SIZE,
+          pendingHoldGraceSeconds: pendingHoldGraceSeconds(config),
+          outboxRetentionSeconds: config.OUTBOX_RETENTION_HOURS * 3600,
+        },
       );
-      span?.setAttributes({ 'ticketing.expired': result.expired, 'ticketing.abandoned_holds': result.abandonedHolds });
+      span?.setAttributes({
+        'ticketing.expired': result.expired,
+        'ticketing.abandoned_holds': result.abandonedHolds,
+        'ticketing.purged_outbox_rows': result.purgedOutboxRows,
+      });
       logger.info(result, 'expire-reservations finished');
       return result;
     });
