@@ -29,6 +29,8 @@ export const eventConfigSchema = z.object({
   CONSUMER_BATCH_SIZE: envInt(100, 1, 1_000),
   /** Failed handling attempts of one message before it is dead-lettered. */
   CONSUMER_MAX_ATTEMPTS: envInt(5, 1, 100),
+  /** Ids of applied messages (the duplicate check) are deleted after this many hours; 0 keeps them. */
+  PROCESSED_MESSAGES_RETENTION_HOURS: envInt(168, 0, 87_600),
   /** Delay before a message whose handling failed is tried again. */
   CONSUMER_RETRY_DELAY_MS: envInt(2_000, 0, 600_000),
 });

@@ -14,6 +14,7 @@ describe('event service configuration', () => {
       METRICS_PORT: 9101,
       CONSUMER_PREFETCH: 200,
       CONSUMER_BATCH_SIZE: 100,
+      PROCESSED_MESSAGES_RETENTION_HOURS: 168,
       CONSUMER_MAX_ATTEMPTS: 5,
       SEED_DEMO_DATA: false,
     });

@@ -3,6 +3,7 @@ import { createLogger, createTicketingEvent, type Knex, type TicketingEvent } fr
 import { seatInventoryRepository } from '../src/data-access/seat-inventory-repository';
 import { placeHold } from '../src/domain/seat-inventory';
 import { applyBookingEvent, applyBookingEvents } from '../src/domain/booking-events';
+import { purgeOldMessageIds } from '../src/domain/message-retention';
 import { silentLogLevel } from '../../../test/support/infra';
 import { createSessionFixture, inMinutes, openTestDatabase } from './support/fixtures';
 
@@ -159,4 +160,16 @@ test('a failing batch applies none of its events and records none of their ids',
   await expect(applyBookingEvents(store, [good, broken], logger)).rejects.toThrow();
   expect((await seatRows(db, [seat]))[seat]).toEqual({ status: 'reserved', reservation_id: reservationId });
   expect(await db('processed_messages').whereIn('message_id', [good.id, broken.id])).toHaveLength(0);
+});
+
+test('message ids older than the retention are deleted in batches; newer ones stay', async () => {
+  const store = seatInventoryRepository(db);
+  const ids = Array.from({ length: 5 }, () => randomUUID());
+  await db('processed_messages').insert(ids.map((id) => ({ message_id: id, routing_key: 'reservation.expired' })));
+  const old = ids.slice(0, 3);
+  await db('processed_messages').whereIn('message_id', old).update({ processed_at: db.raw("now() - interval '8 days'") });
+  // Other tests' ids are recent; only these three are older than a week.
+  expect(await purgeOldMessageIds(store, 7 * 24 * 3600, 2)).toBeGreaterThanOrEqual(3);
+  const left = (await db('processed_messages').select('message_id').whereIn('message_id', ids)).map((row: { message_id: string }) => row.message_id);
+  expect(left.sort()).toEqual(ids.slice(3).sort());
 });

@@ -1,5 +1,6 @@
 import { definePreparedStatement, type Knex } from '@ticketing/platform';
 import type { BookingEventStore, BookingEventTransaction, LockedSeat } from '../domain/booking-events';
+import type { ProcessedMessageStore } from '../domain/message-retention';
 import type {
   HoldAttempt,
   HoldableStatus,
@@ -243,7 +244,7 @@ function transactionQueries(trx: Knex.Transaction): SeatInventoryTransaction {
 }
 
 /** Postgres implementation of the seat inventory's storage (the internal API's and the consumer's). */
-export function seatInventoryRepository(db: Knex): SeatInventoryStore & BookingEventStore {
+export function seatInventoryRepository(db: Knex): SeatInventoryStore & BookingEventStore & ProcessedMessageStore {
   return {
     async findSession(sessionId) {
       const { rows } = await db.raw<{ rows: SessionSummary[] }>(
@@ -291,5 +292,16 @@ export function seatInventoryRepository(db: Knex): SeatInventoryStore & BookingE
     },
     transaction: (work) => db.transaction((trx) => work(transactionQueries(trx))),
     transactionForEvents: (work) => db.transaction((trx) => work(bookingEventQueries(trx))),
+    async purgeProcessedMessages(olderThanSeconds, limit) {
+      const { rowCount } = await db.raw(
+        `DELETE FROM processed_messages WHERE message_id IN (
+           SELECT message_id FROM processed_messages
+            WHERE processed_at < now() - make_interval(secs => ?)
+            ORDER BY processed_at
+            LIMIT ?)`,
+        [olderThanSeconds, limit],
+      );
+      return rowCount ?? 0;
+    },
   };
 }

@@ -22,6 +22,7 @@ import { resolveEventConfig, type EventConfig, type EventOverrides } from '../co
 import { openEventDatabase } from '../data-access/database';
 import { seatInventoryRepository } from '../data-access/seat-inventory-repository';
 import { applyBookingEvents, type BookingEventStore } from '../domain/booking-events';
+import { purgeOldMessageIds, type ProcessedMessageStore } from '../domain/message-retention';
 
 export interface EventConsumer {
   /** Base URL of the consumer's /health, /ready and /metrics server (METRICS_PORT). */
@@ -112,6 +113,42 @@ function isTransientDatabaseError(error: unknown): boolean {
   );
 }
 
+/** How often the consumer deletes message ids older than PROCESSED_MESSAGES_RETENTION_HOURS. */
+const RETENTION_INTERVAL_MS = 3_600_000;
+/** The first purge waits this long after start, out of the way of a restart's backlog. */
+const FIRST_RETENTION_DELAY_MS = 60_000;
+
+/**
+ * Runs the processed_messages purge every hour (first a minute after start); `stop` clears the timer and waits
+ * for a purge in progress. Never overlaps itself; a failure is logged and tried again at the next hour.
+ */
+function scheduleRetention(store: ProcessedMessageStore, retentionHours: number, logger: Logger) {
+  if (retentionHours <= 0) return { stop: async () => undefined };
+  let running: Promise<void> | undefined;
+  let timer: NodeJS.Timeout;
+  const run = () => {
+    running ??= purgeOldMessageIds(store, retentionHours * 3600)
+      .then((purged) => {
+        if (purged) logger.info({ purged, retention_hours: retentionHours }, 'Deleted old processed message ids');
+      })
+      .catch((error: unknown) => logger.warn({ err: error }, 'Purging old processed message ids failed; will retry'))
+      .finally(() => {
+        running = undefined;
+      });
+  };
+  timer = setTimeout(() => {
+    run();
+    timer = setInterval(run, RETENTION_INTERVAL_MS).unref();
+  }, FIRST_RETENTION_DELAY_MS).unref();
+  return {
+    stop: async () => {
+      clearTimeout(timer);
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
 /** The one value every element has, or 'mixed' (a span attribute for a whole batch). */
 const sameOrMixed = (values: string[]): string => (values.every((value) => value === values[0]) ? values[0] : 'mixed');
 
@@ -197,8 +234,10 @@ export async function startEventConsumer(overrides: EventOverrides = {}): Promis
     subscribed: () => subscription !== undefined && !stopping && connection.isConnected(),
     queues,
   });
+  const inventory = seatInventoryRepository(db);
+  const retention = scheduleRetention(inventory, config.PROCESSED_MESSAGES_RETENTION_HOURS, logger);
   const handler = bookingEventHandler({
-    inventory: seatInventoryRepository(db),
+    inventory,
     logger,
     duplicates,
     isStopping: () => stopping,
@@ -241,6 +280,7 @@ export async function startEventConsumer(overrides: EventOverrides = {}): Promis
     server = await startHttpServer(app, config.METRICS_PORT, config.HOST);
   } catch (error) {
     stopping = true;
+    await retention.stop();
     await queues.close();
     await connection.stop();
     await db.destroy();
@@ -259,6 +299,7 @@ export async function startEventConsumer(overrides: EventOverrides = {}): Promis
     } catch (error) {
       logger.warn({ err: error }, 'Cancelling the subscription failed');
     }
+    await retention.stop();
     await queues.close();
     await connection.stop();
     await running.close(config.SHUTDOWN_TIMEOUT_MS);
