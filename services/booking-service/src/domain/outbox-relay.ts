@@ -24,10 +24,17 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   /** Longest wait between attempts while publishing keeps failing. */
   maxBackoffMs?: number;
+  /**
+   * Passes in flight at once (default 2; each holds a pooled connection while it waits). A pass waits for the broker's confirms of its whole batch; rows
+   * committed meanwhile go out in a pass of their own instead of waiting for it (SKIP LOCKED keeps the passes'
+   * rows apart).
+   */
+  maxConcurrentPasses?: number;
 }
 
 /** Rows claimed per pass: all of them are in flight to the broker at once. */
 const DEFAULT_BATCH_SIZE = 500;
+const DEFAULT_CONCURRENT_PASSES = 2;
 /** Failed rows named in one log line (a broker outage fails the whole batch). */
 const LOGGED_IDS_PER_ERROR = 10;
 
@@ -55,13 +62,17 @@ export interface RelayCycle {
  */
 export class OutboxRelay implements OutboxKicker {
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private readonly passes = new Set<Promise<void>>();
   private again = false;
   private started = false;
   private stopped = false;
   private failures = 0;
 
   constructor(private readonly options: OutboxRelayOptions) {}
+
+  private get maxPasses(): number {
+    return Math.max(1, this.options.maxConcurrentPasses ?? DEFAULT_CONCURRENT_PASSES);
+  }
 
   start(): void {
     if (this.started || this.stopped) return;
@@ -72,17 +83,18 @@ export class OutboxRelay implements OutboxKicker {
   /** Publish now (called right after a transaction that wrote outbox rows). */
   kick(): void {
     if (!this.started || this.stopped) return;
-    if (this.running) {
+    // While backing off after failures, or with every pass slot taken, the next pass picks the rows up.
+    if (this.failures > 0 || this.passes.size >= this.maxPasses) {
       this.again = true;
       return;
     }
-    this.schedule(0);
+    this.detached(() => this.launch());
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    await this.running;
+    while (this.passes.size) await Promise.all([...this.passes]);
   }
 
   backlog(): Promise<OutboxBacklog> {
@@ -121,41 +133,62 @@ export class OutboxRelay implements OutboxKicker {
     });
   }
 
+  /** Runs `work` outside the request that kicked the relay: its rows carry their own trace context. */
+  private detached(work: () => void) {
+    requestContext.exit(() => context.with(ROOT_CONTEXT, work));
+  }
+
   private schedule(delayMs: number) {
     clearTimeout(this.timer);
     // Detached from the request that kicked the relay: its rows carry their own trace context, and the
     // relay's queries and log lines belong to no request.
-    this.timer = requestContext.exit(() => context.with(ROOT_CONTEXT, () => setTimeout(() => void this.tick(), delayMs)));
+    this.timer = requestContext.exit(() => context.with(ROOT_CONTEXT, () => setTimeout(() => this.tick(), delayMs)));
     this.timer.unref();
   }
 
-  private async tick(): Promise<void> {
-    if (this.stopped || this.running) return;
-    let next = this.options.pollIntervalMs;
-    this.running = (async () => {
-      try {
-        const cycle = await this.runOnce();
-        if (cycle.failed > 0) {
-          this.failures += 1;
-          next = Math.min(this.options.pollIntervalMs * 2 ** this.failures, this.options.maxBackoffMs ?? 30_000);
-        } else {
-          this.failures = 0;
-          if (cycle.more) next = 0;
-        }
-      } catch (error) {
-        this.failures += 1;
-        next = Math.min(this.options.pollIntervalMs * 2 ** this.failures, this.options.maxBackoffMs ?? 30_000);
-        this.options.logger.warn({ err: error }, 'Outbox relay pass failed; backing off');
-      }
-    })();
-    await this.running;
-    this.running = undefined;
-    if (this.stopped) return;
-    if (this.again) {
-      this.again = false;
-      next = 0;
+  private tick(): void {
+    if (this.stopped || this.passes.size >= this.maxPasses) return;
+    this.launch();
+  }
+
+  private launch(): void {
+    clearTimeout(this.timer);
+    const pass: Promise<void> = this.runPass().then((outcome) => {
+      this.passes.delete(pass);
+      this.afterPass(outcome);
+    });
+    this.passes.add(pass);
+  }
+
+  private async runPass(): Promise<RelayCycle | { error: unknown }> {
+    try {
+      return await this.runOnce();
+    } catch (error) {
+      return { error };
     }
-    this.schedule(next);
+  }
+
+  private afterPass(outcome: RelayCycle | { error: unknown }) {
+    if (this.stopped) return;
+    const failed = 'error' in outcome || outcome.failed > 0;
+    if (failed) {
+      if ('error' in outcome) this.options.logger.warn({ err: outcome.error }, 'Outbox relay pass failed; backing off');
+      this.failures += 1;
+      this.again = false;
+      // Every other pass in flight ends first; the backoff timer then starts the next one.
+      if (this.passes.size === 0) {
+        this.schedule(Math.min(this.options.pollIntervalMs * 2 ** this.failures, this.options.maxBackoffMs ?? 30_000));
+      }
+      return;
+    }
+    if (this.failures > 0 && this.passes.size > 0) return;
+    this.failures = 0;
+    if (outcome.more || this.again) {
+      this.again = false;
+      this.launch();
+    } else if (this.passes.size === 0) {
+      this.schedule(this.options.pollIntervalMs);
+    }
   }
 }
 
