@@ -10,8 +10,8 @@
 'use strict';
 
 const { spawn } = require('node:child_process');
-const net = require('node:net');
 const path = require('node:path');
+const { reachable, onLines } = require('./lib/local-processes');
 
 const root = path.resolve(__dirname, '..');
 const env = process.env;
@@ -62,15 +62,7 @@ function formatLine(name, line) {
 }
 
 function pipeLines(name, stream, out) {
-  let buffer = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk) => {
-    buffer += chunk;
-    const lines = buffer.split('\n');
-    buffer = lines.pop();
-    for (const line of lines) if (line.trim()) out.write(`${formatLine(name, line)}\n`);
-  });
-  stream.on('end', () => buffer.trim() && out.write(`${formatLine(name, buffer)}\n`));
+  onLines(stream, (line) => line.trim() && out.write(`${formatLine(name, line)}\n`));
 }
 
 function run(name, script, extraEnv) {
@@ -88,17 +80,6 @@ function runToCompletion(name, script, extraEnv) {
   return new Promise((resolve, reject) => {
     const child = run(name, script, extraEnv);
     child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${name} exited with code ${code}`))));
-  });
-}
-
-function reachable(url, defaultPort) {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: hostname, port: Number(port || defaultPort) });
-    socket.setTimeout(2000);
-    socket.once('connect', () => socket.end(() => resolve(true)));
-    socket.once('timeout', () => socket.destroy() && resolve(false));
-    socket.once('error', () => resolve(false));
   });
 }
 

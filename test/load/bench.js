@@ -10,7 +10,6 @@
 
 const { execFile } = require('node:child_process');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { promisify } = require('node:util');
@@ -23,6 +22,7 @@ const { formatTable, verdict, misses } = require('./lib/table');
 const { summarizeProfile } = require('./lib/cpuprofile');
 const { round } = require('./lib/stats');
 const scenarios = require('./lib/scenarios');
+const { reachable } = require('../../scripts/lib/local-processes');
 
 const execFileAsync = promisify(execFile);
 
@@ -46,20 +46,6 @@ const SESSION_SPECS = (durationS) => ({
 });
 
 const log = (line = '') => process.stdout.write(`${line}\n`);
-
-function reachable(url, defaultPort) {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: hostname, port: Number(port || defaultPort) });
-    socket.setTimeout(2000);
-    socket.once('connect', () => socket.end(() => resolve(true)));
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 async function build() {
   const started = Date.now();

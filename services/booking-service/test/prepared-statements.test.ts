@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createDatabase, createLogger, createTicketingEvent, type Knex, type TicketingEvent } from '@ticketing/platform';
 import { createBookingStore, type BookingStore } from '../src/data-access/booking-store';
-import type { ReservationItemRow } from '../src/data-access/rows';
 import type { NewTicket } from '../src/data-access/ticket-repository';
 import { expireReservations } from '../src/domain/expiry';
 import { privateBookingDatabase } from './support/harness';
+import { newReservation } from './support/reservation-rows';
 
 // The hot paths' statements (placing a hold, confirming, the outbox relay, the expiry sweep) run as named
 // prepared statements; these tests pin down what each one does, on a database of their own.
@@ -27,42 +27,14 @@ afterEach(async () => {
   await db.raw('TRUNCATE outbox, tickets, reservation_items, reservations, pending_holds');
 });
 
-function newReservation(expiresInMs = 600_000) {
-  const id = randomUUID();
-  const now = new Date();
-  const reservation = {
-    id,
-    user_id: randomUUID(),
-    session_id: randomUUID(),
-    booking_time: now,
-    expiry_time: new Date(now.getTime() + expiresInMs),
-    seats_count: 1,
-    total_amount: '80.00',
-    status: 'active' as const,
-    created_at: now,
-    updated_at: now,
-  };
-  const items: ReservationItemRow[] = [
-    {
-      id: randomUUID(),
-      reservation_id: id,
-      session_seat_id: randomUUID(),
-      seat_id: null,
-      row_number: 'B',
-      seat_number: '7',
-      seat_type: null,
-      price: '80.00',
-      discount_amount: '0.00',
-      final_price: '80.00',
-      price_tier_id: null,
-      position: 0,
-    },
-  ];
-  return { reservation, items };
-}
+const newOneSeatReservation = (expiresInMs?: number) =>
+  newReservation(
+    [{ row_number: 'B', seat_number: '7', price: '80.00', discount_amount: '0.00', final_price: '80.00', seat_type: null, seat_id: null }],
+    { expiresInMs },
+  );
 
 async function placed(expiresInMs?: number) {
-  const { reservation, items } = newReservation(expiresInMs);
+  const { reservation, items } = newOneSeatReservation(expiresInMs);
   const hold = { reservationId: reservation.id, userId: reservation.user_id, sessionId: reservation.session_id };
   expect(await store.pendingHolds.record({ ...hold, sessionSeatIds: items.map((item) => item.session_seat_id) })).toBe(true);
   expect(await store.reservations.insertHeld(reservation, items)).toBe(true);
@@ -85,7 +57,7 @@ describe('the booking hot paths on named prepared statements', () => {
     const single = createDatabase({ url: database.url, poolMax: 1 });
     const onOne = createBookingStore(single);
     try {
-      const { reservation, items } = newReservation();
+      const { reservation, items } = newOneSeatReservation();
       await onOne.pendingHolds.record({
         reservationId: reservation.id,
         userId: reservation.user_id,

@@ -4,6 +4,7 @@ import { createBookingStore, type BookingStore } from '../src/data-access/bookin
 import type { ReservationItemRow } from '../src/data-access/rows';
 import { migrateBookingDatabase } from '../src/entry-points/migrate';
 import { BOOKING_TEST_DATABASE_URL } from '../../../test/support/infra';
+import { newReservation } from './support/reservation-rows';
 
 let db: Knex;
 let store: BookingStore;
@@ -18,29 +19,13 @@ afterAll(async () => {
   await db?.destroy();
 });
 
-function newReservation() {
-  const id = randomUUID();
-  const now = new Date();
-  const reservation = {
-    id,
-    user_id: randomUUID(),
-    session_id: randomUUID(),
-    booking_time: now,
-    expiry_time: new Date(now.getTime() + 600_000),
-    seats_count: 2,
-    total_amount: '150.50',
-    status: 'active' as const,
-    created_at: now,
-    updated_at: now,
-  };
-  const items: ReservationItemRow[] = [
+const newTwoSeatReservation = () =>
+  newReservation([
     { seat_number: '1', row_number: 'A', price: '100.00', discount_amount: '25.00', final_price: '75.00', seat_type: 'vip', seat_id: randomUUID() },
     { seat_number: '2', row_number: 'A', price: '75.50', discount_amount: '0.00', final_price: '75.50', seat_type: null, seat_id: null },
-  ].map((item, position) => ({ ...item, id: randomUUID(), reservation_id: id, session_seat_id: randomUUID(), price_tier_id: null, position }));
-  return { reservation, items };
-}
+  ]);
 
-const recordHold = (reservation: ReturnType<typeof newReservation>['reservation'], items: ReservationItemRow[]) =>
+const recordHold = (reservation: ReturnType<typeof newTwoSeatReservation>['reservation'], items: ReservationItemRow[]) =>
   store.pendingHolds.record({
     reservationId: reservation.id,
     userId: reservation.user_id,
@@ -50,7 +35,7 @@ const recordHold = (reservation: ReturnType<typeof newReservation>['reservation'
 
 describe('writing a held reservation in one statement', () => {
   it('clears the live pending hold and writes the reservation with its items', async () => {
-    const { reservation, items } = newReservation();
+    const { reservation, items } = newTwoSeatReservation();
     expect(await recordHold(reservation, items)).toBe(true);
 
     expect(await store.reservations.insertHeld(reservation, items)).toBe(true);
@@ -63,7 +48,7 @@ describe('writing a held reservation in one statement', () => {
   });
 
   it('writes nothing when the sweep abandoned the hold first', async () => {
-    const { reservation, items } = newReservation();
+    const { reservation, items } = newTwoSeatReservation();
     await recordHold(reservation, items);
     await db('pending_holds').where({ reservation_id: reservation.id }).update({ abandoned_at: db.fn.now() });
 
@@ -76,11 +61,11 @@ describe('writing a held reservation in one statement', () => {
   });
 
   it('writes nothing without a pending hold, and nothing at all when an item cannot be written', async () => {
-    const missing = newReservation();
+    const missing = newTwoSeatReservation();
     expect(await store.reservations.insertHeld(missing.reservation, missing.items)).toBe(false);
     expect(await store.reservations.findById(missing.reservation.id)).toBeUndefined();
 
-    const { reservation, items } = newReservation();
+    const { reservation, items } = newTwoSeatReservation();
     await recordHold(reservation, items);
     const duplicateSeat = [items[0], { ...items[1], session_seat_id: items[0].session_seat_id }];
     await expect(store.reservations.insertHeld(reservation, duplicateSeat)).rejects.toThrow();

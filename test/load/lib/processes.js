@@ -9,6 +9,7 @@ const fs = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
 const { performance } = require('node:perf_hooks');
+const { onLines } = require('../../../scripts/lib/local-processes');
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const PARENT_WATCH = path.join(__dirname, 'parent-watch.js');
@@ -126,16 +127,18 @@ function machineCpu() {
 /** The NODE_OPTIONS the product's images set (docker/*.Dockerfile ENV), so the processes run as deployed. */
 function imageNodeOptions() {
   const dockerfile = fs.readFileSync(path.join(ROOT, 'docker', 'booking-service.Dockerfile'), 'utf8');
-  return dockerfile.match(/^\s*(?:ENV\s+)?NODE_OPTIONS=("[^"]*"|\S+)/m)?.[1].replace(/^"|"$/g, "");
+  return dockerfile.match(/^\s*(?:ENV\s+)?NODE_OPTIONS=("[^"]*"|\S+)/m)?.[1].replace(/^"|"$/g, '');
 }
+
+/** Read once: every product process of a run gets the same options. */
+const IMAGE_NODE_OPTIONS = imageNodeOptions();
 
 /**
  * Environment for a child: ours without tracing/ports/URLs that could point it elsewhere, the images'
  * NODE_OPTIONS, plus `extra`.
  */
 function childEnv(extra) {
-  const nodeOptions = imageNodeOptions();
-  const env = nodeOptions ? { NODE_OPTIONS: nodeOptions } : {};
+  const env = IMAGE_NODE_OPTIONS ? { NODE_OPTIONS: IMAGE_NODE_OPTIONS } : {};
   for (const [key, value] of Object.entries(process.env)) {
     if (/^(OTEL_|DATABASE_URL$|PORT$|METRICS_PORT$|REDIS_URL$|RABBITMQ_URL$|EVENT_SERVICE_URL$|INTERNAL_API_TOKEN$|NODE_OPTIONS$)/.test(key)) continue;
     env[key] = value;
@@ -224,17 +227,7 @@ class ProcessGroup {
         record.levels.text = (record.levels.text ?? 0) + 1;
       }
     };
-    for (const stream of [child.stdout, child.stderr]) {
-      let buffer = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (chunk) => {
-        buffer += chunk;
-        const lines = buffer.split('\n');
-        buffer = lines.pop();
-        lines.forEach(onLine);
-      });
-      stream.on('end', () => onLine(buffer));
-    }
+    for (const stream of [child.stdout, child.stderr]) onLines(stream, onLine);
     record.exitPromise = new Promise((resolve) => {
       child.on('exit', (code, signal) => {
         const memory = readMemory(child.pid);

@@ -24,6 +24,22 @@ export interface ExpirySweepSettings {
 const ABANDONED_ID_RETENTION_SECONDS = 7 * 24 * 3600;
 
 /**
+ * Runs `batch` until one does less than a full batch; each count > 0 goes to `onBatch`. Returns the total.
+ * Every step of the sweep works like this, so one run never holds a long transaction or delete.
+ */
+async function inBatches(batchSize: number, batch: () => Promise<number>, onBatch: (count: number) => void = () => undefined) {
+  let total = 0;
+  for (;;) {
+    const count = await batch();
+    if (count > 0) {
+      total += count;
+      onBatch(count);
+    }
+    if (count < batchSize) return total;
+  }
+}
+
+/**
  * The expire-reservations job. In batches, each one transaction: active reservations past expiry_time
  * become expired and get a reservation.expired outbox row. Rows are claimed with FOR UPDATE SKIP LOCKED,
  * so two sweeps at once never process the same reservation, and a confirm racing the sweep has exactly one
@@ -36,72 +52,70 @@ export async function expireReservations(
 ): Promise<ExpirySweepResult> {
   const metrics = deps.metrics ?? noMetrics;
   const result: ExpirySweepResult = { expired: 0, abandonedHolds: 0, purgedOutboxRows: 0, batches: 0 };
-  for (;;) {
-    const count = await deps.store.transaction(async (tx) => {
-      const rows = await tx.reservations.expireBatch(settings.batchSize);
-      if (rows.length === 0) return 0;
-      const items = await tx.reservations.itemsOf(rows.map((row) => row.id));
-      const seatsByReservation = new Map<string, string[]>();
-      for (const item of items) {
-        seatsByReservation.set(item.reservation_id, [...(seatsByReservation.get(item.reservation_id) ?? []), item.session_seat_id]);
-      }
-      await tx.outbox.addMany(
-        rows.map((row) =>
-          createTicketingEvent('reservation.expired', {
-            reservation_id: row.id,
-            session_id: row.session_id,
-            user_id: row.user_id,
-            session_seat_ids: seatsByReservation.get(row.id) ?? [],
-            expiry_time: row.expiry_time.toISOString(),
-          }),
-        ),
-      );
-      return rows.length;
-    });
-    if (count > 0) {
-      result.expired += count;
+  result.expired = await inBatches(
+    settings.batchSize,
+    () =>
+      deps.store.transaction(async (tx) => {
+        const rows = await tx.reservations.expireBatch(settings.batchSize);
+        if (rows.length === 0) return 0;
+        const items = await tx.reservations.itemsOf(rows.map((row) => row.id));
+        const seatsByReservation = new Map<string, string[]>();
+        for (const item of items) {
+          seatsByReservation.set(item.reservation_id, [...(seatsByReservation.get(item.reservation_id) ?? []), item.session_seat_id]);
+        }
+        await tx.outbox.addMany(
+          rows.map((row) =>
+            createTicketingEvent('reservation.expired', {
+              reservation_id: row.id,
+              session_id: row.session_id,
+              user_id: row.user_id,
+              session_seat_ids: seatsByReservation.get(row.id) ?? [],
+              expiry_time: row.expiry_time.toISOString(),
+            }),
+          ),
+        );
+        return rows.length;
+      }),
+    (count) => {
       result.batches += 1;
       metrics.reservationsSettled('expired', count);
       metrics.holdsReleasedByExpiry('expired', count);
       deps.relay?.kick();
-    }
-    if (count < settings.batchSize) break;
-  }
+    },
+  );
 
-  for (;;) {
-    const count = await deps.store.transaction(async (tx) => {
-      const holds = await tx.pendingHolds.abandonStale(settings.pendingHoldGraceSeconds, settings.batchSize);
-      if (holds.length === 0) return 0;
-      await tx.outbox.addMany(
-        holds.map((hold) =>
-          createTicketingEvent('reservation.expired', {
-            reservation_id: hold.reservation_id,
-            session_id: hold.session_id,
-            user_id: hold.user_id,
-            session_seat_ids: hold.session_seat_ids,
-            reason: 'abandoned_hold',
-          }),
-        ),
-      );
-      return holds.length;
-    });
-    if (count > 0) {
-      result.abandonedHolds += count;
+  result.abandonedHolds = await inBatches(
+    settings.batchSize,
+    () =>
+      deps.store.transaction(async (tx) => {
+        const holds = await tx.pendingHolds.abandonStale(settings.pendingHoldGraceSeconds, settings.batchSize);
+        if (holds.length === 0) return 0;
+        await tx.outbox.addMany(
+          holds.map((hold) =>
+            createTicketingEvent('reservation.expired', {
+              reservation_id: hold.reservation_id,
+              session_id: hold.session_id,
+              user_id: hold.user_id,
+              session_seat_ids: hold.session_seat_ids,
+              reason: 'abandoned_hold',
+            }),
+          ),
+        );
+        return holds.length;
+      }),
+    (count) => {
       result.batches += 1;
       metrics.holdsReleasedByExpiry('abandoned', count);
       deps.logger.warn({ count }, 'Released holds whose reservations were never written');
       deps.relay?.kick();
-    }
-    if (count < settings.batchSize) break;
-  }
+    },
+  );
+
   await deps.store.pendingHolds.purgeAbandoned(ABANDONED_ID_RETENTION_SECONDS);
   if (settings.outboxRetentionSeconds > 0) {
-    // In batches, so one sweep never holds a long delete on a table the relay reads every second.
-    for (;;) {
-      const purged = await deps.store.outbox.purgePublished(settings.outboxRetentionSeconds, settings.batchSize);
-      result.purgedOutboxRows += purged;
-      if (purged < settings.batchSize) break;
-    }
+    result.purgedOutboxRows = await inBatches(settings.batchSize, () =>
+      deps.store.outbox.purgePublished(settings.outboxRetentionSeconds, settings.batchSize),
+    );
   }
   if (result.expired || result.abandonedHolds || result.purgedOutboxRows) deps.logger.info(result, 'Expiry sweep finished');
   return result;

@@ -133,17 +133,19 @@ export class OutboxRelay implements OutboxKicker {
     });
   }
 
-  /** Runs `work` outside the request that kicked the relay: its rows carry their own trace context. */
+  /**
+   * Runs `work` outside the request that kicked the relay: its rows carry their own trace context, and the
+   * relay's queries and log lines belong to no request.
+   */
   private detached(work: () => void) {
     requestContext.exit(() => context.with(ROOT_CONTEXT, work));
   }
 
   private schedule(delayMs: number) {
     clearTimeout(this.timer);
-    // Detached from the request that kicked the relay: its rows carry their own trace context, and the
-    // relay's queries and log lines belong to no request.
-    this.timer = requestContext.exit(() => context.with(ROOT_CONTEXT, () => setTimeout(() => this.tick(), delayMs)));
-    this.timer.unref();
+    this.detached(() => {
+      this.timer = setTimeout(() => this.tick(), delayMs).unref();
+    });
   }
 
   private tick(): void {

@@ -142,8 +142,7 @@ function scheduleRetention(store: ProcessedMessageStore, retentionHours: number,
   }, FIRST_RETENTION_DELAY_MS).unref();
   return {
     stop: async () => {
-      clearTimeout(timer);
-      clearInterval(timer);
+      clearTimeout(timer); // clears the interval too (one timer type in Node)
       await running;
     },
   };
