@@ -8,9 +8,13 @@ export const POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgre
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const RABBITMQ_URL = process.env.TEST_RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 
-/** Test databases are separate from the ones `npm start` uses. */
-export const EVENT_TEST_DATABASE_URL = `${POSTGRES_URL}/event_service_test`;
-export const BOOKING_TEST_DATABASE_URL = `${POSTGRES_URL}/booking_service_test`;
+/**
+ * Test databases are separate from the ones `npm start` uses. TEST_DATABASE_SUFFIX keeps two checkouts'
+ * test runs on one Postgres apart (e.g. TEST_DATABASE_SUFFIX=_b).
+ */
+const TEST_DATABASE_SUFFIX = (process.env.TEST_DATABASE_SUFFIX ?? '').replace(/[^a-z0-9_]/g, '');
+export const EVENT_TEST_DATABASE_URL = `${POSTGRES_URL}/event_service_test${TEST_DATABASE_SUFFIX}`;
+export const BOOKING_TEST_DATABASE_URL = `${POSTGRES_URL}/booking_service_test${TEST_DATABASE_SUFFIX}`;
 
 /** A RabbitMQ namespace unique to one test file, so concurrent runs never consume each other's messages. */
 export const uniqueBrokerNamespace = (label: string) => `test-${label}-${randomUUID().slice(0, 8)}`;
