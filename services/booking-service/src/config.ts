@@ -22,6 +22,12 @@ const bookingConfigSchema = z
     EVENT_SERVICE_TIMEOUT_MS: envInt(2_000, 50, 60_000),
     RESERVATION_TTL_SECONDS: envInt(600, 1, 86_400),
     MAX_SEATS_PER_RESERVATION: envInt(10, 1, 100),
+    /** Seats one user may hold at once in one session, across their active reservations. */
+    MAX_SEATS_PER_USER_PER_SESSION: envInt(10, 1, 100_000),
+    /** Tickets can be refunded until this many minutes before the session starts (0 = until the start). */
+    REFUND_CUTOFF_MINUTES: envInt(0, 0, 525_600),
+    /** How often the API finishes provider calls a crash left owing (capture/void/refund); 0 disables it. */
+    PAYMENT_RECOVERY_INTERVAL_SECONDS: envInt(30, 0, 86_400),
     PAYMENT_SUCCESS_RATE: envNumber(1, 0, 1),
     EXPIRY_SWEEP_INTERVAL_SECONDS: envInt(5, 0, 86_400),
     EXPIRY_BATCH_SIZE: envInt(500, 1, 10_000),

@@ -93,7 +93,12 @@ export const idempotencyHeaders = z.object({
     .meta({ description: 'Repeating a POST with the same key (and body) returns the first answer instead of booking twice' }),
 });
 
-export const confirmBody = z.object({ payment_id: z.string().trim().min(1).max(100) }).strict();
+/** No body, `{}` or `{payment_id}`: without a payment id the provider makes one (the original clients send none). */
+export const confirmBody = z
+  .object({ payment_id: z.string().trim().min(1).max(100).optional() })
+  .strict()
+  .optional()
+  .transform((body) => body ?? {});
 
 const reservationStatus = z.enum(['active', 'confirmed', 'expired', 'cancelled', 'refunded']);
 

@@ -58,17 +58,25 @@ describe('the booking hot paths on named prepared statements', () => {
     const onOne = createBookingStore(single);
     try {
       const { reservation, items } = newOneSeatReservation();
-      await onOne.pendingHolds.record({
-        reservationId: reservation.id,
-        userId: reservation.user_id,
-        sessionId: reservation.session_id,
-        sessionSeatIds: [items[0].session_seat_id],
-      });
+      await onOne.pendingHolds.recordWithinCap(
+        {
+          reservationId: reservation.id,
+          userId: reservation.user_id,
+          sessionId: reservation.session_id,
+          sessionSeatIds: [items[0].session_seat_id],
+        },
+        10,
+      );
       await onOne.reservations.insertHeld(reservation, items);
       await onOne.pendingHolds.clear(reservation.id);
       await onOne.reservations.findById(reservation.id);
       await onOne.reservations.itemsOf([reservation.id]);
-      await onOne.reservations.confirmWithTickets(reservation.id, randomUUID(), [], expiredEvent(0));
+      await onOne.reservations.confirmWithTickets(
+        reservation.id,
+        { paymentId: randomUUID(), paymentRowId: randomUUID(), authorizationId: 'auth_x' },
+        [],
+        expiredEvent(0),
+      );
       await onOne.transaction(async (tx) => {
         const rows = await tx.outbox.claimBatch(10);
         await tx.outbox.markPublished(rows.map((row) => row.id));
@@ -85,7 +93,7 @@ describe('the booking hot paths on named prepared statements', () => {
         'booking.outbox.mark_published',
         'booking.pending_holds.abandon_stale',
         'booking.pending_holds.clear',
-        'booking.pending_holds.record',
+        'booking.pending_holds.record_within_cap',
         'booking.reservation_items.of_reservations',
         'booking.reservations.confirm_with_tickets',
         'booking.reservations.expire_batch',
@@ -125,9 +133,13 @@ describe('the booking hot paths on named prepared statements', () => {
       ticket_ids: [ticket.id],
     });
 
-    const confirmed = await store.reservations.confirmWithTickets(reservation.id, paymentId, [ticket], event);
+    const payment = { paymentId, paymentRowId: randomUUID(), authorizationId: 'auth_1' };
+    await store.payments.start({ id: payment.paymentRowId, reservationId: reservation.id, paymentId, amount: '80.00' });
+    const confirmed = await store.reservations.confirmWithTickets(reservation.id, payment, [ticket], event);
     expect(confirmed).toMatchObject({ id: reservation.id, status: 'confirmed', payment_id: paymentId, total_amount: '80.00' });
     expect(confirmed?.confirmed_at).toBeInstanceOf(Date);
+    expect(confirmed?.payment_ref).toBe(payment.paymentRowId);
+    expect(await store.payments.findById(payment.paymentRowId)).toMatchObject({ state: 'authorized', authorization_id: 'auth_1' });
     const [stored] = await db('tickets').where({ reservation_id: reservation.id });
     expect(stored).toMatchObject({ id: ticket.id, ticket_code: ticket.ticket_code, price: '80.00', row_number: 'B' });
     expect(Buffer.compare(stored.qr_png, ticket.qr_png)).toBe(0);
@@ -136,7 +148,9 @@ describe('the booking hot paths on named prepared statements', () => {
     ]);
 
     // A second confirm finds no live hold: nothing more is written.
-    expect(await store.reservations.confirmWithTickets(reservation.id, paymentId, [{ ...ticket, id: randomUUID() }], expiredEvent(0))).toBeUndefined();
+    const again = { paymentId, paymentRowId: randomUUID(), authorizationId: 'auth_2' };
+    await store.payments.start({ id: again.paymentRowId, reservationId: reservation.id, paymentId, amount: '80.00' });
+    expect(await store.reservations.confirmWithTickets(reservation.id, again, [{ ...ticket, id: randomUUID() }], expiredEvent(0))).toBeUndefined();
     expect(await db('tickets').where({ reservation_id: reservation.id })).toHaveLength(1);
     expect(await db('outbox').count({ n: '*' })).toEqual([{ n: 1 }]);
   });

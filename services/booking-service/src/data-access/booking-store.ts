@@ -1,6 +1,7 @@
 import type { Knex } from '@ticketing/platform';
 import { idempotencyRepository } from './idempotency-repository';
 import { outboxRepository } from './outbox-repository';
+import { paymentRepository } from './payment-repository';
 import { pendingHoldRepository } from './pending-hold-repository';
 import { priceTierRepository } from './price-tier-repository';
 import { reservationRepository } from './reservation-repository';
@@ -14,6 +15,7 @@ function repositories(db: Knex | Knex.Transaction) {
     outbox: outboxRepository(db),
     idempotency: idempotencyRepository(db),
     pendingHolds: pendingHoldRepository(db),
+    payments: paymentRepository(db),
   };
 }
 

@@ -52,6 +52,8 @@ const reserveResponseSchema = z.object({
   reservation_id: z.string(),
   session_id: z.string(),
   reserved_until: z.string().nullish(),
+  /** The session's start (for the refund cutoff); older event services do not send it. */
+  session_start_time: z.string().nullish(),
   seats: z.array(reservedSeatSchema),
 });
 const availabilityResponseSchema = z.object({
@@ -64,6 +66,7 @@ const pricingResponseSchema = z.object({
   currency: z.string(),
   seats: z.array(z.object({ session_seat_id: z.string(), price: money })),
 });
+const sessionResponseSchema = z.object({ start_time: z.string() });
 const errorResponseSchema = z.object({
   error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }),
 });
@@ -87,6 +90,8 @@ export interface EventServiceClient {
   confirmSeats(request: { sessionId: string; reservationId: string; sessionSeatIds: string[] }): Promise<void>;
   checkAvailability(sessionId: string, sessionSeatIds: string[]): Promise<AvailabilityResult>;
   getPricing(sessionId: string, sessionSeatIds?: string[]): Promise<PricingResult>;
+  /** The session's start time (public catalog read), for reservations that did not store it. */
+  getSessionStart(sessionId: string): Promise<Date>;
   health(): Promise<void>;
   close(): void;
 }
@@ -256,6 +261,10 @@ export function createEventServiceClient(options: EventServiceClientOptions): Ev
       const query = sessionSeatIds?.length ? `?session_seat_ids=${sessionSeatIds.map(encodeURIComponent).join(',')}` : '';
       const response = await call('GET', `${sessionPath(sessionId)}/pricing${query}`);
       return decode(pricingResponseSchema, response, 'pricing');
+    },
+    async getSessionStart(sessionId) {
+      const response = await call('GET', `/api/v1/sessions/${encodeURIComponent(sessionId)}`);
+      return new Date(decode(sessionResponseSchema, response, 'session').start_time);
     },
     async health() {
       await call('GET', '/health');

@@ -34,15 +34,29 @@ export function idempotencyRepository(db: Knex | Knex.Transaction) {
         .where({ user_id: userId, key })
         .update({ reservation_id: reservationId, updated_at: db.fn.now() });
     },
-    async complete(userId: string, key: string, status: number, body: unknown): Promise<void> {
-      await db('idempotency_keys')
-        .where({ user_id: userId, key })
-        .update({ response_status: status, response_body: JSON.stringify(body), updated_at: db.fn.now() });
+    /** The attempt `fromId` moves to a fresh reservation id; false when another attempt owns the key now. */
+    async renewAttempt(userId: string, key: string, fromId: string, toId: string): Promise<boolean> {
+      const count = await db('idempotency_keys')
+        .where({ user_id: userId, key, reservation_id: fromId })
+        .whereNull('response_status')
+        .update({ reservation_id: toId, updated_at: db.fn.now() });
+      return count === 1;
     },
-    /** Ends the lease of a failed attempt at once, so the client's retry can proceed without waiting. */
-    async abandon(userId: string, key: string): Promise<void> {
+    /** Stores the answer of the attempt `reservationId`; false when another attempt owns the key now. */
+    async complete(userId: string, key: string, reservationId: string, status: number, body: unknown): Promise<boolean> {
+      const count = await db('idempotency_keys')
+        .where({ user_id: userId, key, reservation_id: reservationId })
+        .whereNull('response_status')
+        .update({ response_status: status, response_body: JSON.stringify(body), updated_at: db.fn.now() });
+      return count === 1;
+    },
+    /**
+     * Ends the lease of a failed attempt at once, so the client's retry can proceed without waiting; only
+     * while that attempt still owns the key (never the lease of a retry that took over).
+     */
+    async abandon(userId: string, key: string, reservationId: string): Promise<void> {
       await db('idempotency_keys')
-        .where({ user_id: userId, key })
+        .where({ user_id: userId, key, reservation_id: reservationId })
         .whereNull('response_status')
         .update({ updated_at: new Date(0) });
     },

@@ -15,6 +15,38 @@ const recordStatement = definePreparedStatement<
    RETURNING reservation_id`,
 );
 
+// Counts the user's seats in this session (live holds + other requests' pending holds) and records this
+// request's pending hold only if the new seats still fit under the cap. Runs after the (user, session)
+// advisory lock, in its own statement, so it sees every hold committed by the lock's previous owner.
+const recordWithinCapStatement = definePreparedStatement<
+  { reservationId: string; userId: string; sessionId: string; sessionSeatIds: string[]; cap: number },
+  { reservation_id: string | null; held: number }
+>(
+  'booking.pending_holds.record_within_cap',
+  `WITH held AS (
+     SELECT (SELECT coalesce(sum(seats_count), 0) FROM reservations
+             WHERE user_id = :userId AND session_id = :sessionId AND status = 'active' AND expiry_time > now())
+          + (SELECT coalesce(sum(cardinality(session_seat_ids)), 0) FROM pending_holds
+             WHERE user_id = :userId AND session_id = :sessionId AND abandoned_at IS NULL
+               AND reservation_id <> :reservationId) AS seats
+   ), recorded AS (
+     INSERT INTO pending_holds (reservation_id, user_id, session_id, session_seat_ids)
+     SELECT :reservationId, :userId, :sessionId, :sessionSeatIds::uuid[]
+     FROM held WHERE held.seats + cardinality(:sessionSeatIds::uuid[]) <= :cap
+     ON CONFLICT (reservation_id) DO UPDATE
+       SET created_at = now(), session_seat_ids = EXCLUDED.session_seat_ids
+       WHERE pending_holds.abandoned_at IS NULL
+     RETURNING reservation_id
+   )
+   SELECT (SELECT reservation_id FROM recorded) AS reservation_id, (SELECT seats FROM held)::int AS held`,
+);
+
+/** What recording a pending hold under the per-user seat cap came to. */
+export type CappedRecord =
+  | { kind: 'recorded' }
+  | { kind: 'abandoned' }
+  | { kind: 'cap_exceeded'; held: number };
+
 const clearStatement = definePreparedStatement<{ reservationId: string }>(
   'booking.pending_holds.clear',
   'DELETE FROM pending_holds WHERE reservation_id = :reservationId AND abandoned_at IS NULL',
@@ -48,6 +80,25 @@ export function pendingHoldRepository(db: Knex | Knex.Transaction) {
         sessionSeatIds: hold.sessionSeatIds,
       });
       return result.rows.length === 1;
+    },
+    /**
+     * record(), but only if the user's seats in this session (active unexpired reservations plus other
+     * pending holds) plus these stay within `cap`. Serialised per (user, session) by a transaction-level
+     * advisory lock, so parallel requests of one user cannot together exceed the cap.
+     */
+    async recordWithinCap(
+      hold: { reservationId: string; userId: string; sessionId: string; sessionSeatIds: string[] },
+      cap: number,
+    ): Promise<CappedRecord> {
+      const run = async (trx: Knex.Transaction): Promise<CappedRecord> => {
+        await trx.raw('SELECT pg_advisory_xact_lock(hashtextextended(?, 0))', [`seat-cap:${hold.userId}:${hold.sessionId}`]);
+        const { rows } = await recordWithinCapStatement.run(trx, { ...hold, cap });
+        const row = rows[0];
+        if (row?.reservation_id) return { kind: 'recorded' };
+        const held = Number(row?.held ?? 0);
+        return held + hold.sessionSeatIds.length > cap ? { kind: 'cap_exceeded', held } : { kind: 'abandoned' };
+      };
+      return db.transaction(run);
     },
     /** Clears a live pending hold; false when the sweep abandoned it first. */
     async clear(reservationId: string): Promise<boolean> {

@@ -3,7 +3,11 @@ import { outboxRowOf } from './outbox-repository';
 import type { ReservationItemRow, ReservationRow, ReservationStatus } from './rows';
 import type { NewTicket } from './ticket-repository';
 
-export type NewReservation = Omit<ReservationRow, 'created_at' | 'updated_at' | 'payment_id' | 'confirmed_at'> & {
+export type NewReservation = Omit<
+  ReservationRow,
+  'created_at' | 'updated_at' | 'payment_id' | 'confirmed_at' | 'payment_ref' | 'session_starts_at'
+> & {
+  session_starts_at?: Date | null;
   created_at: Date;
   updated_at: Date;
 };
@@ -20,6 +24,7 @@ const insertHeldStatement = definePreparedStatement<
     seatsCount: number;
     totalAmount: string;
     status: string;
+    sessionStartsAt: Date | null;
     createdAt: Date;
     updatedAt: Date;
     items: string;
@@ -31,9 +36,10 @@ const insertHeldStatement = definePreparedStatement<
      DELETE FROM pending_holds WHERE reservation_id = :id AND abandoned_at IS NULL RETURNING reservation_id
    ), reservation AS (
      INSERT INTO reservations
-       (id, user_id, session_id, booking_time, expiry_time, seats_count, total_amount, status, created_at, updated_at)
+       (id, user_id, session_id, booking_time, expiry_time, seats_count, total_amount, status, session_starts_at,
+        created_at, updated_at)
      SELECT cleared.reservation_id, :userId, :sessionId, :bookingTime, :expiryTime, :seatsCount, :totalAmount, :status,
-            :createdAt, :updatedAt
+            :sessionStartsAt, :createdAt, :updatedAt
      FROM cleared
      RETURNING id
    ), items AS (
@@ -65,6 +71,8 @@ const confirmWithTicketsStatement = definePreparedStatement<
   {
     id: string;
     paymentId: string;
+    paymentRowId: string;
+    authorizationId: string;
     tickets: string;
     outboxId: string;
     routingKey: string;
@@ -75,9 +83,14 @@ const confirmWithTicketsStatement = definePreparedStatement<
   ReservationRow
 >(
   'booking.reservations.confirm_with_tickets',
-  `WITH confirmed AS (
-     UPDATE reservations SET status = 'confirmed', payment_id = :paymentId, confirmed_at = now(), updated_at = now()
-     WHERE id = :id AND status = 'active' AND expiry_time > now()
+  `WITH payment AS (
+     UPDATE payments SET state = 'authorized', authorization_id = :authorizationId, updated_at = now()
+     WHERE id = :paymentRowId AND state = 'pending'
+     RETURNING id
+   ), confirmed AS (
+     UPDATE reservations
+     SET status = 'confirmed', payment_id = :paymentId, payment_ref = :paymentRowId, confirmed_at = now(), updated_at = now()
+     WHERE id = :id AND status = 'active' AND expiry_time > now() AND EXISTS (SELECT 1 FROM payment)
      RETURNING *
    ), issued AS (
      INSERT INTO tickets
@@ -130,6 +143,7 @@ export function reservationRepository(db: Knex | Knex.Transaction) {
         seatsCount: reservation.seats_count,
         totalAmount: reservation.total_amount,
         status: reservation.status,
+        sessionStartsAt: reservation.session_starts_at ?? null,
         createdAt: reservation.created_at,
         updatedAt: reservation.updated_at,
         items: JSON.stringify(
@@ -166,20 +180,24 @@ export function reservationRepository(db: Knex | Knex.Transaction) {
       return rows;
     },
     /**
-     * In one statement: active → confirmed only while the hold has not expired (the database clock decides),
-     * and, only if it did, the tickets and the outbox row. Undefined, with nothing written, when the
-     * reservation was no longer a live hold.
+     * In one statement: records the payment's authorization (only while its row is still pending: recovery
+     * may have claimed it to void it), then active → confirmed only while the hold has not expired (the
+     * database clock decides) and the payment was recorded, and, only if it did, the tickets and the outbox
+     * row. Undefined when the reservation was no longer a live hold or the payment was claimed; the payment
+     * row is then `authorized` (or claimed) and the caller must void it.
      */
     async confirmWithTickets(
       id: string,
-      paymentId: string,
+      payment: { paymentId: string; paymentRowId: string; authorizationId: string },
       tickets: NewTicket[],
       event: TicketingEvent,
     ): Promise<ReservationRow | undefined> {
       const outbox = outboxRowOf(event);
       const result = await confirmWithTicketsStatement.run(db, {
         id,
-        paymentId,
+        paymentId: payment.paymentId,
+        paymentRowId: payment.paymentRowId,
+        authorizationId: payment.authorizationId,
         tickets: JSON.stringify(
           tickets.map((ticket) => {
             if (ticket.reservation_id !== id) throw new Error(`Ticket ${ticket.id} belongs to another reservation`);

@@ -22,6 +22,10 @@ export interface ReservationRow {
   status: ReservationStatus;
   payment_id: string | null;
   confirmed_at: Date | null;
+  /** The session's start time, as the event service said when the hold was placed (null before migration 003). */
+  session_starts_at: Date | null;
+  /** The payments row whose authorization won the confirm (null before migration 003 or until confirmed). */
+  payment_ref: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -89,4 +93,32 @@ export interface PendingHoldRow {
   session_seat_ids: string[];
   created_at: Date;
   abandoned_at: Date | null;
+}
+
+export type PaymentState = 'pending' | 'authorized' | 'captured' | 'voiding' | 'voided' | 'declined' | 'refunded';
+
+/** One confirm attempt's payment: authorized, then captured (it won) or voided (it lost). */
+export interface PaymentRow {
+  id: string;
+  reservation_id: string;
+  payment_id: string;
+  authorization_id: string | null;
+  amount: string;
+  captured_amount: string;
+  refunded_amount: string;
+  state: PaymentState;
+  decline_reason: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface PaymentRefundRow {
+  id: string;
+  payment_row_id: string;
+  ticket_id: string;
+  amount: string;
+  state: 'pending' | 'done';
+  provider_refund_id: string | null;
+  created_at: Date;
+  updated_at: Date;
 }

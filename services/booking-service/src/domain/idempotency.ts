@@ -15,9 +15,12 @@ const MAX_WAIT_MS = 10_000;
 /**
  * Claims an Idempotency-Key for one request. The first request inserts the claim (with the reservation id
  * it will use); a duplicate with the same body gets the stored response, or waits while the first is still
- * running; a different body is refused. A claim whose lease ran out (its request failed or crashed) is
- * taken over with the same reservation id, so a hold the failed attempt may have placed is adopted, not
- * orphaned (reserve is idempotent per reservation id).
+ * running; a different body is refused. A claim whose lease ran out is taken over with a FRESH reservation
+ * id: the first attempt may only be stalled, not dead, so its id (and any hold placed under it) stays its
+ * own. The reservation id is the attempt's fencing token: the key's answer is stored only by the attempt
+ * whose id the key still names, and the event service releases only seats held under the releasing id, so
+ * a superseded attempt's compensation can never free the retry's seats. A hold the stalled attempt leaves
+ * behind is released by that attempt itself or by the pending-hold sweep.
  */
 export async function claimIdempotencyKey(
   store: BookingStore,
@@ -48,8 +51,9 @@ export async function claimIdempotencyKey(
         return { kind: 'replay', status: existing.response_status, body: existing.response_body };
       }
       if (existing.leased) return 'wait';
-      await tx.idempotency.renew(request.userId, request.key, existing.reservation_id);
-      return { kind: 'claimed', reservationId: existing.reservation_id };
+      const attemptId = randomUUID();
+      await tx.idempotency.renew(request.userId, request.key, attemptId);
+      return { kind: 'claimed', reservationId: attemptId };
     });
     if (decision === 'gone') continue;
     if (decision !== 'wait') return decision;

@@ -87,18 +87,33 @@ async function placeHoldIdempotently(deps: BookingDeps, input: PlaceHoldInput, k
   const fingerprint = requestFingerprint({ session_id: input.sessionId, seats: input.seats });
   const claim = await claimIdempotencyKey(deps.store, { userId: input.userId, key, fingerprint }, deps.settings.idempotencyLeaseMs);
   if (claim.kind === 'replay') return { status: claim.status, body: claim.body as ReservationBody };
+  // This attempt's reservation id is its fencing token: every write to the key is conditional on it, so an
+  // attempt a later retry took over can neither answer for the key nor end the retry's lease.
+  let attemptId = claim.reservationId;
   try {
     return await createReservation(deps, input, claim.reservationId, {
-      onReservationIdChanged: (id) => deps.store.idempotency.renew(input.userId, key, id),
-      beforeCommit: (tx, result) => tx.idempotency.complete(input.userId, key, result.status, result.body),
+      onReservationIdChanged: async (id) => {
+        if (!(await deps.store.idempotency.renewAttempt(input.userId, key, attemptId, id))) throw attemptSuperseded(key);
+        attemptId = id;
+      },
+      beforeCommit: async (tx, result) => {
+        if (!(await tx.idempotency.complete(input.userId, key, attemptId, result.status, result.body))) throw attemptSuperseded(key);
+      },
     });
   } catch (error) {
-    await deps.store.idempotency.abandon(input.userId, key).catch((abandonError: unknown) => {
+    await deps.store.idempotency.abandon(input.userId, key, attemptId).catch((abandonError: unknown) => {
       deps.logger.warn({ err: abandonError, idempotency_key: key }, 'Could not end the Idempotency-Key lease');
     });
     throw error;
   }
 }
+
+const attemptSuperseded = (key: string) =>
+  conflict(
+    'IDEMPOTENCY_ATTEMPT_SUPERSEDED',
+    'A later retry with this Idempotency-Key took over this request; the retry’s answer is the one that counts',
+    { idempotency_key: key },
+  );
 
 interface CreateHooks {
   onReservationIdChanged?(reservationId: string): Promise<void>;
@@ -213,16 +228,31 @@ async function resolvePriceTiers(deps: BookingDeps, input: PlaceHoldInput): Prom
   return tiers;
 }
 
-/** Journals the hold before asking for it, so a crash between hold and commit cannot orphan it. */
+/**
+ * Journals the hold before asking for it, so a crash between hold and commit cannot orphan it; in the same
+ * step enforces the per-user seat cap (the journal counts as held, so parallel requests of one user see
+ * each other).
+ */
 async function recordPendingHold(deps: BookingDeps, input: PlaceHoldInput, candidateId: string, hooks: CreateHooks) {
   const hold = { userId: input.userId, sessionId: input.sessionId, sessionSeatIds: input.seats.map((s) => s.session_seat_id) };
-  if (await deps.store.pendingHolds.record({ ...hold, reservationId: candidateId })) return candidateId;
+  const cap = deps.settings.maxSeatsPerUserPerSession;
+  const record = async (reservationId: string) => {
+    const result = await deps.store.pendingHolds.recordWithinCap({ ...hold, reservationId }, cap);
+    if (result.kind === 'cap_exceeded') {
+      throw conflict('SEAT_CAP_EXCEEDED', `At most ${cap} seats per user can be held for one session`, {
+        limit: cap,
+        held: result.held,
+        requested: hold.sessionSeatIds.length,
+        session_id: input.sessionId,
+      });
+    }
+    return result.kind === 'recorded';
+  };
+  if (await record(candidateId)) return candidateId;
   // The sweep already released this id (a retry long after a crashed attempt): never reuse it.
   const fresh = randomUUID();
   await hooks.onReservationIdChanged?.(fresh);
-  if (!(await deps.store.pendingHolds.record({ ...hold, reservationId: fresh }))) {
-    throw new Error(`Could not record pending hold ${fresh}`);
-  }
+  if (!(await record(fresh))) throw new Error(`Could not record pending hold ${fresh}`);
   return fresh;
 }
 
@@ -309,9 +339,10 @@ function buildReservation(
     seats_count: items.length,
     total_amount: centsToDecimal(totalCents),
     status: 'active' as const,
+    session_starts_at: reserved.session_start_time ? new Date(reserved.session_start_time) : null,
     created_at: bookingTime,
     updated_at: bookingTime,
   };
-  const body = toReservationBody({ ...reservation, payment_id: null, confirmed_at: null }, items, bookingTime.getTime());
+  const body = toReservationBody({ ...reservation, payment_id: null, payment_ref: null, confirmed_at: null }, items, bookingTime.getTime());
   return { reservation, items, body };
 }

@@ -52,8 +52,12 @@ export interface BookingSettings {
   reservationTtlSeconds: number;
   lockTtlMs: number;
   ticketSigningSecret: string;
-  /** How long an Idempotency-Key claim blocks duplicates before a retry may take it over. */
+  /** How long an Idempotency-Key claim blocks duplicates before a retry may take it over (with a fresh id). */
   idempotencyLeaseMs: number;
+  /** Seats one user may hold at once in one session, across their active reservations. */
+  maxSeatsPerUserPerSession: number;
+  /** Tickets can be refunded until this many minutes before their session starts (0 = until the start). */
+  refundCutoffMinutes: number;
 }
 
 /** Collaborators of the booking use cases, composed once by the entry point. */

@@ -7,12 +7,14 @@ import {
   gone,
   notFound,
   paymentRequired,
+  serviceUnavailable,
   withSpan,
 } from '@ticketing/platform';
 import type { BookingStore } from '../data-access/booking-store';
 import type { ReservationItemRow, ReservationRow, TicketRow } from '../data-access/rows';
 import type { NewTicket } from '../data-access/ticket-repository';
 import { toCents } from './money';
+import { capturePayment, providerKeys, voidPayment } from './payments';
 import { secondsSince, type BookingDeps, type ConfirmOutcome } from './ports';
 import {
   toReservationBody,
@@ -54,14 +56,15 @@ export async function listReservations(
 const expired = (reservationId: string) => gone('RESERVATION_EXPIRED', 'Reservation expired', { reservation_id: reservationId });
 
 /**
- * What a confirm with `paymentId` means for a reservation in this state: go ahead ('pay'), answer with
- * the existing result ('replay', the same payment again) or refuse.
+ * What a confirm with `paymentId` (undefined: the caller sent no payment) means for a reservation in this
+ * state: go ahead ('pay'), answer with the existing result ('replay', the same payment again, or no payment
+ * named for a confirmed reservation) or refuse.
  */
-function confirmDecision(row: ReservationRow, paymentId: string, now: number): 'pay' | 'replay' {
+export function confirmDecision(row: ReservationRow, paymentId: string | undefined, now: number): 'pay' | 'replay' {
   switch (row.status) {
     case 'confirmed':
     case 'refunded':
-      if (row.payment_id === paymentId) return 'replay';
+      if (paymentId === undefined || row.payment_id === paymentId) return 'replay';
       throw conflict('ALREADY_CONFIRMED', 'Reservation is already confirmed with another payment', { reservation_id: row.id });
     case 'cancelled':
       throw conflict('RESERVATION_CANCELLED', 'Reservation was cancelled', { reservation_id: row.id });
@@ -74,15 +77,17 @@ function confirmDecision(row: ReservationRow, paymentId: string, now: number): '
 }
 
 /**
- * POST /reservations/{id}/confirm. Charges the (mock) provider, then in one statement moves the hold
- * active → confirmed only if it is still live, issues one ticket per seat and writes reservation.confirmed
- * to the outbox; the relay publishes it right after the commit. A confirm racing the expiry sweep or
- * another confirm has exactly one winner: the loser re-reads the settled state and answers from it.
- * The event service is not called: the message is the path by which seats become sold.
+ * POST /reservations/{id}/confirm. Money moves once: the attempt's payment is journaled, the provider
+ * *authorizes* the order total, then one statement records the authorization and moves the hold
+ * active → confirmed only if it is still live (issuing one ticket per seat and writing reservation.confirmed
+ * to the outbox); only the winner *captures*. An attempt that loses (another confirm, the expiry, a cancel)
+ * or fails after its authorization *voids* it. A crash anywhere leaves the journal row for the recovery
+ * sweep (capture the winner, void the rest). The event service is not called: the message is the path by
+ * which seats become sold.
  */
 export async function confirmReservation(
   deps: BookingDeps,
-  input: { userId: string; reservationId: string; paymentId: string },
+  input: { userId: string; reservationId: string; paymentId?: string },
 ): Promise<ReservationWithTickets> {
   const attributes = { 'ticketing.reservation_id': input.reservationId };
   return withSpan('booking-service', 'reservation.confirm', { attributes }, async (span) => {
@@ -106,56 +111,110 @@ export async function confirmReservation(
 
 async function confirmOnce(
   deps: BookingDeps,
-  input: { userId: string; reservationId: string; paymentId: string },
+  input: { userId: string; reservationId: string; paymentId?: string },
 ): Promise<{ body: ReservationWithTickets; replayed: boolean }> {
   const { store } = deps;
   const reservation = await ownReservation(store, input.userId, input.reservationId);
-  if (confirmDecision(reservation, input.paymentId, Date.now()) === 'replay') {
-    return { body: await withTickets(store, reservation), replayed: true };
+  if (confirmDecision(reservation, input.paymentId, Date.now()) === 'replay') return replay(deps, reservation);
+
+  const paymentId = input.paymentId ?? deps.payments.newPaymentId();
+  const paymentRowId = randomUUID();
+  await store.payments.start({ id: paymentRowId, reservationId: reservation.id, paymentId, amount: reservation.total_amount });
+  const authorization = await deps.payments
+    .authorize({
+      idempotencyKey: providerKeys.authorize(paymentRowId),
+      paymentId,
+      reservationId: reservation.id,
+      amountCents: toCents(reservation.total_amount),
+    })
+    .catch((error: unknown) => {
+      // Whether it was authorized is unknown: the recovery sweep re-asks with the same key and voids it.
+      deps.logger.error({ err: error, reservation_id: reservation.id }, 'Payment authorization failed');
+      throw serviceUnavailable('PAYMENT_PROVIDER_UNAVAILABLE', 'The payment provider is unavailable, try again shortly');
+    });
+  if (!authorization.approved) {
+    await store.payments.markDeclined(paymentRowId, authorization.reason);
+    throw paymentRequired(authorization.reason, { reservation_id: reservation.id, payment_id: paymentId });
   }
+  const authorized = { paymentId, paymentRowId, authorizationId: authorization.authorizationId };
 
-  const payment = await deps.payments.charge({
-    paymentId: input.paymentId,
-    reservationId: reservation.id,
-    amountCents: toCents(reservation.total_amount),
-  });
-  if (!payment.approved) {
-    throw paymentRequired(payment.reason, { reservation_id: reservation.id, payment_id: input.paymentId });
+  let confirmed: ReservationRow | undefined;
+  let items: ReservationItemRow[] = [];
+  let tickets: NewTicket[] = [];
+  try {
+    items = await store.reservations.itemsOf([reservation.id]);
+    // Rendered before the transaction so no row lock is held while the CPU draws QR codes.
+    tickets = await prepareTickets(reservation, items, deps.settings.ticketSigningSecret);
+    // One statement: the authorization, the confirm, its tickets and its outbox row, all or nothing.
+    confirmed = await store.reservations.confirmWithTickets(
+      reservation.id,
+      authorized,
+      tickets,
+      createTicketingEvent('reservation.confirmed', {
+        reservation_id: reservation.id,
+        session_id: reservation.session_id,
+        user_id: reservation.user_id,
+        session_seat_ids: items.map((item) => item.session_seat_id),
+        payment_id: paymentId,
+        total_amount: toCents(reservation.total_amount) / 100,
+        ticket_ids: tickets.map((ticket) => ticket.id),
+      }),
+    );
+  } catch (error) {
+    await voidLosingPayment(deps, authorized);
+    throw error;
   }
-
-  const items = await store.reservations.itemsOf([reservation.id]);
-  // Rendered before the transaction so no row lock is held while the CPU draws QR codes.
-  const tickets = await prepareTickets(reservation, items, deps.settings.ticketSigningSecret);
-
-  // One statement: the confirm, its tickets and its outbox row, all or (the hold is no longer live) nothing.
-  const confirmed = await store.reservations.confirmWithTickets(
-    reservation.id,
-    input.paymentId,
-    tickets,
-    createTicketingEvent('reservation.confirmed', {
-      reservation_id: reservation.id,
-      session_id: reservation.session_id,
-      user_id: reservation.user_id,
-      session_seat_ids: items.map((item) => item.session_seat_id),
-      payment_id: input.paymentId,
-      total_amount: toCents(reservation.total_amount) / 100,
-      ticket_ids: tickets.map((ticket) => ticket.id),
-    }),
-  );
 
   if (!confirmed) {
-    // Lost a race (another confirm, the expiry sweep, a cancel): answer from the state that won.
+    // Lost a race (another confirm, the expiry sweep, a cancel): give the money back, answer from the state that won.
+    await voidLosingPayment(deps, authorized);
     const settled = await ownReservation(store, input.userId, input.reservationId);
-    confirmDecision(settled, input.paymentId, Date.now());
-    if (settled.status === 'active') throw expired(settled.id);
-    return { body: await withTickets(store, settled), replayed: true };
+    confirmDecision(settled, paymentId, Date.now());
+    if (settled.status === 'active') {
+      if (settled.expiry_time.getTime() <= Date.now()) throw expired(settled.id);
+      // Only when the recovery sweep claimed this attempt's payment (the request stalled past its grace).
+      throw serviceUnavailable('CONFIRM_ABORTED', 'The confirmation took too long and was rolled back, try again');
+    }
+    return replay(deps, settled);
   }
   deps.relay.kick();
   deps.metrics.reservationsSettled('confirmed', 1);
   deps.metrics.ticketsIssued(tickets.length);
+  await capturePayment(deps, { ...(await paymentRow(deps, paymentRowId)), authorization_id: authorized.authorizationId }).catch(
+    (error: unknown) => {
+      // The authorization holds the funds; the recovery sweep (or the next replay) captures it.
+      deps.logger.error({ err: error, reservation_id: reservation.id }, 'Capture failed; it will be retried');
+    },
+  );
   // Answered from the rows just written (items in position order, tickets in the same order), not re-read.
   const issued = tickets.map((ticket): TicketRow => ({ ...ticket, refunded_at: null, used_at: null, updated_at: ticket.created_at }));
   return { body: { ...toReservationBody(confirmed, items), tickets: issued.map(toTicketBody) }, replayed: false };
+}
+
+async function paymentRow(deps: BookingDeps, id: string) {
+  const row = await deps.store.payments.findById(id);
+  if (!row) throw new Error(`Payment ${id} vanished`);
+  return row;
+}
+
+/** Voids a losing attempt's authorization now; if the provider fails, the recovery sweep voids it later. */
+async function voidLosingPayment(deps: BookingDeps, payment: { paymentRowId: string; authorizationId: string }) {
+  await voidPayment(deps, payment.paymentRowId, payment.authorizationId).catch((error: unknown) => {
+    deps.logger.error({ err: error, payment_row_id: payment.paymentRowId }, 'Void failed; the recovery sweep will void it');
+  });
+}
+
+/** The settled answer of a confirmed reservation; a capture still owed (the winner crashed before it) is made now. */
+async function replay(deps: BookingDeps, reservation: ReservationRow): Promise<{ body: ReservationWithTickets; replayed: boolean }> {
+  if (reservation.payment_ref) {
+    const payment = await deps.store.payments.findById(reservation.payment_ref);
+    if (payment?.state === 'authorized' && payment.authorization_id) {
+      await capturePayment(deps, { ...payment, authorization_id: payment.authorization_id }).catch((error: unknown) => {
+        deps.logger.error({ err: error, reservation_id: reservation.id }, 'Capture on replay failed; it will be retried');
+      });
+    }
+  }
+  return { body: await withTickets(deps.store, reservation), replayed: true };
 }
 
 async function prepareTickets(reservation: ReservationRow, items: ReservationItemRow[], secret: string): Promise<NewTicket[]> {

@@ -1,6 +1,8 @@
-import { conflict, createTicketingEvent, forbidden, notFound } from '@ticketing/platform';
+import { randomUUID } from 'node:crypto';
+import { conflict, createTicketingEvent, forbidden, notFound, serviceUnavailable } from '@ticketing/platform';
 import type { BookingStore } from '../data-access/booking-store';
 import type { TicketRow } from '../data-access/rows';
+import { capturePayment, sendRefund } from './payments';
 import type { BookingDeps } from './ports';
 import { toTicketBody, type TicketBody } from './reservation-view';
 
@@ -42,17 +44,49 @@ function refundDecision(ticket: TicketRow): 'refund' | 'replay' {
 }
 
 /**
- * POST /tickets/{id}/refund: active → refunded with ticket.refunded in the outbox (the consumer returns the
- * seat to sale); when every ticket of the reservation is refunded the reservation becomes `refunded`.
+ * The refund cutoff: refunds are accepted until `cutoffMinutes` before the session starts. Returns the
+ * moment the window closes, or throws 409 REFUND_WINDOW_CLOSED when it has.
+ */
+export function assertRefundWindowOpen(sessionStartsAt: Date, cutoffMinutes: number, now: number, ticketId: string): void {
+  const closesAt = sessionStartsAt.getTime() - cutoffMinutes * 60_000;
+  if (now >= closesAt) {
+    throw conflict('REFUND_WINDOW_CLOSED', 'Tickets can no longer be refunded: the session has started or is about to', {
+      ticket_id: ticketId,
+      session_start_time: sessionStartsAt.toISOString(),
+      refund_cutoff_minutes: cutoffMinutes,
+      refunds_closed_at: new Date(closesAt).toISOString(),
+    });
+  }
+}
+
+/** The session's start as stored with the reservation, or (reservations older than that column) from the event service. */
+async function sessionStart(deps: BookingDeps, ticket: TicketRow): Promise<Date> {
+  const reservation = await deps.store.reservations.findById(ticket.reservation_id);
+  if (reservation?.session_starts_at) return reservation.session_starts_at;
+  try {
+    return await deps.eventService.getSessionStart(ticket.session_id);
+  } catch (error) {
+    deps.logger.error({ err: error, session_id: ticket.session_id }, 'Could not learn the session start for a refund');
+    throw serviceUnavailable('EVENT_SERVICE_UNAVAILABLE', 'The event service is unavailable, try again shortly');
+  }
+}
+
+/**
+ * POST /tickets/{id}/refund: refused from REFUND_CUTOFF_MINUTES before the session start on. Otherwise,
+ * in one transaction: active → refunded, ticket.refunded in the outbox (the consumer returns the seat to
+ * sale) and the money journaled as a pending provider refund; when every ticket of the reservation is
+ * refunded the reservation becomes `refunded`. After the commit the provider refunds the ticket's price
+ * against the captured payment (idempotency key per ticket); if it fails, the recovery sweep resends it.
  * The reservation row is locked so concurrent refunds of its tickets agree on "all refunded".
  */
 export async function refundTicket(deps: BookingDeps, input: { userId: string; ticketId: string }): Promise<TicketBody> {
   const { store } = deps;
   const ticket = await ownTicket(store, input.userId, input.ticketId);
   if (refundDecision(ticket) === 'replay') return toTicketBody(ticket);
+  assertRefundWindowOpen(await sessionStart(deps, ticket), deps.settings.refundCutoffMinutes, Date.now(), ticket.id);
 
   const refunded = await store.transaction(async (tx) => {
-    await tx.reservations.lockById(ticket.reservation_id);
+    const reservation = await tx.reservations.lockById(ticket.reservation_id);
     const row = await tx.tickets.refundIfActive(ticket.id);
     if (!row) return undefined;
     await tx.outbox.add(
@@ -67,7 +101,12 @@ export async function refundTicket(deps: BookingDeps, input: { userId: string; t
     if ((await tx.tickets.countNotRefunded(row.reservation_id)) === 0) {
       await tx.reservations.setStatus(row.reservation_id, 'confirmed', 'refunded');
     }
-    return row;
+    // Reservations confirmed before payments were journaled have no payment row: nothing to send back.
+    const refund = reservation?.payment_ref
+      ? { id: randomUUID(), paymentRowId: reservation.payment_ref, ticketId: row.id, amount: row.price }
+      : undefined;
+    if (refund) await tx.payments.addRefund(refund);
+    return { row, refund };
   });
   if (!refunded) {
     const settled = await ownTicket(store, input.userId, input.ticketId);
@@ -76,5 +115,18 @@ export async function refundTicket(deps: BookingDeps, input: { userId: string; t
   }
   deps.relay.kick();
   deps.metrics.ticketsRefunded(1);
-  return toTicketBody(refunded);
+  if (refunded.refund) await sendRefundNow(deps, refunded.refund.paymentRowId, refunded.row.id);
+  return toTicketBody(refunded.row);
+}
+
+/** Best effort now; a refund the provider did not take (or whose capture is still owed) is resent by the recovery sweep. */
+async function sendRefundNow(deps: BookingDeps, paymentRowId: string, ticketId: string) {
+  try {
+    const [payment, refund] = await Promise.all([deps.store.payments.findById(paymentRowId), deps.store.payments.findRefundByTicket(ticketId)]);
+    if (!payment?.authorization_id || !refund) return;
+    if (payment.state === 'authorized') await capturePayment(deps, { ...payment, authorization_id: payment.authorization_id });
+    await sendRefund(deps, refund, payment.authorization_id);
+  } catch (error) {
+    deps.logger.error({ err: error, ticket_id: ticketId }, 'Refund at the payment provider failed; it will be retried');
+  }
 }

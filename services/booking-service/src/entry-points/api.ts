@@ -17,7 +17,8 @@ import { createEventServiceClient } from '../data-access/event-service-client';
 import { createSeatLocker } from '../data-access/seat-locks';
 import { expireReservations } from '../domain/expiry';
 import { OutboxRelay } from '../domain/outbox-relay';
-import { createMockPaymentProvider } from '../domain/payment-provider';
+import { createMockPaymentProvider, type MockPaymentProvider } from '../domain/payment-provider';
+import { recoverPayments } from '../domain/payments';
 import type { BookingDeps } from '../domain/ports';
 import { BEARER_SCHEME, USER_ID_SCHEME, callerGuard, securitySchemes } from './http/caller-identity';
 import { priceTierModule } from './http/price-tier-routes';
@@ -31,6 +32,8 @@ export interface RunningBookingApi {
   config: BookingConfig;
   db: Knex;
   relay: OutboxRelay;
+  /** The (mock) payment provider, whose ledger tests count. */
+  payments: MockPaymentProvider;
   stop(): Promise<void>;
 }
 
@@ -102,11 +105,12 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
     },
   });
 
+  const payments = createMockPaymentProvider(config.PAYMENT_SUCCESS_RATE);
   const deps: BookingDeps = {
     store,
     eventService,
     seatLocker: createSeatLocker(redis, (error) => logger.warn({ err: error }, 'Seat lock error')),
-    payments: createMockPaymentProvider(config.PAYMENT_SUCCESS_RATE),
+    payments,
     relay,
     logger,
     metrics,
@@ -115,6 +119,8 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
       lockTtlMs: config.LOCK_TTL_MS,
       ticketSigningSecret: config.TICKET_SIGNING_SECRET,
       idempotencyLeaseMs: idempotencyLeaseMs(config),
+      maxSeatsPerUserPerSession: config.MAX_SEATS_PER_USER_PER_SESSION,
+      refundCutoffMinutes: config.REFUND_CUTOFF_MINUTES,
     },
   };
 
@@ -185,6 +191,19 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
       : undefined;
   sweepTimer?.unref();
 
+  // In the process that owns the provider client (not the CronJob): captures, voids and refunds a crash left owing.
+  let recovering: Promise<unknown> | undefined;
+  const recoveryTimer =
+    config.PAYMENT_RECOVERY_INTERVAL_SECONDS > 0
+      ? setInterval(() => {
+          if (recovering) return;
+          recovering = recoverPayments(deps, { graceSeconds: pendingHoldGraceSeconds(config), batchSize: config.EXPIRY_BATCH_SIZE })
+            .catch((error: unknown) => logger.error({ err: error }, 'Payment recovery failed'))
+            .finally(() => (recovering = undefined));
+        }, config.PAYMENT_RECOVERY_INTERVAL_SECONDS * 1000)
+      : undefined;
+  recoveryTimer?.unref();
+
   logger.info({ url: server.url }, 'Booking API listening');
   const running = server;
   let stopping: Promise<void> | undefined;
@@ -194,11 +213,14 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
     config,
     db,
     relay,
+    payments,
     stop() {
       stopping ??= (async () => {
         clearInterval(sweepTimer);
+        clearInterval(recoveryTimer);
         await running.close(config.SHUTDOWN_TIMEOUT_MS);
         await sweeping;
+        await recovering;
         await relay.stop();
         await Promise.allSettled([broker.stop(), redis.quit()]);
         eventService.close();

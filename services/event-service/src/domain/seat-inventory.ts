@@ -250,6 +250,8 @@ export async function placeHold(store: SeatInventoryStore, command: HoldCommand,
     reservation_id: command.reservationId,
     session_id: command.sessionId,
     reserved_until: reservedUntil.toISOString(),
+    // The booking service keeps it with the reservation (its refund cutoff).
+    session_start_time: attempt.session.start_time.toISOString(),
     seats: ordered.map((seat) => ({
       session_seat_id: seat.id,
       seat_id: seat.seat_id,

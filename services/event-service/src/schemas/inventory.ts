@@ -42,6 +42,7 @@ export const reserveResponse = z.object({
   reservation_id: uuidOutput,
   session_id: uuidOutput,
   reserved_until: timestampOutput,
+  session_start_time: timestampOutput,
   seats: z.array(
     z.object({
       session_seat_id: uuidOutput,

@@ -81,7 +81,9 @@ export function reservationRoutes(deps: BookingDeps, maxSeats: number): AnyRoute
       operationId: 'confirmReservation',
       summary: 'Pay for a hold: the reservation is confirmed and one ticket per seat is issued',
       description:
-        'The same payment_id again returns the same result. 402 when the payment is declined (the hold stays active), ' +
+        'The payment provider authorizes the total; only the confirm that wins captures it, every other attempt voids ' +
+        'its authorization. Without a body (or with `{}`) the provider makes the payment id; a confirmed reservation ' +
+        'then answers its result again. The same payment_id again returns the same result. 402 when the payment is declined (the hold stays active), ' +
         '410 "Reservation expired" after the hold expired, 409 when cancelled or confirmed with another payment.',
       tags,
       params: idParams,
