@@ -24,7 +24,7 @@ afterAll(async () => {
 });
 
 afterEach(async () => {
-  await db.raw('TRUNCATE outbox, tickets, reservation_items, reservations, pending_holds');
+  await db.raw('TRUNCATE outbox, payment_refunds, payments, tickets, reservation_items, reservations, pending_holds');
 });
 
 const newOneSeatReservation = (expiresInMs?: number) =>
