@@ -71,12 +71,9 @@ describe('the booking hot paths on named prepared statements', () => {
       await onOne.pendingHolds.clear(reservation.id);
       await onOne.reservations.findById(reservation.id);
       await onOne.reservations.itemsOf([reservation.id]);
-      await onOne.reservations.confirmWithTickets(
-        reservation.id,
-        { paymentId: randomUUID(), paymentRowId: randomUUID(), authorizationId: 'auth_x' },
-        [],
-        expiredEvent(0),
-      );
+      const payment = { paymentId: randomUUID(), paymentRowId: randomUUID(), authorizationId: 'auth_x' };
+      await onOne.payments.start({ id: payment.paymentRowId, reservationId: reservation.id, paymentId: payment.paymentId, amount: '1.00' });
+      await onOne.reservations.confirmWithTickets(reservation.id, payment, [], expiredEvent(0));
       await onOne.transaction(async (tx) => {
         const rows = await tx.outbox.claimBatch(10);
         await tx.outbox.markPublished(rows.map((row) => row.id));

@@ -106,6 +106,7 @@ describe('internal API', () => {
         reservation_id: reservationId,
         session_id: s.sessionId,
         reserved_until: until.toISOString(),
+        session_start_time: expect.any(String),
         seats: [
           { session_seat_id: b, seat_id: expect.any(String), row_number: '1', seat_number: '2', seat_type: 'standard', price: 100, status: 'reserved' },
           { session_seat_id: a, seat_id: expect.any(String), row_number: '1', seat_number: '1', seat_type: 'standard', price: 100, status: 'reserved' },
