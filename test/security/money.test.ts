@@ -180,6 +180,13 @@ describe('confirm without a body (issue 11)', () => {
     expect(booking.payments.totals(reservation.id)).toMatchObject({ authorizations: 1, captures: 1, capturedCents: 20_000 });
   });
 
+  test('when the OpenAPI document is read, then the confirm body is optional and still names payment_id', async () => {
+    const document = await request(booking.url, 'GET', '/openapi.json');
+    const body = document.body.paths['/api/v1/reservations/{id}/confirm'].post.requestBody;
+    expect(body.required).toBe(false);
+    expect(JSON.stringify(body.content['application/json'].schema)).toContain('payment_id');
+  });
+
   test('when the body is {}, then it confirms too; {payment_id} keeps its contract (another payment on a confirmed reservation is 409)', async () => {
     const { user, reservation } = await heldReservation(1);
     expect((await confirmWith(user, reservation.id, {})).status).toBe(200);

@@ -16,11 +16,11 @@ export class StallingProxy {
   ) {}
 
   static async start(target: { host: string; port: number }): Promise<StallingProxy> {
-    let proxy: StallingProxy | undefined;
-    const server = net.createServer((client) => proxy?.connect(client, target));
+    const holder: { proxy?: StallingProxy } = {};
+    const server = net.createServer((client) => holder.proxy?.connect(client, target));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    proxy = new StallingProxy(server, (server.address() as net.AddressInfo).port);
-    return proxy;
+    holder.proxy = new StallingProxy(server, (server.address() as net.AddressInfo).port);
+    return holder.proxy;
   }
 
   get url(): string {

@@ -107,7 +107,8 @@ export function buildOpenApiDocument(
       };
       if (route.body) {
         operation.requestBody = {
-          required: true,
+          // A body schema that accepts no body at all (e.g. confirm) documents the body as optional.
+          required: !route.body.safeParse(undefined).success,
           content: { 'application/json': { schema: toSchema(route.body, 'input') } },
         };
       }
