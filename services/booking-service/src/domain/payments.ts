@@ -23,7 +23,10 @@ interface PaymentDeps {
 }
 
 /** Captures the winning payment's authorization (the order total) and records it; safe to repeat. */
-export async function capturePayment(deps: PaymentDeps, payment: PaymentRow & { authorization_id: string }): Promise<void> {
+export async function capturePayment(
+  deps: PaymentDeps,
+  payment: Pick<PaymentRow, 'id' | 'amount'> & { authorization_id: string },
+): Promise<void> {
   await deps.payments.capture({
     idempotencyKey: providerKeys.capture(payment.id),
     authorizationId: payment.authorization_id,

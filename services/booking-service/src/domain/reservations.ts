@@ -180,21 +180,14 @@ async function confirmOnce(
   deps.relay.kick();
   deps.metrics.reservationsSettled('confirmed', 1);
   deps.metrics.ticketsIssued(tickets.length);
-  await capturePayment(deps, { ...(await paymentRow(deps, paymentRowId)), authorization_id: authorized.authorizationId }).catch(
-    (error: unknown) => {
-      // The authorization holds the funds; the recovery sweep (or the next replay) captures it.
-      deps.logger.error({ err: error, reservation_id: reservation.id }, 'Capture failed; it will be retried');
-    },
-  );
+  const winner = { id: paymentRowId, amount: reservation.total_amount, authorization_id: authorized.authorizationId };
+  await capturePayment(deps, winner).catch((error: unknown) => {
+    // The authorization holds the funds; the recovery sweep (or the next replay) captures it.
+    deps.logger.error({ err: error, reservation_id: reservation.id }, 'Capture failed; it will be retried');
+  });
   // Answered from the rows just written (items in position order, tickets in the same order), not re-read.
   const issued = tickets.map((ticket): TicketRow => ({ ...ticket, refunded_at: null, used_at: null, updated_at: ticket.created_at }));
   return { body: { ...toReservationBody(confirmed, items), tickets: issued.map(toTicketBody) }, replayed: false };
-}
-
-async function paymentRow(deps: BookingDeps, id: string) {
-  const row = await deps.store.payments.findById(id);
-  if (!row) throw new Error(`Payment ${id} vanished`);
-  return row;
 }
 
 /** Voids a losing attempt's authorization now; if the provider fails, the recovery sweep voids it later. */
