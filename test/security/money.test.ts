@@ -90,6 +90,9 @@ describe('money moves once', () => {
     expect(statuses).toEqual({ 200: 1, 409: 49 });
     expect(ledger).toMatchObject({ authorizations: 50, captures: 1, capturedCents: 50_000, voids: 49, openAuthorizations: 0 });
     expect(countBy((await paymentsOf(reservation.id)).map((row) => row.state))).toEqual({ captured: 1, voided: 49 });
+    const metrics = (await request<string>(booking.url, 'GET', '/metrics')).body;
+    const voids = Number(/booking_payment_operations_total\{[^}]*operation="void",result="ok"[^}]*\} (\d+)/.exec(metrics)?.[1]);
+    expect(voids).toBeGreaterThanOrEqual(49);
   });
 
   test('when 50 confirms race without any help, then the ones authorized before losing void and one capture is made', async () => {

@@ -185,6 +185,42 @@ export function createMockPaymentProvider(successRate: number): MockPaymentProvi
   };
 }
 
+/**
+ * The provider with every call counted by operation and result (`report`), for the metrics; the calls go to
+ * `provider` as it is at call time.
+ */
+export function meteredPaymentProvider(
+  provider: PaymentProvider,
+  report: (operation: 'authorize' | 'capture' | 'void' | 'refund', result: 'ok' | 'declined' | 'failed') => void,
+): PaymentProvider {
+  const metered = async <T>(operation: 'capture' | 'void' | 'refund', call: () => Promise<T>): Promise<T> => {
+    try {
+      const result = await call();
+      report(operation, 'ok');
+      return result;
+    } catch (error) {
+      report(operation, 'failed');
+      throw error;
+    }
+  };
+  return {
+    async authorize(request) {
+      try {
+        const result = await provider.authorize(request);
+        report('authorize', result.approved ? 'ok' : 'declined');
+        return result;
+      } catch (error) {
+        report('authorize', 'failed');
+        throw error;
+      }
+    },
+    capture: (request) => metered('capture', () => provider.capture(request)),
+    void: (request) => metered('void', () => provider.void(request)),
+    refund: (request) => metered('refund', () => provider.refund(request)),
+    newPaymentId: () => provider.newPaymentId(),
+  };
+}
+
 /** A stable number in [0, 1) for a payment id. */
 export function paymentScore(paymentId: string): number {
   const digest = createHash('sha256').update(paymentId, 'utf8').digest();

@@ -10,6 +10,9 @@ export type LockResult = 'acquired' | 'contended' | 'error';
 export type PublishOutcome = 'published' | 'failed';
 /** The state a reservation ended in (refunds are counted per ticket). */
 export type SettledState = 'confirmed' | 'expired' | 'cancelled';
+/** A payment-provider call and how it ended (declined only for authorize). */
+export type PaymentOperation = 'authorize' | 'capture' | 'void' | 'refund';
+export type PaymentOperationResult = 'ok' | 'declined' | 'failed';
 /** Why the expiry sweep released a hold: its reservation expired, or its request died before writing it. */
 export type ExpiryReason = 'expired' | 'abandoned';
 
@@ -29,6 +32,7 @@ export interface BookingMetrics {
   ticketsRefunded(count: number): void;
   holdsReleasedByExpiry(reason: ExpiryReason, count: number): void;
   messagePublished(routingKey: string, outcome: PublishOutcome): void;
+  paymentOperation(operation: PaymentOperation, result: PaymentOperationResult): void;
 }
 
 export const noMetrics: BookingMetrics = {
@@ -41,6 +45,7 @@ export const noMetrics: BookingMetrics = {
   ticketsRefunded: () => undefined,
   holdsReleasedByExpiry: () => undefined,
   messagePublished: () => undefined,
+  paymentOperation: () => undefined,
 };
 
 /** Something that publishes outbox rows soon after they were committed. */

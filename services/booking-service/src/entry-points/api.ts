@@ -17,7 +17,7 @@ import { createEventServiceClient } from '../data-access/event-service-client';
 import { createSeatLocker } from '../data-access/seat-locks';
 import { expireReservations } from '../domain/expiry';
 import { OutboxRelay } from '../domain/outbox-relay';
-import { createMockPaymentProvider, type MockPaymentProvider } from '../domain/payment-provider';
+import { createMockPaymentProvider, meteredPaymentProvider, type MockPaymentProvider } from '../domain/payment-provider';
 import { recoverPayments } from '../domain/payments';
 import type { BookingDeps } from '../domain/ports';
 import { BEARER_SCHEME, USER_ID_SCHEME, callerGuard, securitySchemes } from './http/caller-identity';
@@ -110,7 +110,7 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
     store,
     eventService,
     seatLocker: createSeatLocker(redis, (error) => logger.warn({ err: error }, 'Seat lock error')),
-    payments,
+    payments: meteredPaymentProvider(payments, (operation, result) => metrics.paymentOperation(operation, result)),
     relay,
     logger,
     metrics,

@@ -6,6 +6,8 @@ import type {
   ConfirmOutcome,
   ExpiryReason,
   LockResult,
+  PaymentOperation,
+  PaymentOperationResult,
   PublishOutcome,
   ReservationOutcome,
   SettledState,
@@ -17,6 +19,8 @@ const LOCK_RESULTS: LockResult[] = ['acquired', 'contended', 'error'];
 const SETTLED_STATES: SettledState[] = ['confirmed', 'expired', 'cancelled'];
 const EXPIRY_REASONS: ExpiryReason[] = ['expired', 'abandoned'];
 const PUBLISH_OUTCOMES: PublishOutcome[] = ['published', 'failed'];
+const PAYMENT_OPERATIONS: PaymentOperation[] = ['authorize', 'capture', 'void', 'refund'];
+const PAYMENT_RESULTS: PaymentOperationResult[] = ['ok', 'declined', 'failed'];
 
 /** Lock acquire is one Redis round trip: buckets from 0.1 ms. */
 const LOCK_ACQUIRE_BUCKETS = [0.0001, 0.00025, 0.0005, ...LATENCY_BUCKETS];
@@ -95,6 +99,12 @@ export function createBookingMetrics(registry: Registry, backlog: () => Promise<
     labelNames: ['routing_key', 'outcome'],
     registers: [registry],
   });
+  const paymentOperations = new Counter({
+    name: 'booking_payment_operations_total',
+    help: 'Payment-provider calls by operation (authorize, capture, void, refund) and result (ok, declined, failed)',
+    labelNames: ['operation', 'result'],
+    registers: [registry],
+  });
 
   for (const outcome of RESERVATION_OUTCOMES) reservationDuration.zero({ outcome });
   for (const outcome of CONFIRM_OUTCOMES) confirmDuration.zero({ outcome });
@@ -108,6 +118,11 @@ export function createBookingMetrics(registry: Registry, backlog: () => Promise<
   ticketsRefunded.inc(0);
   for (const reason of EXPIRY_REASONS) expiryReleased.inc({ reason }, 0);
   for (const routingKey of ROUTING_KEYS) for (const outcome of PUBLISH_OUTCOMES) published.inc({ routing_key: routingKey, outcome }, 0);
+  for (const operation of PAYMENT_OPERATIONS) {
+    for (const result of PAYMENT_RESULTS) {
+      if (result !== 'declined' || operation === 'authorize') paymentOperations.inc({ operation, result }, 0);
+    }
+  }
 
   // One query serves both gauges within a scrape.
   let pending: Promise<OutboxBacklog> | undefined;
@@ -162,5 +177,6 @@ export function createBookingMetrics(registry: Registry, backlog: () => Promise<
       if (count > 0) expiryReleased.inc({ reason }, count);
     },
     messagePublished: (routingKey, outcome) => published.inc({ routing_key: routingKey, outcome }),
+    paymentOperation: (operation, result) => paymentOperations.inc({ operation, result }),
   };
 }
