@@ -117,6 +117,35 @@ describe('an Idempotency-Key retry after a stall', () => {
     expect([replay.status, replay.body.id]).toEqual([201, retry.body.id]);
   });
 
+  test('when the stalled first attempt already holds the seats and resumes after the retry took over, then it cannot answer for the key and releases only its own hold', async () => {
+    const { sessionId, seatIds } = await createTestSession(system.event.url, { seats: 1 });
+    const user = newUser();
+    const key = `key-${randomUUID()}`;
+    proxy.stallResponses();
+    const first = reserve(replicaA.url, user, sessionId, seatIds, withKey(key));
+    // The event service applied A's hold; A has not heard back.
+    const heldByA = await eventually(async () => (await seatStates(system.eventDb, seatIds)).get(seatIds[0])?.reservation_id, 5_000);
+    expect(heldByA).toBeTruthy();
+    await replicaA.db('idempotency_keys').where({ user_id: user, key }).update({ updated_at: replicaA.db.raw(`now() - interval '1 hour'`) });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+
+    // The retry may not adopt A's hold: it is a new attempt, and the seat is A's for now.
+    const retry = await reserve(replicaB.url, user, sessionId, seatIds, withKey(key));
+    expect([retry.status, retry.body.error.code]).toEqual([409, 'SEATS_UNAVAILABLE']);
+
+    proxy.resume();
+    const late = await first;
+    expect([late.status, late.body.error.code]).toEqual([409, 'IDEMPOTENCY_ATTEMPT_SUPERSEDED']);
+    expect(await replicaB.db('reservations').where({ session_id: sessionId })).toEqual([]);
+    expect(await holders(seatIds)).toEqual([['available', null]]);
+
+    // The next retry is a clean attempt and gets the seat; nobody else holds or bought it.
+    const again = await reserve(replicaB.url, user, sessionId, seatIds, withKey(key));
+    expect(again.status).toBe(201);
+    expect(await holders(seatIds)).toEqual([['reserved', again.body.id]]);
+    expect(again.body.id).not.toBe(heldByA);
+  });
+
   test('when an attempt no longer owns the key, then it can neither store the key’s answer nor end the owner’s lease', async () => {
     const store = createBookingStore(replicaB.db);
     const user = newUser();

@@ -2,11 +2,13 @@ import net from 'node:net';
 
 /**
  * A TCP proxy in front of a real service that a test can stall: while `stall()` is on, bytes from clients
- * are held back (the request "hangs on the wire"), and `resume()` lets them through in order. Used to
- * reproduce a first attempt that stalls past a lease while a retry goes ahead on another replica.
+ * are held back (the request "hangs on the wire"); while `stallResponses()` is on, the service's answers are
+ * (the request was applied, its caller does not know yet). `resume()` lets everything through in order. Used
+ * to reproduce a first attempt that stalls past a lease while a retry goes ahead on another replica.
  */
 export class StallingProxy {
   private stalled = false;
+  private responsesStalled = false;
   private readonly waiting: Array<() => void> = [];
   private readonly sockets = new Set<net.Socket>();
 
@@ -31,8 +33,13 @@ export class StallingProxy {
     this.stalled = true;
   }
 
+  stallResponses(): void {
+    this.responsesStalled = true;
+  }
+
   resume(): void {
     this.stalled = false;
+    this.responsesStalled = false;
     for (const flush of this.waiting.splice(0)) flush();
   }
 
@@ -47,7 +54,10 @@ export class StallingProxy {
       if (!this.stalled) upstream.write(chunk);
       else this.waiting.push(() => !upstream.destroyed && upstream.write(chunk));
     });
-    upstream.pipe(client);
+    upstream.on('data', (chunk: Buffer) => {
+      if (!this.responsesStalled) client.write(chunk);
+      else this.waiting.push(() => !client.destroyed && client.write(chunk));
+    });
     client.on('close', () => {
       // A client that gave up (timeout) while stalled: its held bytes still reach the service on resume(),
       // as a request already on the wire would.
