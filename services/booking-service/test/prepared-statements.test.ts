@@ -74,6 +74,7 @@ describe('the booking hot paths on named prepared statements', () => {
       const payment = { paymentId: randomUUID(), paymentRowId: randomUUID(), authorizationId: 'auth_x' };
       await onOne.payments.start({ id: payment.paymentRowId, reservationId: reservation.id, paymentId: payment.paymentId, amount: '1.00' });
       await onOne.reservations.confirmWithTickets(reservation.id, payment, [], expiredEvent(0));
+      await onOne.payments.markCaptured(payment.paymentRowId);
       await onOne.transaction(async (tx) => {
         const rows = await tx.outbox.claimBatch(10);
         await tx.outbox.markPublished(rows.map((row) => row.id));
@@ -88,6 +89,8 @@ describe('the booking hot paths on named prepared statements', () => {
         'booking.outbox.claim_batch',
         'booking.outbox.mark_failed',
         'booking.outbox.mark_published',
+        'booking.payments.mark_captured',
+        'booking.payments.start',
         'booking.pending_holds.abandon_stale',
         'booking.pending_holds.clear',
         'booking.pending_holds.record_within_cap',

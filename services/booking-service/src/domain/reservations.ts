@@ -119,7 +119,11 @@ async function confirmOnce(
 
   const paymentId = input.paymentId ?? deps.payments.newPaymentId();
   const paymentRowId = randomUUID();
-  await store.payments.start({ id: paymentRowId, reservationId: reservation.id, paymentId, amount: reservation.total_amount });
+  // The journal row must exist before the provider is asked; the items are read meanwhile (one round trip less).
+  const [items] = await Promise.all([
+    store.reservations.itemsOf([reservation.id]),
+    store.payments.start({ id: paymentRowId, reservationId: reservation.id, paymentId, amount: reservation.total_amount }),
+  ]);
   const authorization = await deps.payments
     .authorize({
       idempotencyKey: providerKeys.authorize(paymentRowId),
@@ -139,10 +143,8 @@ async function confirmOnce(
   const authorized = { paymentId, paymentRowId, authorizationId: authorization.authorizationId };
 
   let confirmed: ReservationRow | undefined;
-  let items: ReservationItemRow[] = [];
   let tickets: NewTicket[] = [];
   try {
-    items = await store.reservations.itemsOf([reservation.id]);
     // Rendered before the transaction so no row lock is held while the CPU draws QR codes.
     tickets = await prepareTickets(reservation, items, deps.settings.ticketSigningSecret);
     // One statement: the authorization, the confirm, its tickets and its outbox row, all or nothing.
