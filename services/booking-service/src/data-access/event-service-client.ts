@@ -64,6 +64,7 @@ const pricingResponseSchema = z.object({
   currency: z.string(),
   seats: z.array(z.object({ session_seat_id: z.string(), price: money })),
 });
+const sessionOrganizerSchema = z.object({ session_id: z.string(), organizer_id: z.string(), member: z.boolean() });
 const errorResponseSchema = z.object({
   error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }),
 });
@@ -72,6 +73,8 @@ export type ReservedSeat = z.infer<typeof reservedSeatSchema>;
 export type ReserveResult = z.infer<typeof reserveResponseSchema>;
 export type AvailabilityResult = z.infer<typeof availabilityResponseSchema>;
 export type PricingResult = z.infer<typeof pricingResponseSchema>;
+/** Who organizes a session, and whether a given user is one of that organizer's members. */
+export type SessionOrganizer = z.infer<typeof sessionOrganizerSchema>;
 
 export interface SeatHoldRequest {
   sessionId: string;
@@ -87,6 +90,7 @@ export interface EventServiceClient {
   confirmSeats(request: { sessionId: string; reservationId: string; sessionSeatIds: string[] }): Promise<void>;
   checkAvailability(sessionId: string, sessionSeatIds: string[]): Promise<AvailabilityResult>;
   getPricing(sessionId: string, sessionSeatIds?: string[]): Promise<PricingResult>;
+  sessionOrganizer(sessionId: string, userId: string): Promise<SessionOrganizer>;
   health(): Promise<void>;
   close(): void;
 }
@@ -256,6 +260,10 @@ export function createEventServiceClient(options: EventServiceClientOptions): Ev
       const query = sessionSeatIds?.length ? `?session_seat_ids=${sessionSeatIds.map(encodeURIComponent).join(',')}` : '';
       const response = await call('GET', `${sessionPath(sessionId)}/pricing${query}`);
       return decode(pricingResponseSchema, response, 'pricing');
+    },
+    async sessionOrganizer(sessionId, userId) {
+      const response = await call('GET', `${sessionPath(sessionId)}/organizer?user_id=${encodeURIComponent(userId)}`);
+      return decode(sessionOrganizerSchema, response, 'session organizer');
     },
     async health() {
       await call('GET', '/health');
