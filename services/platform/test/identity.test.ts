@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'koa';
-import { SignJWT } from 'jose';
+import { SignJWT, generateKeyPair } from 'jose';
 import { z } from 'zod';
 import {
   AppError,
@@ -71,4 +71,14 @@ test('when header mode guards a public resource, then a write is open to anyone 
 test('when both key sources or a non-HTTP JWKS URL are configured, then the configuration is refused naming the variable', () => {
   expect(() => loadConfig(schema, { AUTH_JWT_SECRET: SECRET, AUTH_JWKS_URL: 'https://idp.example/certs' })).toThrow(/AUTH_JWKS_URL/);
   expect(() => loadConfig(schema, { AUTH_JWKS_URL: 'file:///etc/keys.json' })).toThrow(/AUTH_JWKS_URL: must be a URL/);
+});
+
+test('when the JWKS cannot be fetched, then a token is answered 503 IDENTITY_PROVIDER_UNAVAILABLE, not 401', async () => {
+  const identity = identityFor({ AUTH_JWKS_URL: 'http://127.0.0.1:1/certs' });
+  const { privateKey } = await generateKeyPair('RS256');
+  const jwt = await new SignJWT({}).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setSubject(randomUUID()).setExpirationTime('1m').sign(privateKey);
+  const error = await refusal(identity.verifyToken(jwt));
+  expect([error.status, error.code]).toEqual([503, 'IDENTITY_PROVIDER_UNAVAILABLE']);
+  const malformed = await refusal(identity.verifyToken('not.a.jwt'));
+  expect([malformed.status, malformed.code]).toEqual([401, 'UNAUTHENTICATED']);
 });

@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
-import { AppError, forbidden, unauthorized } from '../errors';
+import { AppError, forbidden, serviceUnavailable, unauthorized } from '../errors';
 import { authModeOf, type AuthMode, type IdentityConfig } from './config';
 
 /** Roles from the RFC 9068 `roles` claim; any authenticated user is a buyer and needs none. */
@@ -59,6 +59,9 @@ export function createIdentity(config: IdentityConfig): Identity {
       return { userId: claims.data.sub.toLowerCase(), roles: rolesOf(claims.data.roles) };
     } catch (error) {
       if (error instanceof AppError) throw error;
+      if (keysUnreachable(error)) {
+        throw serviceUnavailable('IDENTITY_PROVIDER_UNAVAILABLE', 'The identity provider’s keys cannot be fetched; try again shortly');
+      }
       throw unauthenticated(tokenProblem(error));
     }
   };
@@ -84,10 +87,13 @@ function keySource(config: IdentityConfig): KeySource | undefined {
   return undefined;
 }
 
+/** The JWKS could not be fetched (timeout, refused, not a key set): an outage, not the caller's fault. */
+const keysUnreachable = (error: unknown) =>
+  error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid || !(error instanceof joseErrors.JOSEError);
+
 function tokenProblem(error: unknown): string {
   if (error instanceof joseErrors.JWTExpired) return 'Token expired';
   if (error instanceof joseErrors.JWTClaimValidationFailed) return `Token claim "${error.claim}" ${error.reason === 'missing' ? 'is missing' : 'is not accepted'}`;
-  if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid) return 'Token keys are unavailable';
   return 'Invalid token';
 }
 
