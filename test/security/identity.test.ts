@@ -4,7 +4,7 @@
  * RS256/ES256/EdDSA tokens; every process's config loader refuses an insecure production start.
  */
 import http from 'node:http';
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { SignJWT, exportJWK, generateKeyPair, type KeyLike } from 'jose';
 import { ConfigError, loadConfig } from '@ticketing/platform';
@@ -185,6 +185,7 @@ describe('production refuses to start insecurely', () => {
     AUTH_JWT_SECRET: 'a'.repeat(32),
     INTERNAL_API_TOKEN: 'b'.repeat(32),
     TICKET_SIGNING_SECRET: 'c'.repeat(32),
+    TICKET_SIGNING_KEYS: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }) as string,
   };
   /** Every process's loader: event API, consumer and migrations share loadEventConfig; booking API and expiry job share loadBookingConfig. */
   const loaders: Array<[string, (env: NodeJS.ProcessEnv) => unknown]> = [

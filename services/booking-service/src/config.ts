@@ -10,6 +10,7 @@ import {
   loadConfig,
   loadConfigWithOverrides,
 } from '@ticketing/platform';
+import { parseTicketSigningKeys } from './domain/ticket-signing';
 
 const DEV_TICKET_SIGNING_SECRET = 'dev-only-ticket-signing-secret-change-me';
 
@@ -38,7 +39,13 @@ const bookingConfigSchema = z
     /** Published outbox rows are deleted by the expiry sweep after this many hours; 0 keeps them forever. */
     OUTBOX_RETENTION_HOURS: envInt(168, 0, 87_600),
     LOCK_TTL_MS: envInt(5_000, 100, 60_000),
+    /** Verifies pre-Ed25519 (HMAC) ticket codes online; unset in production once their sessions are over. */
     TICKET_SIGNING_SECRET: envOptionalString(),
+    /** Ed25519 ticket signing keys: JWK array, JWKS or PEM blocks; the active key first (or TICKET_SIGNING_ACTIVE_KID). */
+    TICKET_SIGNING_KEYS: envOptionalString(),
+    TICKET_SIGNING_ACTIVE_KID: envOptionalString(),
+    /** A ticket code's `exp`: this many hours after its session starts. */
+    TICKET_CODE_VALID_HOURS_AFTER_START: envInt(24, 1, 8_760),
     ...identityConfigShape,
     DB_POOL_MAX: envInt(10, 1, 200),
   })
@@ -46,6 +53,18 @@ const bookingConfigSchema = z
     checkIdentityConfig(config, ctx);
     if (config.NODE_ENV === 'production' && !config.TICKET_SIGNING_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['TICKET_SIGNING_SECRET'], message: 'is required when NODE_ENV=production' });
+    }
+    if (config.NODE_ENV === 'production' && !config.TICKET_SIGNING_KEYS) {
+      ctx.addIssue({ code: 'custom', path: ['TICKET_SIGNING_KEYS'], message: 'is required when NODE_ENV=production (Ed25519 keys that sign ticket codes)' });
+    }
+    if (config.TICKET_SIGNING_KEYS) {
+      try {
+        parseTicketSigningKeys(config.TICKET_SIGNING_KEYS, config.TICKET_SIGNING_ACTIVE_KID);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', path: ['TICKET_SIGNING_KEYS'], message: (error as Error).message });
+      }
+    } else if (config.TICKET_SIGNING_ACTIVE_KID) {
+      ctx.addIssue({ code: 'custom', path: ['TICKET_SIGNING_ACTIVE_KID'], message: 'needs TICKET_SIGNING_KEYS' });
     }
   })
   .transform((config) => ({

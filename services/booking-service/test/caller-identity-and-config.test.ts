@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import type { Context } from 'koa';
 import { SignJWT } from 'jose';
 import { AppError, ConfigError, createIdentity } from '@ticketing/platform';
@@ -79,6 +79,16 @@ describe('booking configuration', () => {
     const secrets = { AUTH_JWT_SECRET: SECRET, INTERNAL_API_TOKEN: 'i'.repeat(32) };
     expect(() => loadBookingConfig({ NODE_ENV: 'production', ...secrets })).toThrow(/TICKET_SIGNING_SECRET/);
     const signing = 's'.repeat(32);
-    expect(loadBookingConfig({ NODE_ENV: 'production', ...secrets, TICKET_SIGNING_SECRET: signing }).TICKET_SIGNING_SECRET).toBe(signing);
+    const keys = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
+    expect(loadBookingConfig({ NODE_ENV: 'production', ...secrets, TICKET_SIGNING_SECRET: signing, TICKET_SIGNING_KEYS: keys }).TICKET_SIGNING_SECRET).toBe(signing);
+  });
+
+  test('when production starts without Ed25519 ticket keys, or with keys that cannot sign, then it refuses naming TICKET_SIGNING_KEYS', () => {
+    const secrets = { AUTH_JWT_SECRET: SECRET, INTERNAL_API_TOKEN: 'i'.repeat(32), TICKET_SIGNING_SECRET: 's'.repeat(32) };
+    expect(() => loadBookingConfig({ NODE_ENV: 'production', ...secrets })).toThrow(/TICKET_SIGNING_KEYS: is required/);
+    const publicOnly = generateKeyPairSync('ed25519').publicKey.export({ format: 'pem', type: 'spki' }) as string;
+    expect(() => loadBookingConfig({ NODE_ENV: 'production', ...secrets, TICKET_SIGNING_KEYS: publicOnly })).toThrow(/TICKET_SIGNING_KEYS: has no private key/);
+    expect(() => loadBookingConfig({ TICKET_SIGNING_ACTIVE_KID: 'k1' })).toThrow(/TICKET_SIGNING_ACTIVE_KID/);
+    expect(loadBookingConfig({}).TICKET_SIGNING_KEYS).toBeUndefined();
   });
 });

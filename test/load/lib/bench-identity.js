@@ -3,13 +3,15 @@
  * The bench runs the product as production does (NODE_ENV=production), so callers carry verified bearer
  * tokens: HS256 JWTs signed with the bench's own secret, one per buyer, and an organizer's for the catalog.
  */
-const { createHmac, randomUUID } = require('node:crypto');
+const { createHmac, generateKeyPairSync, randomUUID } = require('node:crypto');
 
 /** Secrets the bench gives the processes it starts (production demands 32+ bytes). */
 const BENCH_SECRETS = {
   AUTH_JWT_SECRET: 'bench-jwt-secret-0123456789abcdefghijklmn',
   INTERNAL_API_TOKEN: 'bench-internal-token-0123456789abcdefghij',
   TICKET_SIGNING_SECRET: 'bench-ticket-signing-secret-0123456789abcd',
+  // Ed25519 key that signs ticket codes (production requires one); every process of a run gets this env.
+  TICKET_SIGNING_KEYS: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }),
 };
 
 const encode = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');

@@ -60,6 +60,8 @@ export interface TicketRow {
   qr_png: Buffer;
   refunded_at: Date | null;
   used_at: Date | null;
+  checked_in_gate: string | null;
+  checked_in_by: string | null;
   created_at: Date;
   updated_at: Date;
 }

@@ -1,7 +1,21 @@
 import type { Knex } from '@ticketing/platform';
 import type { TicketRow } from './rows';
 
-export type NewTicket = Omit<TicketRow, 'refunded_at' | 'used_at' | 'updated_at'>;
+export type NewTicket = Omit<TicketRow, 'refunded_at' | 'used_at' | 'checked_in_gate' | 'checked_in_by' | 'updated_at'>;
+
+/** One row of a session's check-in list. */
+export type SessionTicketState = Pick<TicketRow, 'id' | 'status' | 'used_at' | 'checked_in_gate' | 'updated_at'>;
+
+export interface CheckInScan {
+  id: string;
+  ticket_id: string | null;
+  session_id: string;
+  gate: string | null;
+  scanned_by: string | null;
+  result: 'admitted' | 'already_used' | 'revoked' | 'wrong_session' | 'invalid_code';
+  source: 'online' | 'offline';
+  scanned_at: Date;
+}
 
 export function ticketRepository(db: Knex | Knex.Transaction) {
   return {
@@ -31,6 +45,34 @@ export function ticketRepository(db: Knex | Knex.Transaction) {
         .update({ status: 'refunded', refunded_at: db.fn.now(), updated_at: db.fn.now() } as never)
         .returning('*');
       return row;
+    },
+    /**
+     * active → used, only if still active: one conditional UPDATE, so of any number of concurrent scans exactly
+     * one finds the row active (the others wait on its row lock, then see it used) — one admission per ticket.
+     * `at` is the scan's own time (offline scans) or undefined for the database's now().
+     */
+    async admitIfActive(id: string, admission: { gate: string | null; by: string | null; at?: Date }): Promise<TicketRow | undefined> {
+      const [row] = await db<TicketRow>('tickets')
+        .where({ id, status: 'active' })
+        .update({
+          status: 'used',
+          used_at: admission.at ?? db.fn.now(),
+          checked_in_gate: admission.gate,
+          checked_in_by: admission.by,
+          updated_at: db.fn.now(),
+        } as never)
+        .returning('*');
+      return row;
+    },
+    /** Every ticket of a session, for the offline scanners' list (a few columns; no QR images). */
+    async statesOfSession(sessionId: string): Promise<SessionTicketState[]> {
+      return db<TicketRow>('tickets')
+        .where({ session_id: sessionId })
+        .orderBy('id')
+        .select('id', 'status', 'used_at', 'checked_in_gate', 'updated_at');
+    },
+    async recordScans(scans: CheckInScan[]): Promise<void> {
+      if (scans.length) await db('check_in_scans').insert(scans);
     },
     async countNotRefunded(reservationId: string): Promise<number> {
       const row = await db('tickets')

@@ -3,6 +3,7 @@ import type { BookingStore } from '../data-access/booking-store';
 import type { EventServiceClient } from '../data-access/event-service-client';
 import type { SeatLocker } from '../data-access/seat-locks';
 import type { PaymentProvider } from './payment-provider';
+import type { TicketKeyRing } from './ticket-signing';
 
 export type ReservationOutcome = 'created' | 'conflict' | 'rejected' | 'error';
 export type ConfirmOutcome = 'confirmed' | 'replayed' | 'declined' | 'conflict' | 'rejected' | 'error';
@@ -13,6 +14,9 @@ export type SettledState = 'confirmed' | 'expired' | 'cancelled';
 /** A payment-provider call and how it ended (declined only for authorize). */
 export type PaymentOperation = 'authorize' | 'capture' | 'void' | 'refund';
 export type PaymentOperationResult = 'ok' | 'declined' | 'failed';
+/** What a door scan came to, and whether it was made live or uploaded from an offline scanner. */
+export type CheckInOutcome = 'admitted' | 'already_used' | 'revoked' | 'wrong_session' | 'invalid_code';
+export type CheckInSource = 'online' | 'offline';
 /** Why the expiry sweep released a hold: its reservation expired, or its request died before writing it. */
 export type ExpiryReason = 'expired' | 'abandoned';
 
@@ -33,6 +37,8 @@ export interface BookingMetrics {
   holdsReleasedByExpiry(reason: ExpiryReason, count: number): void;
   messagePublished(routingKey: string, outcome: PublishOutcome): void;
   paymentOperation(operation: PaymentOperation, result: PaymentOperationResult): void;
+  /** One door scan: its result, live or offline, and how long deciding it took. */
+  checkIn(result: CheckInOutcome, source: CheckInSource, seconds: number): void;
 }
 
 export const noMetrics: BookingMetrics = {
@@ -46,6 +52,7 @@ export const noMetrics: BookingMetrics = {
   holdsReleasedByExpiry: () => undefined,
   messagePublished: () => undefined,
   paymentOperation: () => undefined,
+  checkIn: () => undefined,
 };
 
 /** Something that publishes outbox rows soon after they were committed. */
@@ -56,7 +63,12 @@ export interface OutboxKicker {
 export interface BookingSettings {
   reservationTtlSeconds: number;
   lockTtlMs: number;
-  ticketSigningSecret: string;
+  /** Verifies the HMAC codes of tickets issued before Ed25519 codes (undefined: those codes are refused). */
+  ticketSigningSecret?: string;
+  /** Signs new ticket codes and verifies scanned ones. */
+  ticketKeys: TicketKeyRing;
+  /** A code's `exp` is its session's start plus this many hours. */
+  ticketCodeValidHoursAfterStart: number;
   /** How long an Idempotency-Key claim blocks duplicates before a retry may take it over (with a fresh id). */
   idempotencyLeaseMs: number;
   /** Seats one user may hold at once in one session, across their active reservations. */

@@ -1,6 +1,6 @@
 import type { ReservationItemRow, ReservationRow, TicketRow } from '../data-access/rows';
 import { fromCents, toCents } from './money';
-import { pngDataUri } from './ticket-code';
+import { pngDataUri, qrTextOf } from './ticket-code';
 
 /** The seed's reservation body. */
 export interface ReservationBody {
@@ -40,6 +40,8 @@ export interface TicketBody {
   price: number;
   status: TicketRow['status'];
   qr_code: string;
+  /** The exact text in the QR code: what a scanner reads and POST /check-ins takes. */
+  code: string;
   is_used: boolean;
   created_at: string;
 }
@@ -94,6 +96,7 @@ export function toTicketBody(row: TicketRow): TicketBody {
     price: money(row.price),
     status: row.status,
     qr_code: pngDataUri(row.qr_png),
+    code: qrTextOf(row.id, row.ticket_code),
     is_used: row.status === 'used',
     created_at: row.created_at.toISOString(),
   };

@@ -22,7 +22,8 @@ import {
   type ReservationBody,
   type ReservationWithTickets,
 } from './reservation-view';
-import { issueTicketCode, qrContent, renderQrPng } from './ticket-code';
+import { renderQrPng } from './ticket-code';
+import type { TicketKeyRing } from './ticket-signing';
 
 /** The caller's own reservation, or 404 (another user's reservation is indistinguishable from none). */
 async function ownReservation(store: BookingStore, userId: string, reservationId: string): Promise<ReservationRow> {
@@ -146,7 +147,7 @@ async function confirmOnce(
   let tickets: NewTicket[] = [];
   try {
     // Rendered before the transaction so no row lock is held while the CPU draws QR codes.
-    tickets = await prepareTickets(reservation, items, deps.settings.ticketSigningSecret);
+    tickets = await prepareTickets(reservation, items, deps.settings);
     // One statement: the authorization, the confirm, its tickets and its outbox row, all or nothing.
     confirmed = await store.reservations.confirmWithTickets(
       reservation.id,
@@ -188,7 +189,14 @@ async function confirmOnce(
     deps.logger.error({ err: error, reservation_id: reservation.id }, 'Capture failed; it will be retried');
   });
   // Answered from the rows just written (items in position order, tickets in the same order), not re-read.
-  const issued = tickets.map((ticket): TicketRow => ({ ...ticket, refunded_at: null, used_at: null, updated_at: ticket.created_at }));
+  const issued = tickets.map((ticket): TicketRow => ({
+    ...ticket,
+    refunded_at: null,
+    used_at: null,
+    checked_in_gate: null,
+    checked_in_by: null,
+    updated_at: ticket.created_at,
+  }));
   return { body: { ...toReservationBody(confirmed, items), tickets: issued.map(toTicketBody) }, replayed: false };
 }
 
@@ -212,12 +220,27 @@ async function replay(deps: BookingDeps, reservation: ReservationRow): Promise<{
   return { body: await withTickets(deps.store, reservation), replayed: true };
 }
 
-async function prepareTickets(reservation: ReservationRow, items: ReservationItemRow[], secret: string): Promise<NewTicket[]> {
+/** A code stops admitting this long after its session's start; without a known start it has no expiry. */
+function codeExpiry(reservation: ReservationRow, validHoursAfterStart: number): number | undefined {
+  if (!reservation.session_starts_at) return undefined;
+  return Math.floor(reservation.session_starts_at.getTime() / 1000) + validHoursAfterStart * 3600;
+}
+
+async function prepareTickets(
+  reservation: ReservationRow,
+  items: ReservationItemRow[],
+  settings: { ticketKeys: TicketKeyRing; ticketCodeValidHoursAfterStart: number },
+): Promise<NewTicket[]> {
   const now = new Date();
+  const expiresAt = codeExpiry(reservation, settings.ticketCodeValidHoursAfterStart);
   const tickets: NewTicket[] = [];
   for (const item of items) {
     const id = randomUUID();
-    const code = issueTicketCode(id, secret);
+    // The signed code is the QR's whole text: a scanner verifies it offline with the published keys.
+    const code = await settings.ticketKeys.sign(
+      { ticketId: id, sessionId: reservation.session_id, row: item.row_number, seat: item.seat_number, expiresAt },
+      now,
+    );
     tickets.push({
       id,
       reservation_id: reservation.id,
@@ -230,7 +253,7 @@ async function prepareTickets(reservation: ReservationRow, items: ReservationIte
       price: item.final_price,
       status: 'active',
       ticket_code: code,
-      qr_png: await renderQrPng(qrContent(id, code)),
+      qr_png: await renderQrPng(code),
       created_at: now,
     });
     // Rendering is synchronous CPU work; let other requests through between tickets.

@@ -3,9 +3,9 @@ import { crc32, deflateSync } from 'node:zlib';
 import QRCode from 'qrcode';
 
 /**
- * A ticket code is 128 random bits plus an HMAC over the ticket id and those bits, so it cannot be guessed
- * and a scanner holding TICKET_SIGNING_SECRET can check a code offline. The QR code encodes
- * `TICKET:<ticket id>:<code>`.
+ * Legacy ticket codes (tickets issued before Ed25519-signed codes, see ticket-signing.ts): 128 random bits plus
+ * an HMAC over the ticket id and those bits; the QR code encodes `TICKET:<ticket id>:<code>`. New tickets are
+ * no longer issued with them; check-in still verifies them online while TICKET_SIGNING_SECRET is set.
  */
 export function issueTicketCode(ticketId: string, secret: string): string {
   const nonce = randomBytes(16).toString('base64url');
@@ -21,6 +21,13 @@ export function verifyTicketCode(ticketId: string, code: string, secret: string)
 }
 
 export const qrContent = (ticketId: string, code: string) => `TICKET:${ticketId}:${code}`;
+
+/** A legacy code is `<nonce>.<hmac>` (two parts); a signed code is a compact JWS (three). */
+export const isLegacyTicketCode = (storedCode: string) => storedCode.split('.').length === 2;
+
+/** The text a ticket's QR code holds: its signed code, or a legacy ticket's TICKET:<id>:<code>. */
+export const qrTextOf = (ticketId: string, storedCode: string) =>
+  isLegacyTicketCode(storedCode) ? qrContent(ticketId, storedCode) : storedCode;
 
 /** Parses what a scanner read; undefined when it is not a ticket QR. */
 export function parseQrContent(content: string): { ticketId: string; code: string } | undefined {

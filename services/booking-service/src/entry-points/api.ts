@@ -23,9 +23,11 @@ import { OutboxRelay } from '../domain/outbox-relay';
 import { createMockPaymentProvider, meteredPaymentProvider, type MockPaymentProvider } from '../domain/payment-provider';
 import { recoverPayments } from '../domain/payments';
 import type { BookingDeps } from '../domain/ports';
+import { createTicketKeyRing } from '../domain/ticket-signing';
 import { callerGuard } from './http/caller-identity';
 import { priceTierModule } from './http/price-tier-routes';
 import { reservationRoutes } from './http/reservation-routes';
+import { checkInRoutes, ticketKeysModule } from './http/check-in-routes';
 import { ticketRoutes } from './http/ticket-routes';
 import { createBookingMetrics } from './metrics';
 
@@ -109,6 +111,10 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
   });
 
   const payments = createMockPaymentProvider(config.PAYMENT_SUCCESS_RATE);
+  const ticketKeys = createTicketKeyRing({ keys: config.TICKET_SIGNING_KEYS, activeKid: config.TICKET_SIGNING_ACTIVE_KID });
+  if (ticketKeys.development) {
+    logger.warn('Development ticket signing key: anyone can derive it and forge ticket codes; set TICKET_SIGNING_KEYS outside development');
+  }
   const deps: BookingDeps = {
     store,
     eventService,
@@ -121,6 +127,8 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
       reservationTtlSeconds: config.RESERVATION_TTL_SECONDS,
       lockTtlMs: config.LOCK_TTL_MS,
       ticketSigningSecret: config.TICKET_SIGNING_SECRET,
+      ticketKeys,
+      ticketCodeValidHoursAfterStart: config.TICKET_CODE_VALID_HOURS_AFTER_START,
       idempotencyLeaseMs: idempotencyLeaseMs(config),
       maxSeatsPerUserPerSession: config.MAX_SEATS_PER_USER_PER_SESSION,
       refundCutoffMinutes: config.REFUND_CUTOFF_MINUTES,
@@ -136,9 +144,14 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
     registry,
     modules: [
       priceTierModule(deps, identity),
+      ticketKeysModule(deps),
       {
         prefix: '/api/v1',
-        routes: [...reservationRoutes(deps, config.MAX_SEATS_PER_RESERVATION), ...ticketRoutes(deps)],
+        routes: [
+          ...reservationRoutes(deps, config.MAX_SEATS_PER_RESERVATION),
+          ...ticketRoutes(deps),
+          ...checkInRoutes(deps, identity),
+        ],
         guard: callerGuard(identity),
         security: [security.name],
       },
@@ -152,7 +165,8 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
       title: 'Booking Service',
       version: '1.0.0',
       description:
-        'Price tiers, seat holds (reservations), payment confirmation, tickets with QR codes, cancellation and refunds. ' +
+        'Price tiers, seat holds (reservations), payment confirmation, tickets with signed QR codes, cancellation, refunds ' +
+        'and check-in at the door. ' +
         (identity.mode === 'jwt'
           ? 'Name yourself with a Bearer JWT (Authorize button); price tier writes need the organizer or admin role.'
           : 'Name yourself with the X-User-ID header (Authorize button).'),

@@ -3,6 +3,8 @@ import { LATENCY_BUCKETS, ROUTING_KEYS, type Logger } from '@ticketing/platform'
 import type { OutboxBacklog } from '../data-access/outbox-repository';
 import type {
   BookingMetrics,
+  CheckInOutcome,
+  CheckInSource,
   ConfirmOutcome,
   ExpiryReason,
   LockResult,
@@ -21,6 +23,8 @@ const EXPIRY_REASONS: ExpiryReason[] = ['expired', 'abandoned'];
 const PUBLISH_OUTCOMES: PublishOutcome[] = ['published', 'failed'];
 const PAYMENT_OPERATIONS: PaymentOperation[] = ['authorize', 'capture', 'void', 'refund'];
 const PAYMENT_RESULTS: PaymentOperationResult[] = ['ok', 'declined', 'failed'];
+const CHECK_IN_OUTCOMES: CheckInOutcome[] = ['admitted', 'already_used', 'revoked', 'wrong_session', 'invalid_code'];
+const CHECK_IN_SOURCES: CheckInSource[] = ['online', 'offline'];
 
 /** Lock acquire is one Redis round trip: buckets from 0.1 ms. */
 const LOCK_ACQUIRE_BUCKETS = [0.0001, 0.00025, 0.0005, ...LATENCY_BUCKETS];
@@ -105,6 +109,21 @@ export function createBookingMetrics(registry: Registry, backlog: () => Promise<
     labelNames: ['operation', 'result'],
     registers: [registry],
   });
+  const checkIns = new Counter({
+    name: 'booking_check_ins_total',
+    help:
+      'Door scans by result (admitted, already_used, revoked, wrong_session, invalid_code) and source (online: POST /check-ins; ' +
+      'offline: uploaded by POST /check-ins/batch)',
+    labelNames: ['result', 'source'],
+    registers: [registry],
+  });
+  const checkInDuration = new Histogram({
+    name: 'booking_check_in_duration_seconds',
+    help: 'Time to decide one door scan (verify the code, admit or refuse), by result',
+    labelNames: ['result'],
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
 
   for (const outcome of RESERVATION_OUTCOMES) reservationDuration.zero({ outcome });
   for (const outcome of CONFIRM_OUTCOMES) confirmDuration.zero({ outcome });
@@ -122,6 +141,11 @@ export function createBookingMetrics(registry: Registry, backlog: () => Promise<
     for (const result of PAYMENT_RESULTS) {
       if (result !== 'declined' || operation === 'authorize') paymentOperations.inc({ operation, result }, 0);
     }
+  }
+
+  for (const result of CHECK_IN_OUTCOMES) {
+    checkInDuration.zero({ result });
+    for (const source of CHECK_IN_SOURCES) checkIns.inc({ result, source }, 0);
   }
 
   // One query serves both gauges within a scrape.
@@ -178,5 +202,9 @@ export function createBookingMetrics(registry: Registry, backlog: () => Promise<
     },
     messagePublished: (routingKey, outcome) => published.inc({ routing_key: routingKey, outcome }),
     paymentOperation: (operation, result) => paymentOperations.inc({ operation, result }),
+    checkIn: (result, source, seconds) => {
+      checkIns.inc({ result, source });
+      checkInDuration.observe({ result }, seconds);
+    },
   };
 }

@@ -2,6 +2,7 @@ import type { Migration } from '@ticketing/platform';
 import { initialSchema } from './001-initial-schema';
 import { outboxRetention } from './002-outbox-retention';
 import { paymentsAndRefundCutoff } from './003-payments-and-refund-cutoff';
+import { checkIn } from './004-check-in';
 
 /** Every migration, in order. */
-export const bookingMigrations: Migration[] = [initialSchema, outboxRetention, paymentsAndRefundCutoff];
+export const bookingMigrations: Migration[] = [initialSchema, outboxRetention, paymentsAndRefundCutoff, checkIn];
