@@ -1,5 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { calculateJwkThumbprint, createLocalJWKSet, errors as joseErrors, jwtVerify, SignJWT, type JWK } from 'jose';
+import { calculateJwkThumbprint, createLocalJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT, type JWK } from 'jose';
 import { z } from 'zod';
 
 /**
@@ -71,6 +71,8 @@ const claimsSchema = z.object({
 export async function verifyTicketCodeWithJwks(code: string, jwks: { keys: JWK[] }, now = new Date()): Promise<TicketClaims> {
   let payload: unknown;
   try {
+    // Every ticket code names its key; without a kid a one-key JWKS would be tried anyway, so refuse it here.
+    if (!decodeProtectedHeader(code).kid) throw new InvalidTicketCode('unknown_key');
     ({ payload } = await jwtVerify(code, createLocalJWKSet(jwks), {
       algorithms: [TICKET_CODE_ALGORITHM],
       typ: TICKET_CODE_TYPE,
@@ -87,6 +89,7 @@ export async function verifyTicketCodeWithJwks(code: string, jwks: { keys: JWK[]
 }
 
 function reasonOf(error: unknown): InvalidCodeReason {
+  if (error instanceof InvalidTicketCode) return error.reason;
   if (error instanceof joseErrors.JWKSNoMatchingKey || error instanceof joseErrors.JWKSMultipleMatchingKeys) return 'unknown_key';
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'bad_signature';
   if (error instanceof joseErrors.JWTExpired) return 'expired';
