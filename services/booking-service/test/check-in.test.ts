@@ -129,6 +129,20 @@ describe('checking a ticket in at the door', () => {
     expect((await scan(text, sessionId)).status).toBe(200);
     expect((await scan(text, sessionId)).body.error.code).toBe('ALREADY_USED');
   });
+
+  test('when a legacy code’s session started longer ago than the code validity, then it is 422 INVALID_CODE expired', async () => {
+    const { sessionId, tickets } = await confirmedTickets();
+    const legacy = issueTicketCode(tickets[0].id, system.booking.config.TICKET_SIGNING_SECRET as string);
+    await system.booking.db('tickets').where({ id: tickets[0].id }).update({ ticket_code: legacy });
+    const hours = system.booking.config.TICKET_CODE_VALID_HOURS_AFTER_START + 1;
+    await system.booking.db('reservations').where({ id: (await system.booking.db('tickets').where({ id: tickets[0].id }).first()).reservation_id })
+      .update({ session_starts_at: new Date(Date.now() - hours * 3_600_000) });
+
+    const late = await scan(qrContent(tickets[0].id, legacy), sessionId);
+
+    expect(late.status).toBe(422);
+    expect(late.body.error.details.reason).toBe('expired');
+  });
 });
 
 describe('offline scanners', () => {

@@ -48,6 +48,10 @@ async function identify(deps: Deps, code: string): Promise<{ ticketId: string; s
     const ticket = await deps.store.tickets.findById(legacy.ticketId);
     // A legacy code verifies for its ticket only while it is the code that ticket was issued with.
     if (!ticket || ticket.ticket_code !== legacy.code) return 'unknown_ticket';
+    // Legacy codes carry no expiry: they stop with their session, as signed codes do (start + validity).
+    const startsAt = (await deps.store.reservations.findById(ticket.reservation_id))?.session_starts_at;
+    const validHours = deps.settings.ticketCodeValidHoursAfterStart;
+    if (startsAt && Date.now() > startsAt.getTime() + validHours * 3_600_000) return 'expired';
     return { ticketId: ticket.id, sessionId: ticket.session_id };
   }
   try {
