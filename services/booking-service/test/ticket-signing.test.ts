@@ -96,7 +96,7 @@ describe('ticket codes (Ed25519 JWS)', () => {
     await expect(retired.verify(newCode)).resolves.toBeDefined();
   });
 
-  test('when keys are PEM, then they are named by their RFC 7638 thumbprint and the first private key signs', async () => {
+  test('when keys are PEM, then they are named by (16 characters of) their RFC 7638 thumbprint and the first private key signs', async () => {
     const a = generateKeyPairSync('ed25519');
     const b = generateKeyPairSync('ed25519');
     const pem = [
@@ -105,7 +105,7 @@ describe('ticket codes (Ed25519 JWS)', () => {
     ].join('\n');
     const parsed = parseTicketSigningKeys(pem);
     expect(parsed.keys).toHaveLength(2);
-    expect(parsed.activeKid).toBe(await jwkThumbprint(a.publicKey.export({ format: 'jwk' }) as never));
+    expect(parsed.activeKid).toBe((await jwkThumbprint(a.publicKey.export({ format: 'jwk' }) as never)).slice(0, 16));
     expect(parsed.keys[1].privateKey).toBeUndefined();
   });
 

@@ -97,13 +97,14 @@ function reasonOf(error: unknown): InvalidCodeReason {
   return 'malformed';
 }
 
+const THUMBPRINT_KID_LENGTH = 16;
 const pemBlock = /-----BEGIN (?:PRIVATE|PUBLIC) KEY-----[\s\S]+?-----END (?:PRIVATE|PUBLIC) KEY-----/g;
 
 /**
  * Reads TICKET_SIGNING_KEYS: a JSON array of Ed25519 JWKs, a JWKS (`{"keys": [...]}`), or one or more PEM blocks
  * (PKCS#8 private / SPKI public keys, e.g. from `openssl genpkey -algorithm ed25519`). Private keys can sign,
  * public-only keys just keep verifying (the previous keys of a rotation). A JWK's `kid` is used as given; a key
- * without one (every PEM) is named by its RFC 7638 thumbprint. The active key is `activeKid` or else the first
+ * without one (every PEM) is named by the first 16 characters of its RFC 7638 thumbprint. The active key is `activeKid` or else the first
  * private key. Throws an Error naming the problem.
  */
 export function parseTicketSigningKeys(text: string, activeKid?: string): { activeKid: string; keys: RingKey[] } {
@@ -134,7 +135,8 @@ export function parseTicketSigningKeys(text: string, activeKid?: string): { acti
   const keys: RingKey[] = keyObjects.map(({ key, kid }) => {
     if (key.asymmetricKeyType !== 'ed25519') throw new Error('holds a key that is not Ed25519');
     const base = publicJwkOf(key);
-    const name = kid ?? thumbprintSync(base);
+    // 16 characters (96 bits) of the thumbprint tell a handful of keys apart and keep the QR code small.
+    const name = kid ?? thumbprintSync(base).slice(0, THUMBPRINT_KID_LENGTH);
     return {
       kid: name,
       publicJwk: { ...base, kid: name, alg: TICKET_CODE_ALGORITHM, use: 'sig' },
