@@ -162,6 +162,12 @@ describe('offline scanners', () => {
     expect(after.revoked_ticket_ids).toEqual([tickets[1].id]);
     expect(after.version).not.toBe(before.version);
     expect((await list()).version).toBe(after.version);
+
+    // Scanners poll with the version as ETag: 304 while nothing changed.
+    const polled = await fetch(`${system.booking.url}/api/v1/sessions/${sessionId}/check-in-list`, {
+      headers: { 'x-user-id': door, 'if-none-match': `"${after.version}"` },
+    });
+    expect(polled.status).toBe(304);
   });
 
   test('when offline scans are uploaded, then the first scan of a ticket wins and later ones are duplicates with both times', async () => {
@@ -234,10 +240,15 @@ describe('key rotation', () => {
     };
     const { d: _private, ...k1Public } = k1;
 
+    const versionAt = async (url: string, sessionId: string) =>
+      (await request(url, 'GET', `/api/v1/sessions/${sessionId}/check-in-list`, asUser(door))).body.version;
     let url = await withKeys([k1]);
     const old = await confirmedTickets(2, url);
+    const versionBefore = await versionAt(url, old.sessionId);
 
     url = await withKeys([k2, k1Public]);
+    // Nothing changed but the keys: scanners polling by version still learn of the new key.
+    expect(await versionAt(url, old.sessionId)).not.toBe(versionBefore);
     expect((await request(url, 'GET', '/api/v1/ticket-keys')).body.keys.map((k: any) => k.kid)).toEqual(['k2', 'k1']);
     expect((await scan(old.tickets[0].code, old.sessionId, undefined, url)).status).toBe(200);
     const fresh = await confirmedTickets(1, url);

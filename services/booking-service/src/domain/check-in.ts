@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { AppError, conflict, gone } from '@ticketing/platform';
 import type { TicketRow } from '../data-access/rows';
 import type { CheckInScan } from '../data-access/ticket-repository';
@@ -279,7 +279,9 @@ export async function sessionCheckInList(deps: Pick<BookingDeps, 'store' | 'sett
     else if (ticket.status === 'refunded') list.revoked_ticket_ids.push(ticket.id);
     else list.admitted.push({ ticket_id: ticket.id, admitted_at: (ticket.used_at ?? ticket.updated_at).toISOString(), gate: ticket.checked_in_gate });
   }
-  // Tickets are only ever added or moved forward (active → used | refunded), each move bumping updated_at.
-  list.version = `${states.length}.${list.admitted.length}.${list.revoked_ticket_ids.length}.${latest}`;
+  // Tickets are only ever added or moved forward (active → used | refunded), each move bumping updated_at;
+  // the key ids are in it too, so a rotation reaches scanners that poll by version.
+  const keyIds = createHash('sha256').update(list.keys.keys.map((key) => key.kid).join(' ')).digest('base64url').slice(0, 8);
+  list.version = `${states.length}.${list.admitted.length}.${list.revoked_ticket_ids.length}.${latest}.${keyIds}`;
   return list;
 }

@@ -68,18 +68,28 @@ export function checkInRoutes(deps: BookingDeps, identity: Identity): AnyRoute[]
       path: '/sessions/:id/check-in-list',
       operationId: 'getCheckInList',
       summary: 'What an offline scanner needs for a session (door or admin role)',
-      description: 'The public keys, the ticket ids still to admit, those admitted (when, where) and those revoked, with a version.',
+      description:
+        'The public keys, the ticket ids still to admit, those admitted (when, where) and those revoked, with a version ' +
+        '(also the ETag: poll with If-None-Match, 304 while nothing changed).',
       tags,
       params: idParams,
       responses: {
-        200: { description: 'Check-in list', schema: checkInListSchema },
+        200: { description: 'Check-in list (ETag: its version)', schema: checkInListSchema },
+        304: { description: 'Unchanged since the ETag given in If-None-Match' },
         401: unauthenticated,
         403: notDoorStaff,
       },
-      handler: ({ params }, ctx) => {
+      handler: async ({ params }, ctx) => {
         doorStaff(identity, ctx);
-        ctx.set('Cache-Control', 'no-store');
-        return sessionCheckInList(deps, params.id);
+        const list = await sessionCheckInList(deps, params.id);
+        const etag = `"${list.version}"`;
+        ctx.set('ETag', etag);
+        ctx.set('Cache-Control', 'private, no-cache');
+        if (ctx.get('If-None-Match').split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) {
+          ctx.status = 304;
+          return undefined;
+        }
+        return list;
       },
     }),
   ];
