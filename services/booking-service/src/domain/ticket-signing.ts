@@ -68,12 +68,17 @@ const claimsSchema = z.object({
 /**
  * Verifies a ticket code with nothing but a JWKS, as an offline scanner would (the server uses the same path).
  */
-export async function verifyTicketCodeWithJwks(code: string, jwks: { keys: JWK[] }, now = new Date()): Promise<TicketClaims> {
+export function verifyTicketCodeWithJwks(code: string, jwks: { keys: JWK[] }, now = new Date()): Promise<TicketClaims> {
+  return verifyWithKeySet(code, createLocalJWKSet(jwks), now);
+}
+
+/** The key set built once (jose caches each imported key in it), so a scan does not re-import keys. */
+async function verifyWithKeySet(code: string, keySet: ReturnType<typeof createLocalJWKSet>, now: Date): Promise<TicketClaims> {
   let payload: unknown;
   try {
     // Every ticket code names its key; without a kid a one-key JWKS would be tried anyway, so refuse it here.
     if (!decodeProtectedHeader(code).kid) throw new InvalidTicketCode('unknown_key');
-    ({ payload } = await jwtVerify(code, createLocalJWKSet(jwks), {
+    ({ payload } = await jwtVerify(code, keySet, {
       algorithms: [TICKET_CODE_ALGORITHM],
       typ: TICKET_CODE_TYPE,
       currentDate: now,
@@ -187,6 +192,7 @@ export function createTicketKeyRing(source: { keys?: string; activeKid?: string 
   const { activeKid, keys } = source.keys ? parseTicketSigningKeys(source.keys, source.activeKid) : developmentTicketKeys();
   const active = keys[0];
   const jwks = { keys: keys.map((key) => key.publicJwk) };
+  const keySet = createLocalJWKSet(jwks);
   return {
     activeKid,
     development: !source.keys,
@@ -198,7 +204,7 @@ export function createTicketKeyRing(source: { keys?: string; activeKid?: string 
       if (claims.expiresAt !== undefined) token.setExpirationTime(claims.expiresAt);
       return token.sign(active.privateKey as KeyObject);
     },
-    verify: (code, now) => verifyTicketCodeWithJwks(code, jwks, now),
+    verify: (code, now = new Date()) => verifyWithKeySet(code, keySet, now),
     jwks: () => ({ keys: jwks.keys.map((key) => ({ ...key })) }),
   };
 }
