@@ -262,6 +262,19 @@ describe('key rotation', () => {
   });
 });
 
+describe('check-in API description', () => {
+  test('when /openapi.json is read, then the check-in routes and the ticket code are documented', async () => {
+    const document = (await request(system.booking.url, 'GET', '/openapi.json')).body;
+    for (const path of ['/api/v1/check-ins', '/api/v1/check-ins/batch', '/api/v1/sessions/{id}/check-in-list', '/api/v1/ticket-keys']) {
+      expect(Object.keys(document.paths)).toContain(path);
+    }
+    expect(Object.keys(document.paths['/api/v1/check-ins'].post.responses).sort()).toEqual(['200', '401', '403', '409', '410', '422']);
+    const ticket = document.paths['/api/v1/tickets/{id}'].get.responses['200'].content['application/json'].schema;
+    expect(ticket.properties.code).toMatchObject({ type: 'string', description: expect.stringContaining('Ed25519') });
+    expect(ticket.required).toContain('code');
+  });
+});
+
 describe('check-in metrics', () => {
   test('when scans are decided, then admissions are counted by result and their latency observed', async () => {
     const { sessionId, tickets } = await confirmedTickets();
