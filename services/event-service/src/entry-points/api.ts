@@ -1,6 +1,8 @@
 import {
+  authModeOf,
   createHttpApp,
   createIdentity,
+  identitySecurityScheme,
   createLogger,
   createMetricsRegistry,
   pingDatabase,
@@ -39,6 +41,13 @@ export function eventApiModules(db: Knex, config: EventConfig): ApiModule[] {
   ];
 }
 
+/** In jwt mode catalog writes take a bearer token: Swagger UI's Authorize button asks for it. */
+function bearerScheme(config: EventConfig): Record<string, Record<string, unknown>> {
+  if (authModeOf(config) !== 'jwt') return {};
+  const { name, scheme } = identitySecurityScheme('jwt');
+  return { [name]: scheme };
+}
+
 export function createEventApp(deps: { db: Knex; config: EventConfig; logger: Logger; registry: Registry }): Koa {
   return createHttpApp({
     service: 'event-service',
@@ -57,6 +66,7 @@ export function createEventApp(deps: { db: Knex; config: EventConfig; logger: Lo
         'when the service runs with INTERNAL_API_TOKEN.',
       securitySchemes: {
         [INTERNAL_TOKEN_SCHEME]: { type: 'apiKey', in: 'header', name: INTERNAL_TOKEN_HEADER },
+        ...bearerScheme(deps.config),
       },
     },
   });

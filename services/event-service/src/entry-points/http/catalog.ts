@@ -1,4 +1,10 @@
-import { requireCallerForWrites, type ApiModule, type Identity, type Knex } from '@ticketing/platform';
+import {
+  identitySecurityScheme,
+  requireCallerForWrites,
+  type ApiModule,
+  type Identity,
+  type Knex,
+} from '@ticketing/platform';
 import { catalogRepository } from '../../data-access/catalog-repository';
 import { createSeatMapCache } from '../../domain/seat-map-cache';
 import { eventRoutes } from './events';
@@ -15,6 +21,7 @@ export function catalogModule(db: Knex, options: { seatMapCacheMs: number; ident
   return {
     prefix: '/api/v1',
     guard: requireCallerForWrites(options.identity),
+    ...(options.identity.mode === 'jwt' ? { writeSecurity: [identitySecurityScheme('jwt').name] } : {}),
     routes: [
       ...organizerRoutes(catalog),
       ...locationRoutes(catalog),
