@@ -361,6 +361,74 @@ describe('secrets', () => {
   });
 });
 
+describe('identity', () => {
+  const WORKLOADS: Array<[string, string]> = [
+    ['Deployment', EVENT_API],
+    ['Deployment', CONSUMER],
+    ['Job', EVENT_MIGRATE],
+    ['Deployment', BOOKING_API],
+    ['CronJob', EXPIRY],
+    ['Job', BOOKING_MIGRATE],
+  ];
+  const SECRET_KEYS = {
+    AUTH_JWT_SECRET: 'auth-jwt-secret',
+    AUTH_JWKS_URL: 'auth-jwks-url',
+    AUTH_JWT_ISSUER: 'auth-jwt-issuer',
+    AUTH_JWT_AUDIENCE: 'auth-jwt-audience',
+    INTERNAL_API_TOKEN: 'internal-api-token',
+  };
+
+  test('production values: every process runs jwt identity with keys, issuer, audience and internal token from the existing Secret', () => {
+    for (const [kind, name] of WORKLOADS) {
+      const env = envOf(container(find(rendered.production, kind, name)));
+      expect({ name, mode: env.AUTH_MODE.value, skew: env.AUTH_CLOCK_SKEW_SECONDS.value }).toEqual({ name, mode: 'jwt', skew: '30' });
+      for (const [variable, key] of Object.entries(SECRET_KEYS)) {
+        expect({ name, variable, ref: env[variable].valueFrom.secretKeyRef }).toEqual({
+          name,
+          variable,
+          ref: expect.objectContaining({ name: 'ticketing-app-secrets', key }),
+        });
+      }
+    }
+    expect(rendered.production.filter((o) => o.kind === 'Secret')).toEqual([]);
+  });
+
+  test('default values: the chart-made Secret is a hook ahead of the migrations and holds a generated 64-character HS256 secret', () => {
+    const secret = find(rendered.default, 'Secret', `${RELEASE}-secrets`);
+    expect(secret.metadata.annotations['helm.sh/hook']).toBe('pre-install,pre-upgrade');
+    const weight = Number(secret.metadata.annotations['helm.sh/hook-weight']);
+    for (const name of [EVENT_MIGRATE, BOOKING_MIGRATE]) {
+      expect(weight).toBeLessThan(Number(find(rendered.default, 'Job', name).metadata.annotations['helm.sh/hook-weight']));
+    }
+    expect(Buffer.from(secret.data['auth-jwt-secret'], 'base64').toString()).toMatch(/^[A-Za-z0-9]{64}$/);
+    expect(secret.data['auth-jwks-url']).toBeUndefined();
+  });
+
+  test('an identity provider named in values goes into the chart-made Secret instead of a generated secret', () => {
+    const objs = render({
+      set: [
+        'auth.jwksUrl=https://idp.example/realms/ticketing/protocol/openid-connect/certs',
+        'auth.issuer=https://idp.example/realms/ticketing',
+        'auth.audience=ticketing-api',
+      ],
+    });
+    const data = find(objs, 'Secret', `${RELEASE}-secrets`).data;
+    const decoded = (key: string) => Buffer.from(data[key], 'base64').toString();
+    expect(decoded('auth-jwks-url')).toBe('https://idp.example/realms/ticketing/protocol/openid-connect/certs');
+    expect(decoded('auth-jwt-issuer')).toBe('https://idp.example/realms/ticketing');
+    expect(decoded('auth-jwt-audience')).toBe('ticketing-api');
+    expect(data['auth-jwt-secret']).toBeUndefined();
+  });
+
+  test('production refuses header identity at install time, and identity values beside an existing Secret', () => {
+    expect(helm(['template', RELEASE, CHART, '--set', 'auth.mode=header']).status).not.toBe(0);
+    expect(helm(['template', RELEASE, CHART, '--set', 'config.nodeEnv=development', '--set', 'auth.mode=header']).status).toBe(0);
+    const both = helm(['template', RELEASE, CHART, '--set', 'secrets.existingSecret=s', '--set', 'auth.issuer=https://idp']);
+    expect(both.status).not.toBe(0);
+    expect(both.stderr).toMatch(/existingSecret/);
+  });
+});
+
 describe('monitoring objects', () => {
   test('ServiceMonitor carries the configurable labels and scrapes both APIs and the consumer', () => {
     const sm = find(rendered.monitoring, 'ServiceMonitor', RELEASE);

@@ -84,6 +84,11 @@ function containerEnv(container: any, objects: K8sObject[], externalSecrets: Ext
     if (value === undefined) throw new Error(`${label}: the test knows no value for Secret ${name} key ${key}`);
     return value;
   };
+  const hasSecretKey = (name: string, key: string): boolean => {
+    const secret = find('Secret', name);
+    if (secret) return secret.stringData?.[key] !== undefined || secret.data?.[key] !== undefined;
+    return externalSecrets[`${name}/${key}`] !== undefined;
+  };
   const configMapData = (name: string): Record<string, string> => {
     const configMap = find('ConfigMap', name);
     if (!configMap) throw new Error(`${label}: ConfigMap ${name} is not rendered by the chart`);
@@ -101,7 +106,10 @@ function containerEnv(container: any, objects: K8sObject[], externalSecrets: Ext
   }
   for (const variable of container.env ?? []) {
     if (variable.valueFrom?.secretKeyRef) {
-      env[variable.name] = secretValue(variable.valueFrom.secretKeyRef.name, variable.valueFrom.secretKeyRef.key);
+      const { name, key, optional } = variable.valueFrom.secretKeyRef;
+      // An optional key the Secret lacks leaves the variable unset, as Kubernetes does.
+      const value = optional && !hasSecretKey(name, key) ? undefined : secretValue(name, key);
+      if (value !== undefined) env[variable.name] = value;
     } else if (variable.valueFrom?.configMapKeyRef) {
       env[variable.name] = configMapData(variable.valueFrom.configMapKeyRef.name)[variable.valueFrom.configMapKeyRef.key];
     } else if (variable.valueFrom) {

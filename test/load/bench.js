@@ -17,6 +17,7 @@ const { parseArgs, ArgsError, USAGE } = require('./lib/args');
 const { ProcessGroup, freePort, readMemory, cpuBetween, ROOT } = require('./lib/processes');
 const { createClient } = require('./lib/http-client');
 const { buildCatalog } = require('./lib/catalog');
+const { BENCH_SECRETS } = require('./lib/bench-identity');
 const { createDatabase, dropDatabase, openConnection, eventQueueState, EVENT_SERVICE_QUEUE } = require('./lib/infra');
 const { formatTable, verdict, misses } = require('./lib/table');
 const { summarizeProfile } = require('./lib/cpuprofile');
@@ -170,7 +171,7 @@ async function main() {
       log(`Recreating databases ${EVENT_DB} and ${BOOKING_DB}…`);
       await Promise.all([dropDatabase(POSTGRES_URL, EVENT_DB), dropDatabase(POSTGRES_URL, BOOKING_DB)]);
       const [eventPort, consumerPort, bookingPort] = [await freePort(), await freePort(), await freePort()];
-      const shared = { LOG_LEVEL, RABBITMQ_URL, HOST: '127.0.0.1', NODE_ENV: 'production', TICKET_SIGNING_SECRET: 'bench-ticket-signing-secret' };
+      const shared = { LOG_LEVEL, RABBITMQ_URL, HOST: '127.0.0.1', NODE_ENV: 'production', ...BENCH_SECRETS };
       const eventEnv = { ...shared, DATABASE_URL: `${POSTGRES_URL}/${EVENT_DB}`, PORT: String(eventPort), METRICS_PORT: String(consumerPort) };
       const bookingEnv = {
         ...shared,

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import {
   baseConfigShape,
+  checkIdentityConfig,
+  identityConfigShape,
   envInt,
   envNumber,
   envOptionalString,
@@ -18,7 +20,6 @@ const bookingConfigSchema = z
     DATABASE_URL: envUrl('postgres://postgres@127.0.0.1:5432/booking_service', ['postgres', 'postgresql']),
     REDIS_URL: envUrl('redis://127.0.0.1:6379', ['redis', 'rediss']),
     EVENT_SERVICE_URL: envUrl('http://127.0.0.1:8000', ['http', 'https']),
-    INTERNAL_API_TOKEN: envOptionalString(),
     EVENT_SERVICE_TIMEOUT_MS: envInt(2_000, 50, 60_000),
     RESERVATION_TTL_SECONDS: envInt(600, 1, 86_400),
     MAX_SEATS_PER_RESERVATION: envInt(10, 1, 100),
@@ -38,10 +39,11 @@ const bookingConfigSchema = z
     OUTBOX_RETENTION_HOURS: envInt(168, 0, 87_600),
     LOCK_TTL_MS: envInt(5_000, 100, 60_000),
     TICKET_SIGNING_SECRET: envOptionalString(),
-    AUTH_JWT_SECRET: envOptionalString(),
+    ...identityConfigShape,
     DB_POOL_MAX: envInt(10, 1, 200),
   })
   .superRefine((config, ctx) => {
+    checkIdentityConfig(config, ctx);
     if (config.NODE_ENV === 'production' && !config.TICKET_SIGNING_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['TICKET_SIGNING_SECRET'], message: 'is required when NODE_ENV=production' });
     }

@@ -3,8 +3,9 @@ import {
   baseConfigShape,
   envBool,
   envInt,
-  envOptionalString,
+  checkIdentityConfig,
   envUrl,
+  identityConfigShape,
   loadConfig,
   loadConfigWithOverrides,
 } from '@ticketing/platform';
@@ -14,8 +15,7 @@ export const eventConfigSchema = z.object({
   ...baseConfigShape,
   PORT: envInt(8000, 0, 65_535),
   DATABASE_URL: envUrl('postgres://postgres@127.0.0.1:5432/event_service', ['postgres', 'postgresql']),
-  /** When set, every /api/internal/* request must carry it in X-Internal-Token. */
-  INTERNAL_API_TOKEN: envOptionalString(),
+  ...identityConfigShape,
   DB_POOL_MAX: envInt(10, 1, 500),
   /** How long one rendered seat map is served (its staleness bound); 0 renders on every request. */
   SEAT_MAP_CACHE_MS: envInt(500, 0, 60_000),
@@ -33,7 +33,7 @@ export const eventConfigSchema = z.object({
   PROCESSED_MESSAGES_RETENTION_HOURS: envInt(168, 0, 87_600),
   /** Delay before a message whose handling failed is tried again. */
   CONSUMER_RETRY_DELAY_MS: envInt(2_000, 0, 600_000),
-});
+}).superRefine(checkIdentityConfig);
 
 export type EventConfig = z.infer<typeof eventConfigSchema>;
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EventApi } from '../src/entry-points/api';
 import { catalogRepository } from '../src/data-access/catalog-repository';
 import { addSeats } from '../src/domain/catalog';
+import { ANYONE } from './support/fixtures';
 import { request } from '../../../test/support/http';
 import { startTestApi } from './support/api';
 
@@ -130,8 +131,8 @@ test('a hall never grows beyond the seat limit; the whole call is refused', asyn
   const hallId = await newHall();
   const catalog = catalogRepository(api.db);
   const seat = (n: number) => ({ row_number: '1', seat_number: String(n), seat_type: 'standard' });
-  await addSeats(catalog, hallId, [seat(1), seat(2)], 3);
-  await expect(addSeats(catalog, hallId, [seat(3), seat(4)], 3)).rejects.toMatchObject({
+  await addSeats(catalog, ANYONE, hallId, [seat(1), seat(2)], 3);
+  await expect(addSeats(catalog, ANYONE, hallId, [seat(3), seat(4)], 3)).rejects.toMatchObject({
     status: 422,
     code: 'HALL_SEAT_LIMIT',
     details: { max_seats: 3, current: 2, requested: 2 },

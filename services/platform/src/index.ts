@@ -1,4 +1,5 @@
 export * from './config';
+export * from './auth';
 export * from './context';
 export * from './errors';
 export * from './logger';

@@ -5,6 +5,7 @@
  * each session's seat map once to learn its session seat ids, by row.
  */
 const { randomUUID } = require('node:crypto');
+const { organizerHeaders } = require('./bench-identity');
 const { expectStatus } = require('./http-client');
 
 /**
@@ -14,13 +15,17 @@ const { expectStatus } = require('./http-client');
  */
 async function buildCatalog(client, specs, log = () => {}) {
   const tag = randomUUID().slice(0, 8);
+  const headers = organizerHeaders();
   const organizer = expectStatus('organizer', await client.json('POST', '/api/v1/organizers', {
+    headers,
     body: { name: `Bench Organizer ${tag}`, description: 'on-sale benchmark', contact_email: 'bench@example.com', contact_phone: '+10000000000' },
   }), 201);
   const location = expectStatus('location', await client.json('POST', '/api/v1/locations', {
-    body: { name: `Bench Arena ${tag}`, address: '1 Load Street', city: 'Benchville', country: 'NL', timezone: 'Europe/Amsterdam' },
+    headers,
+    body: { name: `Bench Arena ${tag}`, address: '1 Load Street', city: 'Benchville', country: 'NL', timezone: 'Europe/Amsterdam', organizer_id: organizer.id },
   }), 201);
   const show = expectStatus('event', await client.json('POST', '/api/v1/events', {
+    headers,
     body: { title: `On-sale ${tag}`, description: 'on-sale benchmark', event_type: 'concert', organizer_id: organizer.id },
   }), 201);
   const start = new Date(Date.now() + 30 * 24 * 3600_000);
@@ -29,6 +34,7 @@ async function buildCatalog(client, specs, log = () => {}) {
     const started = Date.now();
     const total = spec.rows * spec.seatsPerRow;
     const hall = expectStatus(`hall ${spec.key}`, await client.json('POST', `/api/v1/locations/${location.id}/halls`, {
+      headers,
       body: { name: `Hall ${spec.key}`, capacity: total },
     }), 201);
     const seats = [];
@@ -37,10 +43,12 @@ async function buildCatalog(client, specs, log = () => {}) {
       for (let seat = 1; seat <= spec.seatsPerRow; seat++) seats.push({ row_number: String(row), seat_number: String(seat), seat_type: seatType });
     }
     const created = expectStatus(`bulk seats ${spec.key}`, await client.json('POST', `/api/v1/halls/${hall.id}/seats/bulk`, {
+      headers,
       body: { seats },
     }), 201);
     if (created.created !== total) throw new Error(`bulk seats ${spec.key}: created ${created.created} of ${total}`);
     const session = expectStatus(`session ${spec.key}`, await client.json('POST', '/api/v1/sessions', {
+      headers,
       body: {
         event_id: show.id,
         hall_id: hall.id,

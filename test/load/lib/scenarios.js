@@ -8,6 +8,7 @@ const { execFile } = require('node:child_process');
 const { promisify } = require('node:util');
 const { gunzip } = require('node:zlib');
 const { performance } = require('node:perf_hooks');
+const { buyerHeaders } = require('./bench-identity');
 const { summarize, ratePerSecond, round, countBy } = require('./stats');
 const { closedLoop, openLoop, sleep } = require('./drivers');
 const { SeatView, mulberry32, partySize } = require('./flash-sale-model');
@@ -37,7 +38,7 @@ const reservationBody = (sessionId, seatIds) =>
 
 function reserve(booking, sessionId, seatIds, userId = randomUUID()) {
   return booking.request('POST', '/api/v1/reservations', {
-    headers: { 'x-user-id': userId },
+    headers: buyerHeaders(userId),
     body: reservationBody(sessionId, seatIds),
   });
 }
@@ -561,7 +562,7 @@ async function confirmToSold(ctx) {
       if (next >= holds.length) return;
       const hold = holds[next++];
       const response = await ctx.booking.request('POST', `/api/v1/reservations/${hold.reservationId}/confirm`, {
-        headers: { 'x-user-id': hold.userId },
+        headers: buyerHeaders(hold.userId),
         body: `{"payment_id":"bench-${hold.reservationId}"}`,
       });
       confirmLatencies.push(response.ms);

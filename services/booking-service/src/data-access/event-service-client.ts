@@ -67,6 +67,7 @@ const pricingResponseSchema = z.object({
   seats: z.array(z.object({ session_seat_id: z.string(), price: money })),
 });
 const sessionResponseSchema = z.object({ start_time: z.string() });
+const sessionOrganizerSchema = z.object({ session_id: z.string(), organizer_id: z.string(), member: z.boolean() });
 const errorResponseSchema = z.object({
   error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }),
 });
@@ -75,6 +76,8 @@ export type ReservedSeat = z.infer<typeof reservedSeatSchema>;
 export type ReserveResult = z.infer<typeof reserveResponseSchema>;
 export type AvailabilityResult = z.infer<typeof availabilityResponseSchema>;
 export type PricingResult = z.infer<typeof pricingResponseSchema>;
+/** Who organizes a session, and whether a given user is one of that organizer's members. */
+export type SessionOrganizer = z.infer<typeof sessionOrganizerSchema>;
 
 export interface SeatHoldRequest {
   sessionId: string;
@@ -92,6 +95,7 @@ export interface EventServiceClient {
   getPricing(sessionId: string, sessionSeatIds?: string[]): Promise<PricingResult>;
   /** The session's start time (public catalog read), for reservations that did not store it. */
   getSessionStart(sessionId: string): Promise<Date>;
+  sessionOrganizer(sessionId: string, userId: string): Promise<SessionOrganizer>;
   health(): Promise<void>;
   close(): void;
 }
@@ -265,6 +269,10 @@ export function createEventServiceClient(options: EventServiceClientOptions): Ev
     async getSessionStart(sessionId) {
       const response = await call('GET', `/api/v1/sessions/${encodeURIComponent(sessionId)}`);
       return new Date(decode(sessionResponseSchema, response, 'session').start_time);
+    },
+    async sessionOrganizer(sessionId, userId) {
+      const response = await call('GET', `${sessionPath(sessionId)}/organizer?user_id=${encodeURIComponent(userId)}`);
+      return decode(sessionOrganizerSchema, response, 'session organizer');
     },
     async health() {
       await call('GET', '/health');

@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { notFound } from '@ticketing/platform';
+import { forbidden, hasRole, notFound, requireRole, serviceUnavailable, type Actor } from '@ticketing/platform';
 import type { BookingStore } from '../data-access/booking-store';
+import {
+  EventServiceRejectedError,
+  EventServiceUnavailableError,
+  type EventServiceClient,
+} from '../data-access/event-service-client';
 import type { PriceTierRow } from '../data-access/rows';
 import { basisPointsToNumber, toBasisPoints } from './money';
 
@@ -22,10 +27,44 @@ export const toPriceTier = (row: PriceTierRow): PriceTier => ({
   created_at: row.created_at.toISOString(),
 });
 
+/**
+ * Who may price what: a global tier (no session) changes every session's prices, so only an admin may create
+ * one; a session's tier belongs to the session's organizer, whose membership the event service knows.
+ * Development's open catalog (actor `anyone`) checks nothing.
+ */
+export async function assertMayCreatePriceTier(
+  eventService: Pick<EventServiceClient, 'sessionOrganizer'>,
+  actor: Actor,
+  sessionId: string | null | undefined,
+): Promise<void> {
+  if (actor.kind === 'anyone') return;
+  const { caller } = actor;
+  if (hasRole(caller, 'admin')) return;
+  requireRole(caller, 'organizer', 'admin');
+  if (!sessionId) throw forbidden('Only an admin may create a global price tier (one without session_id)');
+  const owner = await sessionOrganizer(eventService, sessionId, caller.userId);
+  if (!owner.member) throw forbidden("Only the session's organizer may create its price tiers");
+}
+
+async function sessionOrganizer(eventService: Pick<EventServiceClient, 'sessionOrganizer'>, sessionId: string, userId: string) {
+  try {
+    return await eventService.sessionOrganizer(sessionId, userId);
+  } catch (error) {
+    if (error instanceof EventServiceRejectedError && error.status === 404) throw notFound('Session', sessionId);
+    if (error instanceof EventServiceUnavailableError || error instanceof EventServiceRejectedError) {
+      throw serviceUnavailable('EVENT_SERVICE_UNAVAILABLE', 'The event service is unavailable, try again shortly');
+    }
+    throw error;
+  }
+}
+
 export async function createPriceTier(
-  store: BookingStore,
+  deps: { store: BookingStore; eventService: Pick<EventServiceClient, 'sessionOrganizer'> },
+  actor: Actor,
   input: { session_id?: string | null; name: string; multiplier: number; description?: string | null },
 ): Promise<PriceTier> {
+  await assertMayCreatePriceTier(deps.eventService, actor, input.session_id);
+  const { store } = deps;
   const bp = toBasisPoints(input.multiplier);
   const row = await store.priceTiers.insert({
     id: randomUUID(),

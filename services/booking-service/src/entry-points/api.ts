@@ -3,11 +3,14 @@ import {
   brokerConfig,
   createDatabase,
   createHttpApp,
+  createIdentity,
+  identitySecurityScheme,
   createLogger,
   createMetricsRegistry,
   pingDatabase,
   publishEvent,
   startHttpServer,
+  warnIfUnverified,
   type Knex,
 } from '@ticketing/platform';
 import { Redis } from 'ioredis';
@@ -20,7 +23,7 @@ import { OutboxRelay } from '../domain/outbox-relay';
 import { createMockPaymentProvider, meteredPaymentProvider, type MockPaymentProvider } from '../domain/payment-provider';
 import { recoverPayments } from '../domain/payments';
 import type { BookingDeps } from '../domain/ports';
-import { BEARER_SCHEME, USER_ID_SCHEME, callerGuard, securitySchemes } from './http/caller-identity';
+import { callerGuard } from './http/caller-identity';
 import { priceTierModule } from './http/price-tier-routes';
 import { reservationRoutes } from './http/reservation-routes';
 import { ticketRoutes } from './http/ticket-routes';
@@ -124,18 +127,20 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
     },
   };
 
-  const securityScheme = config.AUTH_JWT_SECRET ? BEARER_SCHEME : USER_ID_SCHEME;
+  const identity = createIdentity(config);
+  warnIfUnverified(identity, logger);
+  const security = identitySecurityScheme(identity.mode);
   const app = createHttpApp({
     service: 'booking-service',
     logger,
     registry,
     modules: [
-      priceTierModule(deps),
+      priceTierModule(deps, identity),
       {
         prefix: '/api/v1',
         routes: [...reservationRoutes(deps, config.MAX_SEATS_PER_RESERVATION), ...ticketRoutes(deps)],
-        guard: callerGuard(config.AUTH_JWT_SECRET),
-        security: [securityScheme],
+        guard: callerGuard(identity),
+        security: [security.name],
       },
     ],
     readiness: {
@@ -148,10 +153,10 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
       version: '1.0.0',
       description:
         'Price tiers, seat holds (reservations), payment confirmation, tickets with QR codes, cancellation and refunds. ' +
-        (config.AUTH_JWT_SECRET
-          ? 'Name yourself with a Bearer JWT (Authorize button).'
+        (identity.mode === 'jwt'
+          ? 'Name yourself with a Bearer JWT (Authorize button); price tier writes need the organizer or admin role.'
           : 'Name yourself with the X-User-ID header (Authorize button).'),
-      securitySchemes: { [securityScheme]: securitySchemes[securityScheme] },
+      securitySchemes: { [security.name]: security.scheme },
     },
   });
 

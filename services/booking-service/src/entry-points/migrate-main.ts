@@ -1,5 +1,17 @@
 import '../instrumentation';
-import { createDatabase, createLogger, envBool, envUrl, loadConfig, logLevelSchema, runTask } from '@ticketing/platform';
+import {
+  baseConfigShape,
+  checkIdentityConfig,
+  createDatabase,
+  createLogger,
+  envBool,
+  envOptionalString,
+  envUrl,
+  identityConfigShape,
+  loadConfig,
+  logLevelSchema,
+  runTask,
+} from '@ticketing/platform';
 import { z } from 'zod';
 import { seedBookingDemoData } from '../data-access/demo-seed';
 import { migrateBookingDatabase } from './migrate';
@@ -7,17 +19,25 @@ import { migrateBookingDatabase } from './migrate';
 export { migrateBookingDatabase } from './migrate';
 export { seedBookingDemoData } from '../data-access/demo-seed';
 
+/**
+ * What migrations need, plus the identity checks every process runs: a production release refuses to migrate
+ * when it would then run insecurely (TICKET_SIGNING_SECRET is checked for length when given; the API and the
+ * expiry job require it).
+ */
+export const bookingMigrateConfigSchema = z
+  .object({
+    NODE_ENV: baseConfigShape.NODE_ENV,
+    LOG_LEVEL: logLevelSchema,
+    DATABASE_URL: envUrl('postgres://postgres@127.0.0.1:5432/booking_service', ['postgres', 'postgresql']),
+    SEED_DEMO_DATA: envBool(false),
+    ...identityConfigShape,
+    TICKET_SIGNING_SECRET: envOptionalString(),
+  })
+  .superRefine(checkIdentityConfig);
+
 if (require.main === module) {
   void runTask('booking-migrate', async () => {
-    // Only what migrations need: the Job is a pre-install hook and gets no application secrets
-    // (loadBookingConfig would demand TICKET_SIGNING_SECRET when NODE_ENV=production).
-    const config = loadConfig(
-      z.object({
-        LOG_LEVEL: logLevelSchema,
-        DATABASE_URL: envUrl('postgres://postgres@127.0.0.1:5432/booking_service', ['postgres', 'postgresql']),
-        SEED_DEMO_DATA: envBool(false),
-      }),
-    );
+    const config = loadConfig(bookingMigrateConfigSchema);
     const { SEED_DEMO_DATA } = config;
     const logger = createLogger('booking-service', config.LOG_LEVEL);
     const applied = await migrateBookingDatabase(config.DATABASE_URL);

@@ -1,12 +1,21 @@
 import type { Knex } from '@ticketing/platform';
-import type { AddSeatsResult, CatalogStore, Page, SeatInput, SessionRow, SessionSeatRow } from '../domain/catalog';
+import type {
+  AddSeatsResult,
+  CatalogStore,
+  OrganizerMember,
+  Page,
+  SeatInput,
+  SessionRow,
+  SessionSeatRow,
+} from '../domain/catalog';
 import { naturalSortKey } from '../domain/seat-order';
 
 /** Seats per INSERT statement of a bulk call (5 text arrays of this length per statement). */
 const SEAT_CHUNK = 20_000;
 
 const ORGANIZER_COLUMNS = ['id', 'name', 'description', 'contact_email', 'contact_phone', 'created_at', 'updated_at'];
-const LOCATION_COLUMNS = ['id', 'name', 'address', 'city', 'country', 'timezone', 'created_at', 'updated_at'];
+const LOCATION_COLUMNS = ['id', 'name', 'address', 'city', 'country', 'timezone', 'organizer_id', 'created_at', 'updated_at'];
+const MEMBER_COLUMNS = ['organizer_id', 'user_id', 'added_by', 'created_at'];
 const HALL_COLUMNS = ['id', 'location_id', 'name', 'capacity', 'created_at', 'updated_at'];
 const SEAT_COLUMNS = ['id', 'hall_id', 'row_number', 'seat_number', 'seat_type', 'created_at'];
 const EVENT_COLUMNS = ['id', 'organizer_id', 'title', 'description', 'event_type', 'created_at', 'updated_at'];
@@ -48,7 +57,31 @@ export function catalogRepository(db: Knex): CatalogStore {
   const page = (query: Knex.QueryBuilder, { limit, offset }: Page) => query.limit(limit).offset(offset);
 
   return {
-    insertOrganizer: (input) => insert('organizers', ORGANIZER_COLUMNS, input),
+    insertOrganizer: (input, firstMemberId) =>
+      db.transaction(async (trx) => {
+        const [organizer] = await trx('organizers').insert(input).returning(ORGANIZER_COLUMNS);
+        if (firstMemberId) await trx('organizer_members').insert({ organizer_id: organizer.id, user_id: firstMemberId });
+        return organizer;
+      }),
+    async insertOrganizerMember(organizerId, userId, addedBy) {
+      await db('organizer_members')
+        .insert({ organizer_id: organizerId, user_id: userId, added_by: addedBy })
+        .onConflict(['organizer_id', 'user_id'])
+        .ignore();
+      return (await db('organizer_members')
+        .select(MEMBER_COLUMNS)
+        .where({ organizer_id: organizerId, user_id: userId })
+        .first()) as OrganizerMember;
+    },
+    listOrganizerMembers: (organizerId, p) =>
+      page(
+        db('organizer_members').select(MEMBER_COLUMNS).where({ organizer_id: organizerId }).orderBy(['created_at', 'user_id']),
+        p,
+      ) as Promise<OrganizerMember[]>,
+    async isOrganizerMember(organizerId, userId) {
+      const row = await db('organizer_members').select('user_id').where({ organizer_id: organizerId, user_id: userId }).first();
+      return row !== undefined;
+    },
     findOrganizer: (id) => find('organizers', ORGANIZER_COLUMNS, id),
     listOrganizers: (p) => page(db('organizers').select(ORGANIZER_COLUMNS).orderBy(['created_at', 'id']), p),
 

@@ -2,7 +2,14 @@
  * The catalog: organizers, locations, halls and their seats, events and their sessions. A session gets one
  * session seat per hall seat when it is created, so its seat map is complete from the first moment.
  */
-import { conflict, notFound, unprocessable } from '@ticketing/platform';
+import { conflict, hasRole, notFound, unprocessable, type Actor } from '@ticketing/platform';
+import {
+  actorUserId,
+  assertManagesOrganizer,
+  assertManagesVenue,
+  assertMayCreateOrganizer,
+  type OwnershipStore,
+} from './catalog-ownership';
 import { moneyToNumber } from './money';
 import type { RenderedSeatMap, SeatMapCache } from './seat-map-cache';
 
@@ -23,6 +30,8 @@ export interface LocationInput {
   city: string | null;
   country: string | null;
   timezone: string;
+  /** The organizer that owns the venue (required for an organizer in jwt mode, who must be its member). */
+  organizer_id?: string | null;
 }
 export interface HallInput {
   location_id: string;
@@ -77,8 +86,19 @@ export interface SessionSeatRow {
 
 export type AddSeatsResult = { created: number } | { existing: SeatInput[] } | { hallFull: { current: number } };
 
-export interface CatalogStore {
-  insertOrganizer(input: OrganizerInput): Promise<Row>;
+export interface OrganizerMember {
+  organizer_id: string;
+  user_id: string;
+  added_by: string | null;
+  created_at: Date;
+}
+
+export interface CatalogStore extends OwnershipStore {
+  /** Inserts the organizer and, when given, its first member, in one transaction. */
+  insertOrganizer(input: OrganizerInput, firstMemberId?: string): Promise<Row>;
+  /** Adds a member (no-op if already one) and returns the membership. */
+  insertOrganizerMember(organizerId: string, userId: string, addedBy: string | null): Promise<OrganizerMember>;
+  listOrganizerMembers(organizerId: string, page: Page): Promise<OrganizerMember[]>;
   findOrganizer(id: string): Promise<Row | undefined>;
   listOrganizers(page: Page): Promise<Row[]>;
   insertLocation(input: LocationInput): Promise<Row>;
@@ -114,18 +134,48 @@ const required = <T>(value: T | undefined, resource: string, id: string): T => {
 
 // ---- organizers, locations, halls -------------------------------------------------------------------
 
-export const createOrganizer = (store: CatalogStore, input: OrganizerInput) => store.insertOrganizer(input);
+export function createOrganizer(store: CatalogStore, actor: Actor, input: OrganizerInput) {
+  assertMayCreateOrganizer(actor);
+  return store.insertOrganizer(input, actorUserId(actor));
+}
 export const getOrganizer = async (store: CatalogStore, id: string) =>
   required(await store.findOrganizer(id), 'Organizer', id);
 export const listOrganizers = (store: CatalogStore, page: Page) => store.listOrganizers(page);
 
-export const createLocation = (store: CatalogStore, input: LocationInput) => store.insertLocation(input);
+// ---- members ----------------------------------------------------------------------------------------
+
+export async function addOrganizerMember(store: CatalogStore, actor: Actor, organizerId: string, userId: string) {
+  await getOrganizer(store, organizerId);
+  await assertManagesOrganizer(store, actor, organizerId);
+  return store.insertOrganizerMember(organizerId, userId, actorUserId(actor) ?? null);
+}
+
+export async function listOrganizerMembers(store: CatalogStore, organizerId: string, page: Page) {
+  await getOrganizer(store, organizerId);
+  return store.listOrganizerMembers(organizerId, page);
+}
+
+// ---- venues -----------------------------------------------------------------------------------------
+
+/**
+ * A location records the organizer that owns it. An organizer must name one it is a member of (so its venues
+ * never end up unowned); an admin, or anyone in development's open catalog, may leave it out.
+ */
+export async function createLocation(store: CatalogStore, actor: Actor, input: LocationInput) {
+  if (input.organizer_id) {
+    await getOrganizer(store, input.organizer_id);
+    await assertManagesOrganizer(store, actor, input.organizer_id);
+  } else if (actor.kind === 'user' && !hasRole(actor.caller, 'admin')) {
+    await assertManagesVenue(store, actor, {});
+  }
+  return store.insertLocation({ ...input, organizer_id: input.organizer_id ?? null });
+}
 export const getLocation = async (store: CatalogStore, id: string) =>
   required(await store.findLocation(id), 'Location', id);
 export const listLocations = (store: CatalogStore, page: Page) => store.listLocations(page);
 
-export async function createHall(store: CatalogStore, input: HallInput) {
-  await getLocation(store, input.location_id);
+export async function createHall(store: CatalogStore, actor: Actor, input: HallInput) {
+  await assertManagesVenue(store, actor, await getLocation(store, input.location_id));
   return store.insertHall(input);
 }
 export const getHall = async (store: CatalogStore, id: string) => required(await store.findHall(id), 'Hall', id);
@@ -141,7 +191,11 @@ export async function listHalls(store: CatalogStore, filter: { location_id?: str
  * may not grow beyond `maxSeats` (a sanity bound well above any real venue; `capacity` is informational).
  * Sessions copy the hall's seats when they are created, so seats added later only appear in later sessions.
  */
-export async function addSeats(store: CatalogStore, hallId: string, seats: SeatInput[], maxSeats: number) {
+export async function addSeats(store: CatalogStore, actor: Actor, hallId: string, seats: SeatInput[], maxSeats: number) {
+  if (actor.kind === 'user') {
+    const hall = await getHall(store, hallId);
+    await assertManagesVenue(store, actor, await getLocation(store, String(hall.location_id)));
+  }
   const result = required(await store.insertSeats(hallId, seats, maxSeats), 'Hall', hallId);
   if ('existing' in result) {
     throw conflict('SEAT_EXISTS', 'A seat with this row and seat number already exists in the hall', {
@@ -158,8 +212,8 @@ export async function addSeats(store: CatalogStore, hallId: string, seats: SeatI
   return { hall_id: hallId, created: result.created };
 }
 
-export async function addSeat(store: CatalogStore, hallId: string, seat: SeatInput, maxSeats: number) {
-  await addSeats(store, hallId, [seat], maxSeats);
+export async function addSeat(store: CatalogStore, actor: Actor, hallId: string, seat: SeatInput, maxSeats: number) {
+  await addSeats(store, actor, hallId, [seat], maxSeats);
   return required(await store.findSeatByLabel(hallId, seat.row_number, seat.seat_number), 'Seat', hallId);
 }
 
@@ -170,8 +224,9 @@ export async function listSeats(store: CatalogStore, hallId: string, page: Page)
 
 // ---- events and sessions ----------------------------------------------------------------------------
 
-export async function createEvent(store: CatalogStore, input: EventInput) {
+export async function createEvent(store: CatalogStore, actor: Actor, input: EventInput) {
   await getOrganizer(store, input.organizer_id);
+  await assertManagesOrganizer(store, actor, input.organizer_id);
   return store.insertEvent(input);
 }
 export const getEvent = async (store: CatalogStore, id: string) => required(await store.findEvent(id), 'Event', id);
@@ -184,10 +239,12 @@ const sessionView = (row: SessionRow) => ({ ...row, base_price: moneyToNumber(ro
 
 /**
  * Creates a session of an event in a hall, with one available session seat per hall seat priced at
- * base_price (times the seat type's multiplier when one is given), all in one transaction.
+ * base_price (times the seat type's multiplier when one is given), all in one transaction. The session
+ * belongs to its event's organizer; any hall may host it (a session only reads the hall's seats).
  */
-export async function createSession(store: CatalogStore, input: SessionInput) {
-  await getEvent(store, input.event_id);
+export async function createSession(store: CatalogStore, actor: Actor, input: SessionInput) {
+  const event = await getEvent(store, input.event_id);
+  await assertManagesOrganizer(store, actor, String(event.organizer_id));
   await getHall(store, input.hall_id);
   if ((await store.countHallSeats(input.hall_id)) === 0) {
     throw unprocessable('The hall has no seats yet; add seats before creating a session', { hall_id: input.hall_id }, 'HALL_HAS_NO_SEATS');
@@ -200,6 +257,14 @@ export async function listSessions(store: CatalogStore, filter: { event_id?: str
   if (filter.event_id) await getEvent(store, filter.event_id);
   if (filter.hall_id) await getHall(store, filter.hall_id);
   return (await store.listSessions(filter, page)).map(sessionView);
+}
+
+/** Who organizes a session, and whether the user is one of its members (the booking service's price tier check). */
+export async function getSessionOrganizer(store: CatalogStore, sessionId: string, userId: string) {
+  const session = required(await store.findSession(sessionId), 'Session', sessionId);
+  const event = required(await store.findEvent(session.event_id), 'Event', session.event_id);
+  const organizerId = String(event.organizer_id);
+  return { session_id: sessionId, organizer_id: organizerId, member: await store.isOrganizerMember(organizerId, userId) };
 }
 
 export async function listSessionSeats(store: CatalogStore, sessionId: string, page: Page) {

@@ -1,9 +1,13 @@
 import {
+  authModeOf,
   createHttpApp,
+  createIdentity,
+  identitySecurityScheme,
   createLogger,
   createMetricsRegistry,
   pingDatabase,
   startHttpServer,
+  warnIfUnverified,
   type ApiModule,
   type Knex,
   type Logger,
@@ -11,11 +15,13 @@ import {
 import type Koa from 'koa';
 import type { Registry } from 'prom-client';
 import { resolveEventConfig, type EventConfig, type EventOverrides } from '../config';
+import { catalogRepository } from '../data-access/catalog-repository';
 import { openEventDatabase } from '../data-access/database';
 import { seatInventoryRepository } from '../data-access/seat-inventory-repository';
 import { catalogModule } from './http/catalog';
 import { INTERNAL_TOKEN_HEADER, INTERNAL_TOKEN_SCHEME } from './http/internal-token';
 import { internalInventoryModule } from './http/internal-inventory';
+import { internalOwnershipModule } from './http/internal-ownership';
 
 export interface EventApi {
   url: string;
@@ -26,14 +32,20 @@ export interface EventApi {
   stop(): Promise<void>;
 }
 
-export function eventApiModules(
-  db: Knex,
-  config: Pick<EventConfig, 'INTERNAL_API_TOKEN' | 'SEAT_MAP_CACHE_MS'>,
-): ApiModule[] {
+export function eventApiModules(db: Knex, config: EventConfig): ApiModule[] {
+  const identity = createIdentity(config);
   return [
-    catalogModule(db, { seatMapCacheMs: config.SEAT_MAP_CACHE_MS }),
+    catalogModule(db, { seatMapCacheMs: config.SEAT_MAP_CACHE_MS, identity }),
     internalInventoryModule(seatInventoryRepository(db), config.INTERNAL_API_TOKEN),
+    internalOwnershipModule(catalogRepository(db), config.INTERNAL_API_TOKEN),
   ];
+}
+
+/** In jwt mode catalog writes take a bearer token: Swagger UI's Authorize button asks for it. */
+function bearerScheme(config: EventConfig): Record<string, Record<string, unknown>> {
+  if (authModeOf(config) !== 'jwt') return {};
+  const { name, scheme } = identitySecurityScheme('jwt');
+  return { [name]: scheme };
 }
 
 export function createEventApp(deps: { db: Knex; config: EventConfig; logger: Logger; registry: Registry }): Koa {
@@ -48,10 +60,13 @@ export function createEventApp(deps: { db: Knex; config: EventConfig; logger: Lo
       version: '1.0.0',
       description:
         'Catalog (organizers, locations, halls, seats, events, sessions) and the seat inventory of every session. ' +
-        '`/api/v1` is public; `/api/internal` is for the booking service and needs the X-Internal-Token header ' +
+        '`/api/v1` reads are public; with verified identity (AUTH_MODE=jwt, always in production) writes need a ' +
+        'Bearer JWT with the organizer role and membership of the owning organizer, or the admin role. ' +
+        '`/api/internal` is for the booking service and needs the X-Internal-Token header ' +
         'when the service runs with INTERNAL_API_TOKEN.',
       securitySchemes: {
         [INTERNAL_TOKEN_SCHEME]: { type: 'apiKey', in: 'header', name: INTERNAL_TOKEN_HEADER },
+        ...bearerScheme(deps.config),
       },
     },
   });
@@ -65,6 +80,7 @@ export async function startEventApi(overrides: EventOverrides = {}): Promise<Eve
   const config = resolveEventConfig(overrides);
   const logger = createLogger('event-service', config.LOG_LEVEL);
   const registry = createMetricsRegistry('event-service');
+  warnIfUnverified(createIdentity(config), logger);
   const db = openEventDatabase(config.DATABASE_URL, config.DB_POOL_MAX);
   let server;
   try {

@@ -72,6 +72,15 @@ export const organizer = z.object({
   updated_at: timestampOutput,
 });
 
+export const organizerMemberParams = z.object({ id: uuid });
+export const addOrganizerMemberBody = z.object({ user_id: uuid }).strict();
+export const organizerMember = z.object({
+  organizer_id: uuidOutput,
+  user_id: uuidOutput,
+  added_by: uuidOutput.nullable(),
+  created_at: timestampOutput,
+});
+
 // ---- locations and halls ----------------------------------------------------------------------------
 
 export const createLocationBody = z
@@ -81,6 +90,7 @@ export const createLocationBody = z
     city: optionalText(200),
     country: optionalText(100),
     timezone: timezone.optional().default('UTC'),
+    organizer_id: uuid.optional().meta({ description: 'The organizer that owns the venue, its halls and seats' }),
   })
   .strict();
 export const location = z.object({
@@ -90,6 +100,7 @@ export const location = z.object({
   city: z.string().nullable(),
   country: z.string().nullable(),
   timezone: z.string(),
+  organizer_id: uuidOutput.nullable(),
 });
 
 const hallFields = {

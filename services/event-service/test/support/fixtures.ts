@@ -1,12 +1,15 @@
 /** Builds catalog data for a test through the domain (so it gets the same rules as the API), with fresh ids. */
 import { randomUUID } from 'node:crypto';
-import type { Knex } from '@ticketing/platform';
+import type { Actor, Knex } from '@ticketing/platform';
 import { catalogRepository } from '../../src/data-access/catalog-repository';
 import { migrateEventDatabase, openEventDatabase } from '../../src/data-access/database';
 import { addSeats, createEvent, createHall, createLocation, createOrganizer, createSession } from '../../src/domain/catalog';
 import { EVENT_TEST_DATABASE_URL } from '../../../../test/support/infra';
 
 export const DAY_MS = 86_400_000;
+
+/** Development's open catalog: fixtures build data without an identity. */
+export const ANYONE: Actor = { kind: 'anyone' };
 
 export async function openTestDatabase(): Promise<Knex> {
   await migrateEventDatabase(EVENT_TEST_DATABASE_URL);
@@ -28,35 +31,35 @@ export async function createSessionFixture(
 ): Promise<SessionFixture> {
   const catalog = catalogRepository(db);
   const tag = randomUUID().slice(0, 8);
-  const organizer = await createOrganizer(catalog, {
+  const organizer = await createOrganizer(catalog, ANYONE, {
     name: `Organizer ${tag}`,
     description: null,
     contact_email: null,
     contact_phone: null,
   });
-  const location = await createLocation(catalog, {
+  const location = await createLocation(catalog, ANYONE, {
     name: `Venue ${tag}`,
     address: null,
     city: null,
     country: null,
     timezone: 'UTC',
   });
-  const hall = await createHall(catalog, { location_id: String(location.id), name: `Hall ${tag}`, capacity: null });
+  const hall = await createHall(catalog, ANYONE, { location_id: String(location.id), name: `Hall ${tag}`, capacity: null });
   const seats = [];
   for (let row = 1; row <= (options.rows ?? 2); row++) {
     for (let seat = 1; seat <= (options.seatsPerRow ?? 5); seat++) {
       seats.push({ row_number: String(row), seat_number: String(seat), seat_type: 'standard' });
     }
   }
-  await addSeats(catalog, String(hall.id), seats, 200_000);
-  const event = await createEvent(catalog, {
+  await addSeats(catalog, ANYONE, String(hall.id), seats, 200_000);
+  const event = await createEvent(catalog, ANYONE, {
     organizer_id: String(organizer.id),
     title: `Event ${tag}`,
     description: null,
     event_type: 'concert',
   });
   const start = Date.now() + (options.startsInMs ?? 7 * DAY_MS);
-  const session = await createSession(catalog, {
+  const session = await createSession(catalog, ANYONE, {
     event_id: String(event.id),
     hall_id: String(hall.id),
     start_time: new Date(start).toISOString(),

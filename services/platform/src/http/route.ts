@@ -72,4 +72,6 @@ export interface ApiModule {
   guard?: (ctx: Context) => void | Promise<void>;
   /** OpenAPI security requirement names applied to every route of the module. */
   security?: string[];
+  /** OpenAPI security requirement names for the module's write routes only (public reads, protected writes). */
+  writeSecurity?: string[];
 }

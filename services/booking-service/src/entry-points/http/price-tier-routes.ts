@@ -1,4 +1,11 @@
-import { defineRoute, type ApiModule } from '@ticketing/platform';
+import {
+  actorOf,
+  defineRoute,
+  identitySecurityScheme,
+  requireCallerForWrites,
+  type ApiModule,
+  type Identity,
+} from '@ticketing/platform';
 import { z } from 'zod';
 import type { BookingDeps } from '../../domain/ports';
 import { createPriceTier, getPriceTier, listPriceTiers } from '../../domain/price-tiers';
@@ -6,9 +13,12 @@ import { createPriceTierBody, idParams, priceTierQuery, priceTierSchema } from '
 
 const tags = ['Price tiers'];
 
-export function priceTierModule(deps: Pick<BookingDeps, 'store'>): ApiModule {
+/** Reads are public; creating a tier needs an organizer (its session) or an admin (global) in jwt mode. */
+export function priceTierModule(deps: Pick<BookingDeps, 'store' | 'eventService'>, identity: Identity): ApiModule {
   return {
     prefix: '/api/v1',
+    guard: requireCallerForWrites(identity),
+    ...(identity.mode === 'jwt' ? { writeSecurity: [identitySecurityScheme('jwt').name] } : {}),
     routes: [
       defineRoute({
         method: 'post',
@@ -18,8 +28,16 @@ export function priceTierModule(deps: Pick<BookingDeps, 'store'>): ApiModule {
         tags,
         body: createPriceTierBody,
         status: 201,
-        responses: { 201: { description: 'Created', schema: priceTierSchema } },
-        handler: ({ body }) => createPriceTier(deps.store, body),
+        description:
+          'With verified identity (jwt mode): a tier of a session needs the organizer role and membership of the ' +
+          "session's organizer; a global tier (no session_id) needs the admin role. Open in development mode.",
+        responses: {
+          201: { description: 'Created', schema: priceTierSchema },
+          401: { description: 'No verified caller (jwt mode)' },
+          403: { description: 'FORBIDDEN: not an admin (global tier) or not the session’s organizer' },
+          404: { description: 'Unknown session (jwt mode)' },
+        },
+        handler: ({ body }, ctx) => createPriceTier(deps, actorOf(ctx), body),
       }),
       defineRoute({
         method: 'get',

@@ -1,4 +1,10 @@
-import type { ApiModule, Knex } from '@ticketing/platform';
+import {
+  identitySecurityScheme,
+  requireCallerForWrites,
+  type ApiModule,
+  type Identity,
+  type Knex,
+} from '@ticketing/platform';
 import { catalogRepository } from '../../data-access/catalog-repository';
 import { createSeatMapCache } from '../../domain/seat-map-cache';
 import { eventRoutes } from './events';
@@ -8,12 +14,14 @@ import { organizerRoutes } from './organizers';
 import { seatRoutes } from './seats';
 import { sessionRoutes } from './sessions';
 
-/** The public catalog API, /api/v1. */
-export function catalogModule(db: Knex, options: { seatMapCacheMs: number }): ApiModule {
+/** The public catalog API, /api/v1: reads are public; writes need a verified organizer or admin in jwt mode. */
+export function catalogModule(db: Knex, options: { seatMapCacheMs: number; identity: Identity }): ApiModule {
   const catalog = catalogRepository(db);
   const seatMaps = createSeatMapCache((sessionId) => catalog.seatMapJson(sessionId), { ttlMs: options.seatMapCacheMs });
   return {
     prefix: '/api/v1',
+    guard: requireCallerForWrites(options.identity),
+    ...(options.identity.mode === 'jwt' ? { writeSecurity: [identitySecurityScheme('jwt').name] } : {}),
     routes: [
       ...organizerRoutes(catalog),
       ...locationRoutes(catalog),

@@ -1,4 +1,4 @@
-import { defineRoute, type AnyRoute } from '@ticketing/platform';
+import { actorOf, defineRoute, type AnyRoute } from '@ticketing/platform';
 import { z } from 'zod';
 import { createEvent, getEvent, listEvents, type CatalogStore } from '../../domain/catalog';
 import { idParams } from '../../schemas/common';
@@ -15,8 +15,8 @@ export const eventRoutes = (catalog: CatalogStore): AnyRoute[] => [
     tags,
     body: createEventBody,
     status: 201,
-    responses: { 201: { description: 'Created', schema: event }, 404: { description: 'Unknown organizer' } },
-    handler: ({ body }) => createEvent(catalog, body),
+    responses: { 201: { description: 'Created', schema: event }, 403: { description: 'FORBIDDEN: needs the organizer role and membership of the owning organizer (jwt mode)' }, 404: { description: 'Unknown organizer' } },
+    handler: ({ body }, ctx) => createEvent(catalog, actorOf(ctx), body),
   }),
   defineRoute({
     method: 'get',

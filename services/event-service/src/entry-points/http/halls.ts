@@ -1,4 +1,4 @@
-import { defineRoute, type AnyRoute } from '@ticketing/platform';
+import { actorOf, defineRoute, type AnyRoute } from '@ticketing/platform';
 import { z } from 'zod';
 import { createHall, getHall, listHalls, type CatalogStore } from '../../domain/catalog';
 import { idParams, paginationQuery } from '../../schemas/common';
@@ -12,6 +12,7 @@ import {
 
 const tags = ['halls'];
 const unknownLocation = { 404: { description: 'Unknown location' } };
+const forbidden = { 403: { description: 'FORBIDDEN: needs the organizer role and membership of the owning organizer (jwt mode)' } };
 
 export const hallRoutes = (catalog: CatalogStore): AnyRoute[] => [
   defineRoute({
@@ -23,8 +24,8 @@ export const hallRoutes = (catalog: CatalogStore): AnyRoute[] => [
     params: locationHallParams,
     body: createLocationHallBody,
     status: 201,
-    responses: { 201: { description: 'Created', schema: hall }, ...unknownLocation },
-    handler: ({ params, body }) => createHall(catalog, { ...body, location_id: params.location_id }),
+    responses: { 201: { description: 'Created', schema: hall }, ...forbidden, ...unknownLocation },
+    handler: ({ params, body }, ctx) => createHall(catalog, actorOf(ctx), { ...body, location_id: params.location_id }),
   }),
   defineRoute({
     method: 'get',
@@ -45,8 +46,8 @@ export const hallRoutes = (catalog: CatalogStore): AnyRoute[] => [
     tags,
     body: createHallBody,
     status: 201,
-    responses: { 201: { description: 'Created', schema: hall }, ...unknownLocation },
-    handler: ({ body }) => createHall(catalog, body),
+    responses: { 201: { description: 'Created', schema: hall }, ...forbidden, ...unknownLocation },
+    handler: ({ body }, ctx) => createHall(catalog, actorOf(ctx), body),
   }),
   defineRoute({
     method: 'get',

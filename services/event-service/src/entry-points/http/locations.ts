@@ -1,4 +1,4 @@
-import { defineRoute, type AnyRoute } from '@ticketing/platform';
+import { actorOf, defineRoute, type AnyRoute } from '@ticketing/platform';
 import { z } from 'zod';
 import { createLocation, getLocation, listLocations, type CatalogStore } from '../../domain/catalog';
 import { idParams, paginationQuery } from '../../schemas/common';
@@ -12,11 +12,14 @@ export const locationRoutes = (catalog: CatalogStore): AnyRoute[] => [
     path: '/locations',
     operationId: 'createLocation',
     summary: 'Create a location (venue)',
+    description:
+      'organizer_id names the organizer that owns the venue (its halls and seats too). With verified identity an ' +
+      'organizer must give one it is a member of; only an admin may create an unowned venue.',
     tags,
     body: createLocationBody,
     status: 201,
-    responses: { 201: { description: 'Created', schema: location } },
-    handler: ({ body }) => createLocation(catalog, body),
+    responses: { 201: { description: 'Created', schema: location }, 403: { description: 'FORBIDDEN: needs the organizer role and membership of the owning organizer (jwt mode)' } },
+    handler: ({ body }, ctx) => createLocation(catalog, actorOf(ctx), body),
   }),
   defineRoute({
     method: 'get',

@@ -1,4 +1,4 @@
-import { defineRoute, type AnyRoute } from '@ticketing/platform';
+import { actorOf, defineRoute, type AnyRoute } from '@ticketing/platform';
 import { z } from 'zod';
 import { addSeat, addSeats, listSeats, type CatalogStore } from '../../domain/catalog';
 import { paginationQuery } from '../../schemas/common';
@@ -13,6 +13,7 @@ import {
 
 const tags = ['seats'];
 const errors = {
+  403: { description: 'FORBIDDEN: needs the organizer role and membership of the owning organizer (jwt mode)' },
   404: { description: 'Unknown hall' },
   409: { description: 'SEAT_EXISTS: a seat with the same row and seat number is already in the hall' },
 };
@@ -28,7 +29,7 @@ export const seatRoutes = (catalog: CatalogStore): AnyRoute[] => [
     body: seatInput,
     status: 201,
     responses: { 201: { description: 'Created', schema: seat }, ...errors },
-    handler: ({ params, body }) => addSeat(catalog, params.hall_id, body, MAX_SEATS_PER_HALL),
+    handler: ({ params, body }, ctx) => addSeat(catalog, actorOf(ctx), params.hall_id, body, MAX_SEATS_PER_HALL),
   }),
   defineRoute({
     method: 'post',
@@ -45,7 +46,7 @@ export const seatRoutes = (catalog: CatalogStore): AnyRoute[] => [
     bodyLimit: '32mb',
     status: 201,
     responses: { 201: { description: 'Created', schema: bulkSeatsResponse }, ...errors },
-    handler: ({ params, body }) => addSeats(catalog, params.hall_id, body.seats, MAX_SEATS_PER_HALL),
+    handler: ({ params, body }, ctx) => addSeats(catalog, actorOf(ctx), params.hall_id, body.seats, MAX_SEATS_PER_HALL),
   }),
   defineRoute({
     method: 'get',

@@ -1,4 +1,4 @@
-import { defineRoute, type AnyRoute } from '@ticketing/platform';
+import { actorOf, defineRoute, type AnyRoute } from '@ticketing/platform';
 import { z } from 'zod';
 import {
   createSession,
@@ -29,9 +29,10 @@ export const sessionRoutes = (catalog: CatalogStore, seatMaps: SeatMapCache): An
     status: 201,
     responses: {
       201: { description: 'Created', schema: session },
+      403: { description: 'FORBIDDEN: needs the organizer role and membership of the owning organizer (jwt mode)' },
       404: { description: 'Unknown event or hall' },
     },
-    handler: ({ body }) => createSession(catalog, body),
+    handler: ({ body }, ctx) => createSession(catalog, actorOf(ctx), body),
   }),
   defineRoute({
     method: 'get',

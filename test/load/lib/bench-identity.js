@@ -1,0 +1,31 @@
+'use strict';
+/**
+ * The bench runs the product as production does (NODE_ENV=production), so callers carry verified bearer
+ * tokens: HS256 JWTs signed with the bench's own secret, one per buyer, and an organizer's for the catalog.
+ */
+const { createHmac, randomUUID } = require('node:crypto');
+
+/** Secrets the bench gives the processes it starts (production demands 32+ bytes). */
+const BENCH_SECRETS = {
+  AUTH_JWT_SECRET: 'bench-jwt-secret-0123456789abcdefghijklmn',
+  INTERNAL_API_TOKEN: 'bench-internal-token-0123456789abcdefghij',
+  TICKET_SIGNING_SECRET: 'bench-ticket-signing-secret-0123456789abcd',
+};
+
+const encode = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
+const HEADER = encode({ alg: 'HS256', typ: 'JWT' });
+
+/** A token for `userId` valid for the whole run (six hours). */
+function benchToken(userId, roles = []) {
+  const now = Math.floor(Date.now() / 1000);
+  const unsigned = `${HEADER}.${encode({ sub: userId, roles, iat: now, exp: now + 6 * 3600 })}`;
+  return `${unsigned}.${createHmac('sha256', BENCH_SECRETS.AUTH_JWT_SECRET).update(unsigned).digest('base64url')}`;
+}
+
+/** Request headers naming a buyer. */
+const buyerHeaders = (userId) => ({ authorization: `Bearer ${benchToken(userId)}` });
+
+/** Request headers of the organizer that builds the catalog. */
+const organizerHeaders = () => ({ authorization: `Bearer ${benchToken(randomUUID(), ['organizer'])}` });
+
+module.exports = { BENCH_SECRETS, benchToken, buyerHeaders, organizerHeaders };
