@@ -5,6 +5,7 @@ import {
   createHttpApp,
   createLogger,
   createMetricsRegistry,
+  httpEdgeOptions,
   pingDatabase,
   publishEvent,
   startHttpServer,
@@ -21,6 +22,7 @@ import { createMockPaymentProvider } from '../domain/payment-provider';
 import type { BookingDeps } from '../domain/ports';
 import { BEARER_SCHEME, USER_ID_SCHEME, callerGuard, securitySchemes } from './http/caller-identity';
 import { priceTierModule } from './http/price-tier-routes';
+import { createRateLimits } from './http/rate-limits';
 import { reservationRoutes } from './http/reservation-routes';
 import { ticketRoutes } from './http/ticket-routes';
 import { createBookingMetrics } from './metrics';
@@ -71,13 +73,19 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
   const db = createDatabase({ url: config.DATABASE_URL, poolMax: config.DB_POOL_MAX });
   const store = createBookingStore(db);
   const redis = new Redis(config.REDIS_URL, {
-    // Fail a lock attempt quickly while Redis is unreachable instead of queueing it.
-    maxRetriesPerRequest: 1,
+    // While Redis is unreachable a lock attempt fails at once (503 LOCK_SERVICE_UNAVAILABLE) instead of
+    // waiting in ioredis' offline queue for a reconnect; a Redis that accepts but does not answer is cut off
+    // by the command timeout.
+    enableOfflineQueue: false,
+    commandTimeout: config.REDIS_COMMAND_TIMEOUT_MS,
+    maxRetriesPerRequest: 0,
     connectTimeout: 2_000,
     lazyConnect: true,
   });
   redis.on('error', (error: Error) => logger.warn({ err: error }, 'Redis error'));
-  redis.connect().catch((error: unknown) => logger.warn({ err: error }, 'Redis not reachable yet'));
+  // Without an offline queue, commands sent before the connection is ready fail: wait for it (bounded by
+  // connectTimeout; refused is immediate) so the first requests do not see a 503.
+  await redis.connect().catch((error: unknown) => logger.warn({ err: error }, 'Redis not reachable yet'));
   const broker = new BrokerConnection(
     withConfirmChannels(brokerConfig({ url: config.RABBITMQ_URL, namespace: brokerNamespace }), OUTBOX_CONFIRM_CHANNELS),
     logger,
@@ -127,7 +135,10 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
       priceTierModule(deps),
       {
         prefix: '/api/v1',
-        routes: [...reservationRoutes(deps, config.MAX_SEATS_PER_RESERVATION), ...ticketRoutes(deps)],
+        routes: [
+          ...reservationRoutes(deps, config.MAX_SEATS_PER_RESERVATION, createRateLimits(redis, registry, logger, config)),
+          ...ticketRoutes(deps),
+        ],
         guard: callerGuard(config.AUTH_JWT_SECRET),
         security: [securityScheme],
       },
@@ -137,6 +148,7 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
       redis: () => redis.ping(),
       rabbitmq: () => broker.check(),
     },
+    edge: httpEdgeOptions(config),
     openapi: {
       title: 'Booking Service',
       version: '1.0.0',

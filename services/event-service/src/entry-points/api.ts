@@ -2,6 +2,7 @@ import {
   createHttpApp,
   createLogger,
   createMetricsRegistry,
+  httpEdgeOptions,
   pingDatabase,
   startHttpServer,
   type ApiModule,
@@ -43,6 +44,7 @@ export function createEventApp(deps: { db: Knex; config: EventConfig; logger: Lo
     registry: deps.registry,
     modules: eventApiModules(deps.db, deps.config),
     readiness: { database: () => pingDatabase(deps.db) },
+    edge: httpEdgeOptions(deps.config),
     openapi: {
       title: 'Event Service',
       version: '1.0.0',
