@@ -59,6 +59,12 @@ function withConfirmChannels(topology: BrokerTopology, max: number): BrokerTopol
   return topology;
 }
 
+/** QUIT when connected; while Redis is unreachable QUIT fails at once, and disconnect() stops the reconnect loop. */
+async function closeRedis(redis: Redis): Promise<void> {
+  await redis.quit().catch(() => undefined);
+  redis.disconnect();
+}
+
 /**
  * Composes the booking API process: config, Postgres, Redis (seat locks), RabbitMQ (outbox relay), the
  * event-service client, the HTTP app, and — unless EXPIRY_SWEEP_INTERVAL_SECONDS is 0 — the expiry timer.
@@ -172,7 +178,7 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
   try {
     server = await startHttpServer(app, config.PORT, config.HOST);
   } catch (error) {
-    await Promise.allSettled([broker.stop(), redis.quit(), db.destroy()]);
+    await Promise.allSettled([broker.stop(), closeRedis(redis), db.destroy()]);
     eventService.close();
     throw error;
   }
@@ -212,7 +218,7 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
         await running.close(config.SHUTDOWN_TIMEOUT_MS);
         await sweeping;
         await relay.stop();
-        await Promise.allSettled([broker.stop(), redis.quit()]);
+        await Promise.allSettled([broker.stop(), closeRedis(redis)]);
         eventService.close();
         await db.destroy();
       })();
