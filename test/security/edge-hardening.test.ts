@@ -23,6 +23,8 @@ import {
 import { EVENT_TEST_DATABASE_URL, silentLogLevel } from '../support/infra';
 import { request } from '../support/http';
 
+const jsonOf = (response: Response): Promise<any> => response.json();
+
 const ALLOWED_ORIGIN = 'https://box-office.example.com';
 
 let event: EventApi;
@@ -176,7 +178,7 @@ describe('bodies that are not JSON (issue 10: a cross-site text/plain POST creat
         headers: { 'content-type': attempt.type, origin: 'https://evil.example' },
         body: attempt.body,
       });
-      if (response.status === 415 && (await response.json()).error.code === 'UNSUPPORTED_MEDIA_TYPE') refused += 1;
+      if (response.status === 415 && (await jsonOf(response)).error.code === 'UNSUPPORTED_MEDIA_TYPE') refused += 1;
     }
     const confirm = await fetch(`${booking.url}/api/v1/reservations/${randomUUID()}/confirm`, {
       method: 'POST',
@@ -196,7 +198,7 @@ describe('bodies that are not JSON (issue 10: a cross-site text/plain POST creat
       headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
       body: JSON.stringify({ name }),
     });
-    expect([plain.status, (await plain.json()).error.code]).toEqual([400, 'MALFORMED_BODY']);
+    expect([plain.status, (await jsonOf(plain)).error.code]).toEqual([400, 'MALFORMED_BODY']);
     const gzipped = await fetch(`${event.url}/api/v1/organizers`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },

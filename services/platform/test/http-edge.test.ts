@@ -11,6 +11,8 @@ import { fieldsWithNul } from '../src/http/validation';
 import { createLogger } from '../src/logger';
 import { createMetricsRegistry } from '../src/metrics';
 
+const jsonOf = (response: Response): Promise<any> => response.json();
+
 const ALLOWED_ORIGIN = 'https://shop.example.com';
 
 /** An app with one public JSON write route, one body-less POST, one route answering 429 and one internal module. */
@@ -107,7 +109,7 @@ describe('the HTTP edge (development defaults)', () => {
     ];
     for (const headers of cases) {
       const response = await post(server, '/api/v1/widgets', '{"name":"sneaky"}', headers);
-      expect([headers['content-type'], response.status, (await response.json()).error.code]).toEqual([
+      expect([headers['content-type'], response.status, (await jsonOf(response)).error.code]).toEqual([
         headers['content-type'],
         415,
         'UNSUPPORTED_MEDIA_TYPE',
@@ -132,19 +134,19 @@ describe('the HTTP edge (development defaults)', () => {
       'content-encoding': 'gzip',
     });
     expect(gzipped.status).toBe(201);
-    expect(await gzipped.json()).toEqual({ name: 'zipped' });
+    expect(await jsonOf(gzipped)).toEqual({ name: 'zipped' });
 
     // 2 MB of JSON squeezed into a few kB: the 16 kB limit counts inflated bytes.
     const bomb = gzipSync(JSON.stringify({ name: 'x'.repeat(2_000_000) }));
     expect(bomb.length).toBeLessThan(16_000);
     const inflated = await post(server, '/api/v1/widgets', bomb, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
-    expect([inflated.status, (await inflated.json()).error.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
+    expect([inflated.status, (await jsonOf(inflated)).error.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
 
     const plain = await post(server, '/api/v1/widgets', '{"name":"not zipped"}', {
       'content-type': 'application/json',
       'content-encoding': 'gzip',
     });
-    expect([plain.status, (await plain.json()).error.code]).toEqual([400, 'MALFORMED_BODY']);
+    expect([plain.status, (await jsonOf(plain)).error.code]).toEqual([400, 'MALFORMED_BODY']);
 
     const unknown = await post(server, '/api/v1/widgets', '{"name":"x"}', { 'content-type': 'application/json', 'content-encoding': 'zstd-ish' });
     expect(unknown.status).toBe(415);
@@ -153,7 +155,7 @@ describe('the HTTP edge (development defaults)', () => {
   test('when a string field or key holds a NUL character, then 422 names the field and the handler never runs', async () => {
     for (const body of [{ name: 'a\u0000b' }, { name: 'ok', tags: ['x', '\u0000'] }, { name: 'ok', ['k\u0000']: 1 }]) {
       const response = await post(server, '/api/v1/widgets', JSON.stringify(body), { 'content-type': 'application/json' });
-      const answer = await response.json();
+      const answer = await jsonOf(response);
       expect([response.status, answer.error.code]).toEqual([422, 'VALIDATION_ERROR']);
       expect(answer.error.details.fields[0].message).toBe('must not contain NUL characters');
     }
@@ -193,25 +195,25 @@ describe('the HTTP edge (development defaults)', () => {
       method: 'OPTIONS',
       headers: { origin: ALLOWED_ORIGIN, 'access-control-request-method': 'POST' },
     });
-    expect([preflight.status, (await preflight.json()).error.code]).toEqual([403, 'CORS_ORIGIN_NOT_ALLOWED']);
+    expect([preflight.status, (await jsonOf(preflight)).error.code]).toEqual([403, 'CORS_ORIGIN_NOT_ALLOWED']);
     const read = await fetch(`${server.url}/api/v1/widgets`, { headers: { origin: ALLOWED_ORIGIN } });
     expect(read.headers.get('access-control-allow-origin')).toBeNull();
   });
 
   test('when no proxy is trusted, then X-Forwarded-For is ignored for the client address', async () => {
     const response = await fetch(`${server.url}/api/v1/widgets`, { headers: { 'x-forwarded-for': '203.0.113.9' } });
-    expect((await response.json()).ip).toMatch(/127\.0\.0\.1$/);
+    expect((await jsonOf(response)).ip).toMatch(/127\.0\.0\.1$/);
   });
 
   test('when a route refuses with 429, then the answer carries Retry-After and the contract error', async () => {
     const response = await fetch(`${server.url}/api/v1/widgets?limited=1`);
     expect(response.status).toBe(429);
     expect(response.headers.get('retry-after')).toBe('7');
-    expect((await response.json()).error).toMatchObject({ code: 'RATE_LIMITED', details: { retry_after_seconds: 7 } });
+    expect((await jsonOf(response)).error).toMatchObject({ code: 'RATE_LIMITED', details: { retry_after_seconds: 7 } });
   });
 
   test('when internal routes are documented (development), then they are in the OpenAPI document', async () => {
-    const document = await (await fetch(`${server.url}/openapi.json`)).json();
+    const document = await jsonOf(await fetch(`${server.url}/openapi.json`));
     expect(Object.keys(document.paths)).toContain('/api/internal/sell');
   });
 });
@@ -256,11 +258,11 @@ describe('the HTTP edge (production settings)', () => {
 
   test('when one proxy is trusted, then the address is the entry it appended, not one the client forged', async () => {
     const response = await fetch(`${server.url}/api/v1/widgets`, { headers: { 'x-forwarded-for': '198.51.100.66, 203.0.113.9' } });
-    expect((await response.json()).ip).toBe('203.0.113.9');
+    expect((await jsonOf(response)).ip).toBe('203.0.113.9');
   });
 
   test('when NODE_ENV is production, then /openapi.json and /docs leave out internal routes', async () => {
-    const document = await (await fetch(`${server.url}/openapi.json`)).json();
+    const document = await jsonOf(await fetch(`${server.url}/openapi.json`));
     expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/api/v1/widgets']));
     expect(Object.keys(document.paths).filter((path) => path.startsWith('/api/internal'))).toEqual([]);
     // The routes still work for the services that call them.

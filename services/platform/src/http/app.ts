@@ -156,10 +156,12 @@ function systemRouter(options: HttpAppOptions, document: Record<string, unknown>
     });
     router.get('/docs', async (ctx, next) => {
       await swaggerUi(ctx, next);
-      if (typeof ctx.body !== 'string') return;
+      const page: unknown = ctx.body;
+      if (typeof page !== 'string') return;
       // The template links Google Fonts: an outside request per visitor (and blocked by the CSP anyway).
-      ctx.body = ctx.body.replace(/<link[^>]*fonts\.googleapis\.com[^>]*>\s*/g, '');
-      ctx.set('Content-Security-Policy', docsContentSecurityPolicy(ctx.body));
+      const html = page.replace(/<link[^>]*fonts\.googleapis\.com[^>]*>\s*/g, '');
+      ctx.body = html;
+      ctx.set('Content-Security-Policy', docsContentSecurityPolicy(html));
     });
     router.get('/docs/assets/:file', async (ctx) => {
       const asset = SWAGGER_ASSETS[ctx.params.file];
