@@ -35,8 +35,22 @@ export function fieldsWithNul(value: unknown, path: (string | number)[] = [], fo
   return found;
 }
 
+/** Whether any string (value or key) in `value` contains a NUL; allocation-free, for 100,000-seat bodies. */
+export function containsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index += 1) if (containsNul(value[index])) return true;
+    return false;
+  }
+  for (const key in value) {
+    if (key.includes('\u0000') || containsNul((value as Record<string, unknown>)[key])) return true;
+  }
+  return false;
+}
+
 export function parsePart<T extends z.ZodType>(schema: T, part: RequestPart, value: unknown): z.output<T> {
-  const withNul = fieldsWithNul(value);
+  const withNul = containsNul(value) ? fieldsWithNul(value) : [];
   if (withNul.length > 0 && part !== 'params') {
     throw new AppError(422, 'VALIDATION_ERROR', 'Request validation failed', {
       fields: withNul.map((field) => ({ field: [part, field].filter(Boolean).join('.'), message: 'must not contain NUL characters' })),
