@@ -1,3 +1,4 @@
+import { isIPv6 } from 'node:net';
 import type { Context } from 'koa';
 import type { Redis } from 'ioredis';
 import { Counter, type Registry } from 'prom-client';
@@ -68,6 +69,25 @@ class KeyedLimit {
   }
 }
 
+/**
+ * The rate-limit key of a client address: an IPv4 address as is, an IPv6 address by its /64 network (one
+ * customer site or device usually owns a whole /64 and could otherwise rotate through it for fresh budgets).
+ */
+export function addressKey(ip: string): string {
+  if (!isIPv6(ip)) return ip;
+  const mappedIPv4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mappedIPv4) return mappedIPv4[1];
+  const [head, tail] = ip.toLowerCase().split('::');
+  const headGroups = head ? head.split(':') : [];
+  const tailGroups = tail === undefined ? [] : tail ? tail.split(':') : [];
+  const missing = 8 - headGroups.length - tailGroups.length;
+  const groups = tail === undefined ? headGroups : [...headGroups, ...Array<string>(missing).fill('0'), ...tailGroups];
+  return `${groups
+    .slice(0, 4)
+    .map((group) => group.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
+}
+
 function createMetrics(registry: Registry): Metrics {
   const limited = new Counter({
     name: 'booking_rate_limited_requests_total',
@@ -102,7 +122,7 @@ export function createRateLimits(redis: Redis, registry: Registry, logger: Logge
     const byAddress = limit(route, 'address', perAddress);
     const byUser = limit(route, 'user', perUser);
     return async (ctx: Context) => {
-      await byAddress?.consume(ctx.ip);
+      await byAddress?.consume(addressKey(ctx.ip));
       await byUser?.consume(callerId(ctx));
     };
   };
