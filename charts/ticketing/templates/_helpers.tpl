@@ -205,6 +205,16 @@ to start in production unless one is.
 {{ include "ticketing.internalTokenEnv" . }}
 {{- end }}
 
+{{/*
+The HTTP edge of an API process: trusted proxy hops and the CORS allow-list (values .edge).
+*/}}
+{{- define "ticketing.edgeEnv" -}}
+- name: TRUST_PROXY_HOPS
+  value: {{ .Values.edge.trustProxyHops | quote }}
+- name: CORS_ALLOWED_ORIGINS
+  value: {{ join "," .Values.edge.corsAllowedOrigins | quote }}
+{{- end }}
+
 {{- define "ticketing.internalTokenEnv" -}}
 - name: INTERNAL_API_TOKEN
   valueFrom:

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   baseConfigShape,
+  httpEdgeConfigShape,
   envBool,
   envInt,
   checkIdentityConfig,
@@ -13,6 +14,7 @@ import {
 /** Every setting of the event service's processes (API, consumer, migrations), read from the environment. */
 export const eventConfigSchema = z.object({
   ...baseConfigShape,
+  ...httpEdgeConfigShape,
   PORT: envInt(8000, 0, 65_535),
   DATABASE_URL: envUrl('postgres://postgres@127.0.0.1:5432/event_service', ['postgres', 'postgresql']),
   ...identityConfigShape,

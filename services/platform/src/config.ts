@@ -81,6 +81,35 @@ export const logLevelSchema = z.preprocess(
   z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 );
 
+/** Comma-separated list of browser origins (`https://shop.example.com`); empty means none. */
+export const envOriginList = () =>
+  z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .default('')
+      .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
+      .refine(
+        (origins) =>
+          origins.every((origin) => {
+            try {
+              return new URL(origin).origin === origin;
+            } catch {
+              return false;
+            }
+          }),
+        'must be a comma-separated list of origins such as https://shop.example.com (scheme, host, optional port; no path)',
+      ),
+  );
+
+/** Settings of every HTTP API's edge (docs/security.md, "The edge"). */
+export const httpEdgeConfigShape = {
+  /** Proxies in front of the process whose X-Forwarded-For entries are trusted; 0 ignores the header. */
+  TRUST_PROXY_HOPS: envInt(0, 0, 10),
+  /** Origins a browser may call the API from (CORS); empty turns CORS off. */
+  CORS_ALLOWED_ORIGINS: envOriginList(),
+};
+
 /** Settings every process shares. */
 export const baseConfigShape = {
   NODE_ENV: z.preprocess(emptyToUndefined, z.enum(['development', 'production', 'test']).default('development')),

@@ -7,6 +7,7 @@ import {
   identitySecurityScheme,
   createLogger,
   createMetricsRegistry,
+  httpEdgeOptions,
   pingDatabase,
   publishEvent,
   startHttpServer,
@@ -25,6 +26,7 @@ import { recoverPayments } from '../domain/payments';
 import type { BookingDeps } from '../domain/ports';
 import { callerGuard } from './http/caller-identity';
 import { priceTierModule } from './http/price-tier-routes';
+import { createRateLimits } from './http/rate-limits';
 import { reservationRoutes } from './http/reservation-routes';
 import { ticketRoutes } from './http/ticket-routes';
 import { createBookingMetrics } from './metrics';
@@ -63,6 +65,12 @@ function withConfirmChannels(topology: BrokerTopology, max: number): BrokerTopol
   return topology;
 }
 
+/** QUIT when connected; while Redis is unreachable QUIT fails at once, and disconnect() stops the reconnect loop. */
+async function closeRedis(redis: Redis): Promise<void> {
+  await redis.quit().catch(() => undefined);
+  redis.disconnect();
+}
+
 /**
  * Composes the booking API process: config, Postgres, Redis (seat locks), RabbitMQ (outbox relay), the
  * event-service client, the HTTP app, and — unless EXPIRY_SWEEP_INTERVAL_SECONDS is 0 — the expiry timer.
@@ -77,13 +85,19 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
   const db = createDatabase({ url: config.DATABASE_URL, poolMax: config.DB_POOL_MAX });
   const store = createBookingStore(db);
   const redis = new Redis(config.REDIS_URL, {
-    // Fail a lock attempt quickly while Redis is unreachable instead of queueing it.
-    maxRetriesPerRequest: 1,
+    // While Redis is unreachable a lock attempt fails at once (503 LOCK_SERVICE_UNAVAILABLE) instead of
+    // waiting in ioredis' offline queue for a reconnect; a Redis that accepts but does not answer is cut off
+    // by the command timeout.
+    enableOfflineQueue: false,
+    commandTimeout: config.REDIS_COMMAND_TIMEOUT_MS,
+    maxRetriesPerRequest: 0,
     connectTimeout: 2_000,
     lazyConnect: true,
   });
   redis.on('error', (error: Error) => logger.warn({ err: error }, 'Redis error'));
-  redis.connect().catch((error: unknown) => logger.warn({ err: error }, 'Redis not reachable yet'));
+  // Without an offline queue, commands sent before the connection is ready fail: wait for it (bounded by
+  // connectTimeout; refused is immediate) so the first requests do not see a 503.
+  await redis.connect().catch((error: unknown) => logger.warn({ err: error }, 'Redis not reachable yet'));
   const broker = new BrokerConnection(
     withConfirmChannels(brokerConfig({ url: config.RABBITMQ_URL, namespace: brokerNamespace }), OUTBOX_CONFIRM_CHANNELS),
     logger,
@@ -138,7 +152,10 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
       priceTierModule(deps, identity),
       {
         prefix: '/api/v1',
-        routes: [...reservationRoutes(deps, config.MAX_SEATS_PER_RESERVATION), ...ticketRoutes(deps)],
+        routes: [
+          ...reservationRoutes(deps, config.MAX_SEATS_PER_RESERVATION, createRateLimits(redis, registry, logger, config)),
+          ...ticketRoutes(deps),
+        ],
         guard: callerGuard(identity),
         security: [security.name],
       },
@@ -148,6 +165,7 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
       redis: () => redis.ping(),
       rabbitmq: () => broker.check(),
     },
+    edge: httpEdgeOptions(config),
     openapi: {
       title: 'Booking Service',
       version: '1.0.0',
@@ -171,7 +189,7 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
   try {
     server = await startHttpServer(app, config.PORT, config.HOST);
   } catch (error) {
-    await Promise.allSettled([broker.stop(), redis.quit(), db.destroy()]);
+    await Promise.allSettled([broker.stop(), closeRedis(redis), db.destroy()]);
     eventService.close();
     throw error;
   }
@@ -227,7 +245,7 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
         await sweeping;
         await recovering;
         await relay.stop();
-        await Promise.allSettled([broker.stop(), redis.quit()]);
+        await Promise.allSettled([broker.stop(), closeRedis(redis)]);
         eventService.close();
         await db.destroy();
       })();

@@ -5,6 +5,7 @@ import {
   identitySecurityScheme,
   createLogger,
   createMetricsRegistry,
+  httpEdgeOptions,
   pingDatabase,
   startHttpServer,
   warnIfUnverified,
@@ -55,6 +56,7 @@ export function createEventApp(deps: { db: Knex; config: EventConfig; logger: Lo
     registry: deps.registry,
     modules: eventApiModules(deps.db, deps.config),
     readiness: { database: () => pingDatabase(deps.db) },
+    edge: httpEdgeOptions(deps.config),
     openapi: {
       title: 'Event Service',
       version: '1.0.0',

@@ -38,6 +38,7 @@ export function internalInventoryModule(inventory: SeatInventoryStore, internalT
     prefix: '/api/internal',
     guard: internalTokenGuard(internalToken),
     security: [INTERNAL_TOKEN_SCHEME],
+    internal: true,
     routes: [
       defineRoute({
         method: 'get',
