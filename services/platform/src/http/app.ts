@@ -205,7 +205,7 @@ export function createHttpApp(options: HttpAppOptions): Koa {
   app.proxy = (edge.trustProxyHops ?? 0) > 0;
   app.maxIpsCount = edge.trustProxyHops ?? 0;
   const modules = options.modules ?? [];
-  const documented = edge.documentInternalRoutes === false ? modules.filter((module) => !module.internal) : modules;
+  const documented = edge.documentInternalRoutes === false ? modules.filter((module) => !isInternalModule(module)) : modules;
   const document = options.openapi
     ? buildOpenApiDocument(
         { title: options.openapi.title, version: options.openapi.version, description: options.openapi.description },
@@ -235,3 +235,6 @@ export function createHttpApp(options: HttpAppOptions): Koa {
   });
   return app;
 }
+
+/** A module is internal when it says so or lives under /api/internal, so a new internal module cannot be forgotten. */
+const isInternalModule = (module: ApiModule) => module.internal ?? module.prefix.startsWith('/api/internal');

@@ -76,6 +76,6 @@ export interface ApiModule {
   security?: string[];
   /** OpenAPI security requirement names for the module's write routes only (public reads, protected writes). */
   writeSecurity?: string[];
-  /** For other services, not the public: left out of the production OpenAPI document and Swagger UI. */
+  /** For other services, not the public: left out of the production OpenAPI document and Swagger UI (default: true under /api/internal). */
   internal?: boolean;
 }
