@@ -23,7 +23,7 @@ import { BEARER_SCHEME, USER_ID_SCHEME, callerGuard, securitySchemes } from './h
 import { priceTierModule } from './http/price-tier-routes';
 import { reservationRoutes } from './http/reservation-routes';
 import { ticketRoutes } from './http/ticket-routes';
-import { createBookingMetrics } from './metrics';
+import { createBookingMetrics, registerBrokerGauge } from './metrics';
 
 export interface RunningBookingApi {
   url: string;
@@ -60,7 +60,7 @@ function withConfirmChannels(topology: BrokerTopology, max: number): BrokerTopol
 /**
  * Composes the booking API process: config, Postgres, Redis (seat locks), RabbitMQ (outbox relay), the
  * event-service client, the HTTP app, and — unless EXPIRY_SWEEP_INTERVAL_SECONDS is 0 — the expiry timer.
- * Starts even while RabbitMQ is down (rows wait in the outbox; /ready says so). stop() ends all of it.
+ * Starts and stays ready while RabbitMQ is down (rows wait in the outbox; /ready's body reports the broker). stop() ends all of it.
  */
 export async function startBookingApi(overrides: BookingApiOverrides = {}): Promise<RunningBookingApi> {
   const { brokerNamespace, ...configOverrides } = overrides;
@@ -90,6 +90,7 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
   });
 
   const metrics = createBookingMetrics(registry, () => store.outbox.backlog(), logger);
+  registerBrokerGauge(registry, () => broker.isConnected());
   const relay = new OutboxRelay({
     store,
     logger,
@@ -132,9 +133,13 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
         security: [securityScheme],
       },
     ],
+    // Serving requests needs Postgres and Redis. The broker does not: confirms, cancels and refunds wait in the
+    // outbox while it is down, so /ready only reports it (and booking_broker_connected shows it).
     readiness: {
       database: () => pingDatabase(db),
       redis: () => redis.ping(),
+    },
+    reportedDependencies: {
       rabbitmq: () => broker.check(),
     },
     openapi: {
