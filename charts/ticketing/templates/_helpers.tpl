@@ -17,6 +17,18 @@
 {{- end }}
 {{- end }}
 
+{{/*
+"<fullname>-<suffix>" within `max` characters (default 63, the limit of object names and labels; a CronJob
+needs 52, its Jobs get an 11-character suffix). The fullname is cut, never the suffix, so a long release
+name cannot make two components' names collide. Call with (dict "ctx" $ "suffix" "event-api") and
+optionally "max" 52.
+*/}}
+{{- define "ticketing.componentName" -}}
+{{- $max := int (default 63 .max) -}}
+{{- $room := int (sub (sub $max (len .suffix)) 1) -}}
+{{- printf "%s-%s" (include "ticketing.fullname" .ctx | trunc $room | trimSuffix "-") .suffix -}}
+{{- end }}
+
 {{- define "ticketing.chart" -}}
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 {{- end }}
@@ -53,11 +65,11 @@ ticketing.io/event-api-client: "true"
 {{- end }}
 
 {{- define "ticketing.eventApiName" -}}
-{{- printf "%s-event-api" (include "ticketing.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- include "ticketing.componentName" (dict "ctx" . "suffix" "event-api") }}
 {{- end }}
 
 {{- define "ticketing.bookingApiName" -}}
-{{- printf "%s-booking-api" (include "ticketing.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- include "ticketing.componentName" (dict "ctx" . "suffix" "booking-api") }}
 {{- end }}
 
 {{- define "ticketing.serviceAccountName" -}}
@@ -69,7 +81,7 @@ ticketing.io/event-api-client: "true"
 {{- end }}
 
 {{- define "ticketing.secretName" -}}
-{{- default (printf "%s-secrets" (include "ticketing.fullname" .)) .Values.secrets.existingSecret }}
+{{- default (include "ticketing.componentName" (dict "ctx" . "suffix" "secrets")) .Values.secrets.existingSecret }}
 {{- end }}
 
 {{/*
