@@ -94,7 +94,7 @@ async function checkInfrastructure() {
     if (!(await reachable(url, port))) missing.push(`  ${name} is not reachable at ${new URL(url).host} — start it with: ${hint}`);
   }
   if (missing.length) {
-    console.error(`Cannot start: infrastructure is down.\n${missing.join('\n')}`);
+    console.error(`Cannot start: infrastructure is down.\n${missing.join('\n')}\n  With Docker instead: docker compose up -d --wait`);
     process.exit(1);
   }
 }
