@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `npm start`: the whole product on one machine, against the local Postgres, Redis and RabbitMQ.
- * Checks the infrastructure, creates and migrates both databases, seeds the demo data of USER_FLOW.md,
+ * Checks the infrastructure, creates and migrates both databases, seeds the demo data of docs/user-flow.md,
  * starts every process (event API, event consumer, booking API with its outbox relay and expiry sweep),
  * waits until they are ready and prints where to go. Ctrl-C stops everything cleanly.
  *
@@ -167,7 +167,7 @@ Ticketing is running.
   Booking Service Swagger UI  http://localhost:${bookingPort}/docs
   Demo seat map               http://localhost:${eventPort}/api/v1/sessions/b623792d-f564-44c4-a6cd-255b83f9a4db/seat-map
   Metrics                     :${eventPort}/metrics  :${bookingPort}/metrics  :${consumerMetricsPort}/metrics (consumer)
-Follow USER_FLOW.md with X-User-ID 123e4567-e89b-12d3-a456-426614174000. Ctrl-C stops everything.
+Follow docs/user-flow.md with X-User-ID 123e4567-e89b-12d3-a456-426614174000. Ctrl-C stops everything.
 `);
 }
 
