@@ -158,6 +158,9 @@ beforeAll(async () => {
       `rabbitmq.host=${rabbitmq.hostname}`,
       `rabbitmq.port=${rabbitmq.port || 5672}`,
       `rabbitmq.username=${decodeURIComponent(rabbitmq.username)}`,
+      // The test broker has no per-service users (test/security/broker-least-privilege.test.ts makes its own).
+      'rabbitmq.booking.username=',
+      'rabbitmq.eventConsumer.username=',
       `redis.host=${redis.hostname}`,
       `redis.port=${redis.port || 6379}`,
       ...(redis.password ? [] : ['redis.passwordSecret.name=']),

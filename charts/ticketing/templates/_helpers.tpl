@@ -167,15 +167,27 @@ $(VAR) expansion. Call with (dict "ctx" $ "database" "event_service").
   value: {{ printf "postgres://%s:$(DATABASE_PASSWORD)@%s:%d/%s" $db.username $db.host (int $db.port) .database | quote }}
 {{- end }}
 
+{{/*
+RabbitMQ credentials of one process: its own user (rabbitmq.booking / rabbitmq.eventConsumer, least
+privilege: no configure permission, so the broker's definitions declare the topology and the process only
+checks it) or, when that user has no username, the shared rabbitmq.username (which declares the topology
+itself, as in local development). Only the booking API and the event consumer talk to the broker.
+Call with (dict "ctx" $ "user" .Values.rabbitmq.booking).
+*/}}
 {{- define "ticketing.rabbitmqEnv" -}}
-{{- $mq := .Values.rabbitmq -}}
+{{- $mq := .ctx.Values.rabbitmq -}}
+{{- $own := and .user .user.username -}}
+{{- $username := ternary .user.username $mq.username (not (not $own)) -}}
+{{- $secret := ternary .user.passwordSecret $mq.passwordSecret (not (not $own)) -}}
 - name: RABBITMQ_PASSWORD
   valueFrom:
     secretKeyRef:
-      name: {{ $mq.passwordSecret.name | quote }}
-      key: {{ $mq.passwordSecret.key | quote }}
+      name: {{ $secret.name | quote }}
+      key: {{ $secret.key | quote }}
 - name: RABBITMQ_URL
-  value: {{ printf "amqp://%s:$(RABBITMQ_PASSWORD)@%s:%d" $mq.username $mq.host (int $mq.port) | quote }}
+  value: {{ printf "amqp://%s:$(RABBITMQ_PASSWORD)@%s:%d" $username $mq.host (int $mq.port) | quote }}
+- name: RABBITMQ_DECLARE_TOPOLOGY
+  value: {{ ternary (not $mq.definitionsDeclareTopology) true (not (not $own)) | quote }}
 {{- end }}
 
 {{- define "ticketing.redisEnv" -}}

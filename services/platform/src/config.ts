@@ -123,6 +123,11 @@ export const baseConfigShape = {
   HOST: z.preprocess(emptyToUndefined, z.string().default('0.0.0.0')),
   /** Wins over RABBITMQ_HOST/PORT/USER/PASSWORD/VHOST, which build it when it is unset. */
   RABBITMQ_URL: envUrl('amqp://guest:guest@127.0.0.1:5672', ['amqp', 'amqps']),
+  /**
+   * false where the broker's definitions declare the topology and the process's user has no `configure`
+   * permission (the chart's per-service users): exchanges and queues are then only checked to exist.
+   */
+  RABBITMQ_DECLARE_TOPOLOGY: envBool(true),
   RABBITMQ_PORT: z.preprocess(
     (value) => (typeof value === 'string' && value !== '' ? brokerPort(value) : emptyToUndefined(value)),
     z.coerce.number({ error: 'must be a port number' }).int('must be a port number').min(1).max(65_535).optional(),

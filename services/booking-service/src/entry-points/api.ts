@@ -79,7 +79,7 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
   redis.on('error', (error: Error) => logger.warn({ err: error }, 'Redis error'));
   redis.connect().catch((error: unknown) => logger.warn({ err: error }, 'Redis not reachable yet'));
   const broker = new BrokerConnection(
-    withConfirmChannels(brokerConfig({ url: config.RABBITMQ_URL, namespace: brokerNamespace }), OUTBOX_CONFIRM_CHANNELS),
+    withConfirmChannels(brokerConfig({ url: config.RABBITMQ_URL, namespace: brokerNamespace, declareTopology: config.RABBITMQ_DECLARE_TOPOLOGY }), OUTBOX_CONFIRM_CHANNELS),
     logger,
   );
   const eventService = createEventServiceClient({

@@ -224,6 +224,7 @@ export async function startEventConsumer(overrides: EventOverrides = {}): Promis
       prefetch: config.CONSUMER_PREFETCH,
       maxAttempts: config.CONSUMER_MAX_ATTEMPTS,
       namespace: overrides.brokerNamespace,
+      declareTopology: config.RABBITMQ_DECLARE_TOPOLOGY,
     }),
     logger,
   );
