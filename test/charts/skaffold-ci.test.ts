@@ -239,7 +239,10 @@ describe('GitHub workflow', () => {
     const services = ci.jobs.test.services;
     expect(services.postgres.ports).toEqual(['5432:5432']);
     expect(services.redis.ports).toEqual(['6379:6379']);
-    expect(services.rabbitmq.ports).toEqual(['5672:5672']);
+    expect(services.rabbitmq.ports).toEqual(['5672:5672', '15672:15672']);
+    expect(ci.jobs.test.env.TEST_RABBITMQ_MANAGEMENT_URL).toBe(
+      `http://${services.rabbitmq.env.RABBITMQ_DEFAULT_USER}:${services.rabbitmq.env.RABBITMQ_DEFAULT_PASS}@127.0.0.1:15672`,
+    );
     expect(ci.jobs.test.env.TEST_POSTGRES_URL).toMatch(/^postgres:\/\/postgres@127\.0\.0\.1:5432$/);
     expect(ci.jobs.test.env.TEST_REDIS_URL).toBe('redis://127.0.0.1:6379');
     const user = services.rabbitmq.env.RABBITMQ_DEFAULT_USER;
