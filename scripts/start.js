@@ -19,7 +19,9 @@ const POSTGRES_URL = env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const eventDatabaseUrl = env.EVENT_DATABASE_URL ?? `${POSTGRES_URL}/event_service`;
 const bookingDatabaseUrl = env.BOOKING_DATABASE_URL ?? `${POSTGRES_URL}/booking_service`;
 const redisUrl = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const rabbitUrl = env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+// RABBITMQ_HOST/PORT/USER/PASSWORD/VHOST build the URL when RABBITMQ_URL is unset, exactly as the services do.
+const { withBrokerUrlFromParts } = require(path.join(root, 'services', 'platform', 'dist', 'config'));
+const rabbitUrl = withBrokerUrlFromParts(env).RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const eventPort = env.EVENT_PORT ?? '8000';
 const bookingPort = env.BOOKING_PORT ?? '8001';
 const consumerMetricsPort = env.CONSUMER_METRICS_PORT ?? '9101';
