@@ -442,6 +442,11 @@ describe('values.schema.json', () => {
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(message);
   });
+
+  test.each(['INFO', 'Debug', 'WARNING', 'warn'])('when config.logLevel is %s (any case, as the services accept), then it renders', (level) => {
+    const r = helm(['template', RELEASE, CHART, '--set', `config.logLevel=${level}`]);
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+  });
 });
 
 describe('NOTES.txt and helm test', () => {
