@@ -1,5 +1,5 @@
 /**
- * USER_FLOW.md, verbatim: its ids, its requests, its checklist — through both services and RabbitMQ.
+ * docs/user-flow.md (the seed's USER_FLOW.md), verbatim: its ids, its requests, its checklist — through both services and RabbitMQ.
  */
 import { eventually, request } from '../support/http';
 import { startSystem, type RunningSystem } from '../support/system';

@@ -34,6 +34,12 @@ import {
   type ImageProcess,
 } from './workloads';
 
+/** The Node major versions CI runs the tests on (the test job's matrix). */
+function ciNodeMatrix(): number[] {
+  const ci = parseYaml(readFileSync(path.join(ROOT, '.github', 'workflows', 'ci.yml'), 'utf8'));
+  return (ci.jobs.test.strategy.matrix.node as Array<string | number>).map(Number);
+}
+
 // npm ci of the production dependencies (twice) dominates; the steps have their own bounded waits.
 jest.setTimeout(10 * 60_000);
 
@@ -152,6 +158,9 @@ beforeAll(async () => {
       `rabbitmq.host=${rabbitmq.hostname}`,
       `rabbitmq.port=${rabbitmq.port || 5672}`,
       `rabbitmq.username=${decodeURIComponent(rabbitmq.username)}`,
+      // The test broker has no per-service users (test/security/broker-least-privilege.test.ts makes its own).
+      'rabbitmq.booking.username=',
+      'rabbitmq.eventConsumer.username=',
       `redis.host=${redis.hostname}`,
       `redis.port=${redis.port || 6379}`,
       ...(redis.password ? [] : ['redis.passwordSecret.name=']),
@@ -205,9 +214,12 @@ describe.each(SERVICES)('%s image', (service) => {
     const assembled = assembleImage({ context: ROOT, dockerfilePath: dockerfiles[service], workDir: stageDir, extraInstallFlags: ['--prefer-offline'] });
     images.set(service, assembled);
 
-    // The image runs on the Node line these tests run on, as a numeric non-root user.
+    // The image runs the newest Node line CI tests (its matrix), and these tests run on one of those lines,
+    // as a numeric non-root user.
     expect(assembled.base).toMatch(/^node:\d+/);
-    expect(assembled.base.split(':')[1].split('.')[0]).toBe(process.versions.node.split('.')[0]);
+    const ciNodeLines = ciNodeMatrix();
+    expect(Number(assembled.base.split(':')[1].split('.')[0])).toBe(Math.max(...ciNodeLines));
+    expect(ciNodeLines).toContain(Number(process.versions.node.split('.')[0]));
     expect(assembled.user?.uid).toBeGreaterThan(0);
     expect(assembled.env.NODE_ENV).toBe('production');
     // The images bound the young generation (peak RSS under load); the bench runs the processes with the same options.

@@ -20,7 +20,7 @@ export interface RunningSystem {
   stop(): Promise<void>;
 }
 
-/** Fresh databases named after `label`, migrated and seeded with the demo data of USER_FLOW.md. */
+/** Fresh databases named after `label`, migrated and seeded with the demo data of docs/user-flow.md. */
 export async function startSystem(label: string, options: { internalToken?: string; ttlSeconds?: number } = {}): Promise<RunningSystem> {
   const eventDatabaseUrl = `${POSTGRES_URL}/event_${label}`;
   const bookingDatabaseUrl = `${POSTGRES_URL}/booking_${label}`;

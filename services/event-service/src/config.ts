@@ -21,7 +21,7 @@ export const eventConfigSchema = z.object({
   DB_POOL_MAX: envInt(10, 1, 500),
   /** How long one rendered seat map is served (its staleness bound); 0 renders on every request. */
   SEAT_MAP_CACHE_MS: envInt(500, 0, 60_000),
-  /** migrate-main only: also load the demo data of USER_FLOW.md. */
+  /** migrate-main only: also load the demo data of docs/user-flow.md. */
   SEED_DEMO_DATA: envBool(false),
   /** The consumer's /health, /ready and /metrics server. */
   METRICS_PORT: envInt(9101, 0, 65_535),

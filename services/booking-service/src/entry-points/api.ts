@@ -29,7 +29,7 @@ import { priceTierModule } from './http/price-tier-routes';
 import { createRateLimits } from './http/rate-limits';
 import { reservationRoutes } from './http/reservation-routes';
 import { ticketRoutes } from './http/ticket-routes';
-import { createBookingMetrics } from './metrics';
+import { createBookingMetrics, registerBrokerGauge } from './metrics';
 
 export interface RunningBookingApi {
   url: string;
@@ -74,7 +74,7 @@ async function closeRedis(redis: Redis): Promise<void> {
 /**
  * Composes the booking API process: config, Postgres, Redis (seat locks), RabbitMQ (outbox relay), the
  * event-service client, the HTTP app, and — unless EXPIRY_SWEEP_INTERVAL_SECONDS is 0 — the expiry timer.
- * Starts even while RabbitMQ is down (rows wait in the outbox; /ready says so). stop() ends all of it.
+ * Starts and stays ready while RabbitMQ is down (rows wait in the outbox; /ready's body reports the broker). stop() ends all of it.
  */
 export async function startBookingApi(overrides: BookingApiOverrides = {}): Promise<RunningBookingApi> {
   const { brokerNamespace, ...configOverrides } = overrides;
@@ -99,7 +99,7 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
   // connectTimeout; refused is immediate) so the first requests do not see a 503.
   await redis.connect().catch((error: unknown) => logger.warn({ err: error }, 'Redis not reachable yet'));
   const broker = new BrokerConnection(
-    withConfirmChannels(brokerConfig({ url: config.RABBITMQ_URL, namespace: brokerNamespace }), OUTBOX_CONFIRM_CHANNELS),
+    withConfirmChannels(brokerConfig({ url: config.RABBITMQ_URL, namespace: brokerNamespace, declareTopology: config.RABBITMQ_DECLARE_TOPOLOGY }), OUTBOX_CONFIRM_CHANNELS),
     logger,
   );
   const eventService = createEventServiceClient({
@@ -110,6 +110,7 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
   });
 
   const metrics = createBookingMetrics(registry, () => store.outbox.backlog(), logger);
+  registerBrokerGauge(registry, () => broker.isConnected());
   const relay = new OutboxRelay({
     store,
     logger,
@@ -160,9 +161,13 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
         security: [security.name],
       },
     ],
+    // Serving requests needs Postgres and Redis. The broker does not: confirms, cancels and refunds wait in the
+    // outbox while it is down, so /ready only reports it (and booking_broker_connected shows it).
     readiness: {
       database: () => pingDatabase(db),
       redis: () => redis.ping(),
+    },
+    reportedDependencies: {
       rabbitmq: () => broker.check(),
     },
     edge: httpEdgeOptions(config),

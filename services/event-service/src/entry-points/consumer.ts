@@ -224,6 +224,7 @@ export async function startEventConsumer(overrides: EventOverrides = {}): Promis
       prefetch: config.CONSUMER_PREFETCH,
       maxAttempts: config.CONSUMER_MAX_ATTEMPTS,
       namespace: overrides.brokerNamespace,
+      declareTopology: config.RABBITMQ_DECLARE_TOPOLOGY,
     }),
     logger,
   );
@@ -272,6 +273,8 @@ export async function startEventConsumer(overrides: EventOverrides = {}): Promis
     service: 'event-consumer',
     logger,
     registry,
+    // Unlike the APIs, the consumer needs the broker to do anything at all: without it, it is not ready (it
+    // serves no Service traffic, so "not ready" only reports; it is never taken out of anything it needs).
     readiness: { database: () => pingDatabase(db), broker: () => connection.check() },
   });
   let server;

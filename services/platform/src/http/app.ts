@@ -26,6 +26,12 @@ export interface HttpAppOptions {
   registry: Registry;
   modules?: ApiModule[];
   readiness?: ReadinessChecks;
+  /**
+   * Dependencies /ready reports (`"required": false` in its body) without failing on them: what the process
+   * copes without, e.g. the broker behind the booking outbox. Taking the pod out of its Service for them
+   * would turn a broker outage into a booking outage.
+   */
+  reportedDependencies?: ReadinessChecks;
   openapi?: OpenApiInfo & { securitySchemes?: Record<string, Record<string, unknown>> };
   /** Milliseconds a single readiness check may take before it counts as down. */
   readinessTimeoutMs?: number;
@@ -111,20 +117,26 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   }
 }
 
-export async function runReadinessChecks(checks: ReadinessChecks, timeoutMs: number) {
-  const entries = await Promise.all(
-    Object.entries(checks).map(async ([name, check]) => {
-      try {
-        await withTimeout(Promise.resolve().then(check), timeoutMs);
-        return [name, { status: 'up' }] as const;
-      } catch (error) {
-        return [name, { status: 'down', error: (error as Error).message }] as const;
-      }
-    }),
-  );
-  const results = Object.fromEntries(entries);
-  const ready = entries.every(([, result]) => result.status === 'up');
-  return { ready, checks: results };
+interface CheckResult {
+  status: 'up' | 'down';
+  error?: string;
+  required?: false;
+}
+
+export async function runReadinessChecks(checks: ReadinessChecks, timeoutMs: number, reported: ReadinessChecks = {}) {
+  const run = async (name: string, check: () => Promise<unknown>, required: boolean): Promise<[string, CheckResult]> => {
+    const extra = required ? {} : { required: false as const };
+    try {
+      await withTimeout(Promise.resolve().then(check), timeoutMs);
+      return [name, { status: 'up', ...extra }];
+    } catch (error) {
+      return [name, { status: 'down', error: (error as Error).message, ...extra }];
+    }
+  };
+  const required = await Promise.all(Object.entries(checks).map(([name, check]) => run(name, check, true)));
+  const optional = await Promise.all(Object.entries(reported).map(([name, check]) => run(name, check, false)));
+  const ready = required.every(([, result]) => result.status === 'up');
+  return { ready, checks: Object.fromEntries([...required, ...optional]) };
 }
 
 function systemRouter(options: HttpAppOptions, document: Record<string, unknown> | undefined) {
@@ -133,7 +145,11 @@ function systemRouter(options: HttpAppOptions, document: Record<string, unknown>
     ctx.body = { status: 'ok', service: options.service };
   });
   router.get('/ready', async (ctx) => {
-    const { ready, checks } = await runReadinessChecks(options.readiness ?? {}, options.readinessTimeoutMs ?? 2000);
+    const { ready, checks } = await runReadinessChecks(
+      options.readiness ?? {},
+      options.readinessTimeoutMs ?? 2000,
+      options.reportedDependencies,
+    );
     ctx.status = ready ? 200 : 503;
     ctx.body = { status: ready ? 'ready' : 'not_ready', service: options.service, checks };
   });
