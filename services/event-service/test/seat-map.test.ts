@@ -165,18 +165,17 @@ describe('the seat map cache', () => {
     const repository = catalogRepository(api.db);
     let renders = 0;
     const cache = createSeatMapCache(
-      (sessionId) => {
+      (sessionId, write) => {
         renders += 1;
-        return repository.seatMapJson(sessionId);
+        return repository.streamSeatMap(sessionId, write);
       },
       { ttlMs: CACHE_MS },
     );
     const maps = await Promise.all(Array.from({ length: 20 }, () => cache.get(session.id)));
     expect(renders).toBe(1);
+    expect(cache.renders).toBe(1);
     expect(new Set(maps).size).toBe(1);
-    expect(JSON.parse(maps[0]!.body.toString('utf8')).session_id).toBe(session.id);
-    await Promise.all([maps[0]!.gzip(), maps[0]!.gzip()]);
-    expect(maps[0]!.gzip()).toBe(maps[0]!.gzip());
+    expect(JSON.parse(gunzipSync(maps[0]!.gzip).toString('utf8')).session_id).toBe(session.id);
 
     await cache.get(session.id);
     expect(renders).toBe(1);
@@ -188,11 +187,36 @@ describe('the seat map cache', () => {
     expect(renders).toBe(3);
   });
 
+  test('when this instance holds, releases or sells a seat, then its next map shows it at once', async () => {
+    const slow = await startTestApi({ SEAT_MAP_CACHE_MS: 60_000 });
+    try {
+      const { session } = await buildCatalog(slow.url);
+      const read = async () =>
+        (await request(slow.url, 'GET', `/api/v1/sessions/${session.id}/seat-map`)).body.seats as Array<any>;
+      const [first] = (await read()).map((seat) => seat.session_seat_id);
+      const reservationId = randomUUID();
+      const seats = { reservation_id: reservationId, session_seat_ids: [first] };
+      const internal = (action: string, body: object) =>
+        request(slow.url, 'POST', `/api/internal/sessions/${session.id}/seats/${action}`, { body });
+      const statusOfFirst = async () => (await read()).find((seat) => seat.session_seat_id === first).status;
+
+      expect((await internal('reserve', { ...seats, reserved_until: new Date(Date.now() + 600_000).toISOString() })).status).toBe(200);
+      expect(await statusOfFirst()).toBe('reserved');
+      expect((await internal('release', seats)).status).toBe(200);
+      expect(await statusOfFirst()).toBe('available');
+      expect((await internal('reserve', { ...seats, reserved_until: new Date(Date.now() + 600_000).toISOString() })).status).toBe(200);
+      expect((await internal('confirm', seats)).status).toBe(200);
+      expect(await statusOfFirst()).toBe('sold');
+    } finally {
+      await slow.stop();
+    }
+  });
+
   test('through HTTP, concurrent requests for one session cause one seat-map query', async () => {
     const { session } = await buildCatalog(api.url);
     let renders = 0;
     const onQuery = (query: { sql: string }) => {
-      if (query.sql.includes('string_agg') && query.sql.includes('session_seats')) renders += 1;
+      if (query.sql.includes('DECLARE seat_map')) renders += 1;
     };
     api.db.on('query', onQuery);
     try {
@@ -210,9 +234,9 @@ describe('the seat map cache', () => {
     const repository = catalogRepository(api.db);
     let renders = 0;
     const uncached = createSeatMapCache(
-      (sessionId) => {
+      (sessionId, write) => {
         renders += 1;
-        return repository.seatMapJson(sessionId);
+        return repository.streamSeatMap(sessionId, write);
       },
       { ttlMs: 0 },
     );
@@ -221,7 +245,7 @@ describe('the seat map cache', () => {
     expect(uncached.size).toBe(0);
 
     const others = await Promise.all([buildCatalog(api.url), buildCatalog(api.url)]);
-    const bounded = createSeatMapCache((sessionId) => repository.seatMapJson(sessionId), { ttlMs: 60_000, maxEntries: 2 });
+    const bounded = createSeatMapCache(repository.streamSeatMap, { ttlMs: 60_000, maxEntries: 2 });
     for (const id of [session.id, ...others.map((other) => other.session.id)]) await bounded.get(id);
     expect(bounded.size).toBe(2);
   });

@@ -4,7 +4,7 @@
  */
 import { conflict, notFound, unprocessable } from '@ticketing/platform';
 import { moneyToNumber } from './money';
-import type { RenderedSeatMap, SeatMapCache } from './seat-map-cache';
+import type { RenderedSeatMap, SeatMapCache, SeatMapRenderer } from './seat-map-cache';
 
 export interface Page {
   limit: number;
@@ -103,8 +103,8 @@ export interface CatalogStore {
   findSession(id: string): Promise<SessionRow | undefined>;
   listSessions(filter: { event_id?: string; hall_id?: string }, page: Page): Promise<SessionRow[]>;
   listSessionSeats(sessionId: string, page: Page): Promise<SessionSeatRow[]>;
-  /** The seat map as ready-made JSON text (one query), or undefined for an unknown session. */
-  seatMapJson(sessionId: string): Promise<string | undefined>;
+  /** Writes the seat map as JSON text in pieces (one consistent snapshot); false for an unknown session. */
+  streamSeatMap: SeatMapRenderer;
 }
 
 const required = <T>(value: T | undefined, resource: string, id: string): T => {
@@ -204,7 +204,12 @@ export async function listSessions(store: CatalogStore, filter: { event_id?: str
 
 export async function listSessionSeats(store: CatalogStore, sessionId: string, page: Page) {
   required(await store.findSession(sessionId), 'Session', sessionId);
-  return (await store.listSessionSeats(sessionId, page)).map((row) => ({ ...row, price: moneyToNumber(row.price) }));
+  return (await store.listSessionSeats(sessionId, page)).map(({ id, ...row }) => ({
+    id,
+    session_seat_id: id,
+    ...row,
+    price: moneyToNumber(row.price),
+  }));
 }
 
 /** The rendered seat map of the session (possibly up to the cache's time-to-live old); 404 if unknown. */

@@ -1,82 +1,171 @@
 /**
  * A short-lived cache of rendered seat maps, for the public read only (the seat inventory never reads it).
  *
- * Per session, one render (one Postgres query) serves every request for `ttlMs` after the render started,
- * so a served map is never older than `ttlMs`. Concurrent requests share one in-flight render
- * (single-flight). The ETag is computed once per render and the gzip copy at most once per render (on the
- * first request that accepts gzip). The cache holds at most `maxEntries` sessions (least recently used
- * evicted first) and drops expired entries whenever it renders, so memory stays bounded.
+ * Bounded memory, whatever the size of the hall: a render reads the map from the store in pieces (a
+ * cursor) and compresses each piece as it comes, so neither the whole JSON text nor one object per seat
+ * ever exists in the process. The cache keeps only the gzip bytes (a 200,000-seat map: about 10 MB instead of
+ * 41 MB); clients that do not accept gzip get it decompressed on the fly, stream to socket. The ETag is a
+ * hash of the uncompressed body, computed while rendering.
+ *
+ * Per session, one render serves every request for `ttlMs` after the render started, so a served map is
+ * never older than `ttlMs` (plus the render itself). Concurrent requests share one in-flight render
+ * (single-flight), at most `maxRenders` renders run at once (others queue), and the cache holds at most
+ * `maxEntries` sessions and `maxBytes` of compressed maps (least recently used evicted first).
+ * `invalidate` drops a session's map (this process changed its seats), so the next request renders anew.
  */
 import { createHash } from 'node:crypto';
-import { promisify } from 'node:util';
-import { gzip as gzipCallback, constants as zlibConstants } from 'node:zlib';
-
-const gzipAsync = promisify(gzipCallback);
+import { once } from 'node:events';
+import { Readable } from 'node:stream';
+import { createGunzip, createGzip, constants as zlibConstants } from 'node:zlib';
 
 export interface RenderedSeatMap {
-  /** The JSON body, UTF-8. */
-  body: Buffer;
-  /** Strong ETag of the body, quoted. */
+  /** Strong ETag of the uncompressed JSON body, quoted. */
   etag: string;
-  /** The body gzip-compressed (level 1), computed once on first use. */
-  gzip(): Promise<Buffer>;
+  /** The JSON body, gzip-compressed (level 1): the only copy kept. */
+  gzip: Buffer;
+  /** Bytes of the uncompressed JSON body. */
+  length: number;
 }
+
+/**
+ * Writes the session's seat map as JSON text in pieces, awaiting each `write` (backpressure); resolves
+ * false, writing nothing, when the session does not exist.
+ */
+export type SeatMapRenderer = (sessionId: string, write: (piece: string) => Promise<void>) => Promise<boolean>;
 
 export interface SeatMapCacheOptions {
   /** How long one render is served; 0 renders on every request. */
   ttlMs: number;
   /** Sessions kept at most (least recently used evicted). */
   maxEntries?: number;
+  /** Compressed bytes kept at most (least recently used evicted; the newest map is always kept). */
+  maxBytes?: number;
+  /** Renders running at once; further renders wait for a free slot. */
+  maxRenders?: number;
   now?: () => number;
 }
 
 export interface SeatMapCache {
   /** The rendered map of the session, or undefined when the session does not exist. */
   get(sessionId: string): Promise<RenderedSeatMap | undefined>;
+  /** Forgets the session's map (also an in-flight render), so the next request sees this process's writes. */
+  invalidate(sessionId: string): void;
   /** Sessions currently held (expired ones included until the next render sweeps them). */
   readonly size: number;
+  /** Compressed bytes currently held. */
+  readonly bytes: number;
+  /** Renders started so far (tests and the bench use it to see that readers share renders). */
+  readonly renders: number;
 }
 
 interface Entry {
   rendered: Promise<RenderedSeatMap | undefined>;
   /** Undefined while the render is in flight. */
   expiresAt?: number;
+  bytes: number;
 }
 
-export function renderSeatMap(json: string): RenderedSeatMap {
-  const body = Buffer.from(json, 'utf8');
-  const etag = `"${createHash('sha1').update(body).digest('base64url')}"`;
-  let compressed: Promise<Buffer> | undefined;
-  return {
-    body,
-    etag,
-    gzip: () => (compressed ??= gzipAsync(body, { level: zlibConstants.Z_BEST_SPEED })),
+/** Renders one map through gzip, hashing the plain text on the way. Memory: one piece plus the output. */
+export async function renderCompressed(
+  renderer: SeatMapRenderer,
+  sessionId: string,
+): Promise<RenderedSeatMap | undefined> {
+  const hash = createHash('sha1');
+  const gzip = createGzip({ level: zlibConstants.Z_BEST_SPEED });
+  const output: Buffer[] = [];
+  gzip.on('data', (chunk: Buffer) => output.push(chunk));
+  const done = once(gzip, 'end');
+  let length = 0;
+  let exists: boolean;
+  try {
+    exists = await renderer(sessionId, async (piece) => {
+      const bytes = Buffer.from(piece, 'utf8');
+      hash.update(bytes);
+      length += bytes.length;
+      if (!gzip.write(bytes)) await once(gzip, 'drain');
+    });
+  } catch (error) {
+    gzip.destroy();
+    throw error;
+  }
+  gzip.end();
+  await done;
+  if (!exists) return undefined;
+  return { etag: `"${hash.digest('base64url')}"`, gzip: Buffer.concat(output), length };
+}
+
+/** The plain JSON body of a rendered map, decompressed as the reader consumes it. */
+export function plainBody(map: RenderedSeatMap): Readable {
+  return Readable.from([map.gzip], { objectMode: false }).pipe(createGunzip());
+}
+
+/** A counting semaphore: at most `slots` tasks run at once, the rest wait in arrival order. */
+function limiter(slots: number) {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    if (running >= slots) await new Promise<void>((resolve) => waiting.push(resolve));
+    else running += 1;
+    try {
+      return await task();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else running -= 1;
+    }
   };
 }
 
 export function createSeatMapCache(
-  render: (sessionId: string) => Promise<string | undefined>,
-  { ttlMs, maxEntries = 100, now = Date.now }: SeatMapCacheOptions,
+  renderer: SeatMapRenderer,
+  { ttlMs, maxEntries = 100, maxBytes = 64 * 1024 * 1024, maxRenders = 2, now = Date.now }: SeatMapCacheOptions,
 ): SeatMapCache {
   const entries = new Map<string, Entry>();
+  const limit = limiter(maxRenders);
+  let renders = 0;
+  let bytes = 0;
 
-  const renderNow = async (sessionId: string) => {
-    const json = await render(sessionId);
-    return json === undefined ? undefined : renderSeatMap(json);
+  const renderNow = (sessionId: string) =>
+    limit(() => {
+      renders += 1;
+      return renderCompressed(renderer, sessionId);
+    });
+
+  const remove = (key: string) => {
+    const entry = entries.get(key);
+    if (!entry) return;
+    bytes -= entry.bytes;
+    entries.delete(key);
   };
 
   const sweep = (at: number) => {
-    for (const [key, entry] of entries) if (entry.expiresAt !== undefined && entry.expiresAt <= at) entries.delete(key);
+    for (const [key, entry] of entries) if (entry.expiresAt !== undefined && entry.expiresAt <= at) remove(key);
     // Map iteration is insertion order, and every hit re-inserts: the first keys are the least recently used.
     for (const key of entries.keys()) {
       if (entries.size < maxEntries) break;
-      entries.delete(key);
+      remove(key);
+    }
+  };
+
+  const keepWithinBytes = (newest: string) => {
+    for (const key of entries.keys()) {
+      if (bytes <= maxBytes) break;
+      if (key !== newest) remove(key);
     }
   };
 
   return {
     get size() {
       return entries.size;
+    },
+    get bytes() {
+      return bytes;
+    },
+    get renders() {
+      return renders;
+    },
+    invalidate(sessionId) {
+      remove(sessionId);
     },
     get(sessionId) {
       if (ttlMs <= 0) return renderNow(sessionId);
@@ -87,15 +176,22 @@ export function createSeatMapCache(
         entries.set(sessionId, cached);
         return cached.rendered;
       }
-      entries.delete(sessionId);
+      remove(sessionId);
       sweep(at);
-      const entry: Entry = { rendered: renderNow(sessionId) };
+      const entry: Entry = { rendered: renderNow(sessionId), bytes: 0 };
       entries.set(sessionId, entry);
       entry.rendered.then(
         (map) => {
-          // Served until ttlMs after the render started, so no answer is older than ttlMs.
-          if (map && entries.get(sessionId) === entry) entry.expiresAt = at + ttlMs;
-          else if (entries.get(sessionId) === entry) entries.delete(sessionId);
+          if (entries.get(sessionId) !== entry) return; // invalidated or evicted meanwhile
+          if (!map) {
+            entries.delete(sessionId);
+            return;
+          }
+          // Served until ttlMs after the render started, so no answer is older than ttlMs (plus the render).
+          entry.expiresAt = at + ttlMs;
+          entry.bytes = map.gzip.length;
+          bytes += entry.bytes;
+          keepWithinBytes(sessionId);
         },
         () => {
           if (entries.get(sessionId) === entry) entries.delete(sessionId);

@@ -12,7 +12,9 @@ import type Koa from 'koa';
 import type { Registry } from 'prom-client';
 import { resolveEventConfig, type EventConfig, type EventOverrides } from '../config';
 import { openEventDatabase } from '../data-access/database';
+import { catalogRepository } from '../data-access/catalog-repository';
 import { seatInventoryRepository } from '../data-access/seat-inventory-repository';
+import { createSeatMapCache } from '../domain/seat-map-cache';
 import { catalogModule } from './http/catalog';
 import { INTERNAL_TOKEN_HEADER, INTERNAL_TOKEN_SCHEME } from './http/internal-token';
 import { internalInventoryModule } from './http/internal-inventory';
@@ -30,9 +32,14 @@ export function eventApiModules(
   db: Knex,
   config: Pick<EventConfig, 'INTERNAL_API_TOKEN' | 'SEAT_MAP_CACHE_MS'>,
 ): ApiModule[] {
+  const catalog = catalogRepository(db);
+  const seatMaps = createSeatMapCache(catalog.streamSeatMap, { ttlMs: config.SEAT_MAP_CACHE_MS });
   return [
-    catalogModule(db, { seatMapCacheMs: config.SEAT_MAP_CACHE_MS }),
-    internalInventoryModule(seatInventoryRepository(db), config.INTERNAL_API_TOKEN),
+    catalogModule(db, seatMaps),
+    // This instance's own seat changes show in its next map at once (issue 11); others' within the TTL.
+    internalInventoryModule(seatInventoryRepository(db), config.INTERNAL_API_TOKEN, (sessionId) =>
+      seatMaps.invalidate(sessionId),
+    ),
   ];
 }
 

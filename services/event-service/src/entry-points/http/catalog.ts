@@ -1,6 +1,6 @@
 import type { ApiModule, Knex } from '@ticketing/platform';
 import { catalogRepository } from '../../data-access/catalog-repository';
-import { createSeatMapCache } from '../../domain/seat-map-cache';
+import type { SeatMapCache } from '../../domain/seat-map-cache';
 import { eventRoutes } from './events';
 import { hallRoutes } from './halls';
 import { locationRoutes } from './locations';
@@ -9,9 +9,8 @@ import { seatRoutes } from './seats';
 import { sessionRoutes } from './sessions';
 
 /** The public catalog API, /api/v1. */
-export function catalogModule(db: Knex, options: { seatMapCacheMs: number }): ApiModule {
+export function catalogModule(db: Knex, seatMaps: SeatMapCache): ApiModule {
   const catalog = catalogRepository(db);
-  const seatMaps = createSeatMapCache((sessionId) => catalog.seatMapJson(sessionId), { ttlMs: options.seatMapCacheMs });
   return {
     prefix: '/api/v1',
     routes: [

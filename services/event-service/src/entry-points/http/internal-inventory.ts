@@ -32,8 +32,25 @@ const inventorySpanAttributes = (sessionId: string, body: { reservation_id: stri
 });
 const unknownSession = { 404: { description: 'Unknown session' } };
 
-/** The synchronous API the booking service uses: availability, prices, hold, release, sell. */
-export function internalInventoryModule(inventory: SeatInventoryStore, internalToken?: string): ApiModule {
+/**
+ * The synchronous API the booking service uses: availability, prices, hold, release, sell. After every call
+ * that may change seats (whatever its answer), `onSeatsChanged` hears the session, so this instance's cached
+ * seat map of it is dropped.
+ */
+export function internalInventoryModule(
+  inventory: SeatInventoryStore,
+  internalToken?: string,
+  onSeatsChanged: (sessionId: string) => void = () => undefined,
+): ApiModule {
+  const changing =
+    <T>(sessionId: string, work: () => Promise<T>) =>
+    async (): Promise<T> => {
+      try {
+        return await work();
+      } finally {
+        onSeatsChanged(sessionId);
+      }
+    };
   return {
     prefix: '/api/internal',
     guard: internalTokenGuard(internalToken),
@@ -92,13 +109,18 @@ export function internalInventoryModule(inventory: SeatInventoryStore, internalT
           409: { description: 'SEATS_UNAVAILABLE (details.unavailable lists them) or SESSION_STARTED' },
         },
         handler: ({ params, body }) =>
-          withSpan('event-service', 'seat_inventory.hold', { attributes: inventorySpanAttributes(params.id, body) }, () =>
-            placeHold(inventory, {
-              sessionId: params.id,
-              reservationId: body.reservation_id,
-              seatIds: body.session_seat_ids,
-              reservedUntil: new Date(body.reserved_until),
-            }),
+          withSpan(
+            'event-service',
+            'seat_inventory.hold',
+            { attributes: inventorySpanAttributes(params.id, body) },
+            changing(params.id, () =>
+              placeHold(inventory, {
+                sessionId: params.id,
+                reservationId: body.reservation_id,
+                seatIds: body.session_seat_ids,
+                reservedUntil: new Date(body.reserved_until),
+              }),
+            ),
           ),
       }),
       defineRoute({
@@ -112,8 +134,13 @@ export function internalInventoryModule(inventory: SeatInventoryStore, internalT
         body: reservationSeatsBody,
         responses: { 200: { description: 'Released', schema: releaseResponse }, ...unknownSession },
         handler: ({ params, body }) =>
-          withSpan('event-service', 'seat_inventory.release', { attributes: inventorySpanAttributes(params.id, body) }, () =>
-            releaseHold(inventory, { sessionId: params.id, reservationId: body.reservation_id, seatIds: body.session_seat_ids }),
+          withSpan(
+            'event-service',
+            'seat_inventory.release',
+            { attributes: inventorySpanAttributes(params.id, body) },
+            changing(params.id, () =>
+              releaseHold(inventory, { sessionId: params.id, reservationId: body.reservation_id, seatIds: body.session_seat_ids }),
+            ),
           ),
       }),
       defineRoute({
@@ -127,7 +154,9 @@ export function internalInventoryModule(inventory: SeatInventoryStore, internalT
         body: reservationSeatsBody,
         responses: { 200: { description: 'Sold', schema: confirmResponse }, ...unknownSession },
         handler: ({ params, body }) =>
-          sellHold(inventory, { sessionId: params.id, reservationId: body.reservation_id, seatIds: body.session_seat_ids }),
+          changing(params.id, () =>
+            sellHold(inventory, { sessionId: params.id, reservationId: body.reservation_id, seatIds: body.session_seat_ids }),
+          )(),
       }),
     ],
   };
