@@ -5,7 +5,7 @@ import { naturalSortKey } from '../domain/seat-order';
 /** Seats per INSERT statement of a bulk call (5 text arrays of this length per statement). */
 const SEAT_CHUNK = 20_000;
 /** Seats per cursor fetch of a seat map render (about 200 bytes of JSON each). */
-const SEAT_MAP_PAGE = 2_000;
+const SEAT_MAP_PAGE = 10_000;
 
 const ORGANIZER_COLUMNS = ['id', 'name', 'description', 'contact_email', 'contact_phone', 'created_at', 'updated_at'];
 const LOCATION_COLUMNS = ['id', 'name', 'address', 'city', 'country', 'timezone', 'created_at', 'updated_at'];
@@ -38,6 +38,15 @@ const SESSION_SEAT_COLUMNS = [
 
 /** ISO-8601 UTC with milliseconds, as JavaScript's toISOString() writes it. */
 const isoSql = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/**
+ * One seat of the seat map as compact JSON, written by Postgres: the bytes row_to_json gives for these
+ * columns (labels escaped by to_json; ids, numeric price and the status enum need no escaping), in half its time.
+ */
+const SEAT_JSON = `'{"session_seat_id":"' || ss.id || '","seat_id":"' || ss.seat_id
+  || '","row_number":' || to_json(ss.row_number) || ',"seat_number":' || to_json(ss.seat_number)
+  || ',"price":' || ss.price || ',"status":"' || ss.status
+  || '","reserved_until":' || coalesce('"' || ${isoSql('ss.reserved_until')} || '"', 'null') || '}'`;
 
 /** Postgres implementation of the catalog's storage. */
 export function catalogRepository(db: Knex): CatalogStore {
@@ -175,9 +184,7 @@ export function catalogRepository(db: Knex): CatalogStore {
           await write(`{"session_id":"${rows[0].id}","hall_id":"${rows[0].hall_id}","seats":[`);
           await trx.raw(
             `DECLARE seat_map NO SCROLL CURSOR FOR
-               SELECT row_to_json((SELECT seat FROM (SELECT ss.id AS session_seat_id, ss.seat_id, ss.row_number,
-                                                            ss.seat_number, ss.price, ss.status,
-                                                            ${isoSql('ss.reserved_until')} AS reserved_until) seat))::text AS json
+               SELECT ${SEAT_JSON} AS json
                  FROM session_seats ss
                 WHERE ss.session_id = ?
                 ORDER BY ss.row_sort, ss.seat_sort`,

@@ -11,7 +11,8 @@
  * never older than `ttlMs` (plus the render itself). Concurrent requests share one in-flight render
  * (single-flight), at most `maxRenders` renders run at once (others queue), and the cache holds at most
  * `maxEntries` sessions and `maxBytes` of compressed maps (least recently used evicted first).
- * `invalidate` drops a session's map (this process changed its seats), so the next request renders anew.
+ * `invalidate` drops a session's map (this process changed its seats), so the next request renders anew; a
+ * render already reading when the write happened is not served to later requests.
  */
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
@@ -63,7 +64,13 @@ interface Entry {
   /** Undefined while the render is in flight. */
   expiresAt?: number;
   bytes: number;
+  /** The render has begun reading (its snapshot may predate a later write). */
+  started: boolean;
+  /** This process changed the session's seats after the render began: not to be served to new requests. */
+  stale: boolean;
 }
+
+const MAX_PENDING_BYTES = 4 * 1024 * 1024;
 
 /** Renders one map through gzip, hashing the plain text on the way. Memory: one piece plus the output. */
 export async function renderCompressed(
@@ -82,7 +89,8 @@ export async function renderCompressed(
       const bytes = Buffer.from(piece, 'utf8');
       hash.update(bytes);
       length += bytes.length;
-      if (!gzip.write(bytes)) await once(gzip, 'drain');
+      // Up to about two pieces wait for compression (off the main thread) while the next one is fetched.
+      if (!gzip.write(bytes) && gzip.writableLength > MAX_PENDING_BYTES) await once(gzip, 'drain');
     });
   } catch (error) {
     gzip.destroy();
@@ -125,11 +133,18 @@ export function createSeatMapCache(
   let renders = 0;
   let bytes = 0;
 
-  const renderNow = (sessionId: string) =>
-    limit(() => {
-      renders += 1;
-      return renderCompressed(renderer, sessionId);
-    });
+  /** Renders once `after` settled (one render per session at a time) and a render slot is free. */
+  const renderNow = (sessionId: string, entry?: Entry, after?: Promise<unknown>) =>
+    (after ?? Promise.resolve()).then(
+      () => undefined,
+      () => undefined,
+    ).then(() =>
+      limit(() => {
+        renders += 1;
+        if (entry) entry.started = true;
+        return renderCompressed(renderer, sessionId);
+      }),
+    );
 
   const remove = (key: string) => {
     const entry = entries.get(key);
@@ -165,33 +180,43 @@ export function createSeatMapCache(
       return renders;
     },
     invalidate(sessionId) {
-      remove(sessionId);
+      const entry = entries.get(sessionId);
+      if (!entry) return;
+      // A render that has not started yet reads a snapshot taken after this write: it can still be shared.
+      if (entry.expiresAt === undefined) {
+        if (entry.started) entry.stale = true;
+      } else remove(sessionId);
     },
     get(sessionId) {
       if (ttlMs <= 0) return renderNow(sessionId);
       const at = now();
       const cached = entries.get(sessionId);
-      if (cached && (cached.expiresAt === undefined || cached.expiresAt > at)) {
+      if (cached && !cached.stale && (cached.expiresAt === undefined || cached.expiresAt > at)) {
         entries.delete(sessionId);
         entries.set(sessionId, cached);
         return cached.rendered;
       }
+      // A stale render still in flight finishes for its own readers; the new one starts after it, so under a
+      // stream of writes a session has at most one render running and one waiting.
+      const inFlight = cached && cached.expiresAt === undefined ? cached.rendered : undefined;
       remove(sessionId);
       sweep(at);
-      const entry: Entry = { rendered: renderNow(sessionId), bytes: 0 };
+      const entry: Entry = { rendered: Promise.resolve(undefined), bytes: 0, started: false, stale: false };
+      entry.rendered = renderNow(sessionId, entry, inFlight);
       entries.set(sessionId, entry);
       entry.rendered.then(
         (map) => {
-          if (entries.get(sessionId) !== entry) return; // invalidated or evicted meanwhile
+          if (entries.get(sessionId) !== entry) return; // replaced or evicted meanwhile
           if (!map) {
             entries.delete(sessionId);
             return;
           }
-          // Served until ttlMs after the render started, so no answer is older than ttlMs (plus the render).
+          // Served until ttlMs after the request that started the render (never longer after the render began).
           entry.expiresAt = at + ttlMs;
           entry.bytes = map.gzip.length;
           bytes += entry.bytes;
-          keepWithinBytes(sessionId);
+          if (entry.stale) remove(sessionId);
+          else keepWithinBytes(sessionId);
         },
         () => {
           if (entries.get(sessionId) === entry) entries.delete(sessionId);
