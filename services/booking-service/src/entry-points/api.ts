@@ -5,6 +5,8 @@ import {
   createHttpApp,
   createLogger,
   createMetricsRegistry,
+  INTERNAL_TOKEN_HEADER,
+  INTERNAL_TOKEN_SCHEME,
   pingDatabase,
   publishEvent,
   startHttpServer,
@@ -20,6 +22,7 @@ import { OutboxRelay } from '../domain/outbox-relay';
 import { createMockPaymentProvider } from '../domain/payment-provider';
 import type { BookingDeps } from '../domain/ports';
 import { BEARER_SCHEME, USER_ID_SCHEME, callerGuard, securitySchemes } from './http/caller-identity';
+import { internalModule } from './http/internal-routes';
 import { priceTierModule } from './http/price-tier-routes';
 import { reservationRoutes } from './http/reservation-routes';
 import { ticketRoutes } from './http/ticket-routes';
@@ -131,6 +134,7 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
         guard: callerGuard(config.AUTH_JWT_SECRET),
         security: [securityScheme],
       },
+      internalModule(deps, config.INTERNAL_API_TOKEN),
     ],
     readiness: {
       database: () => pingDatabase(db),
@@ -145,7 +149,10 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
         (config.AUTH_JWT_SECRET
           ? 'Name yourself with a Bearer JWT (Authorize button).'
           : 'Name yourself with the X-User-ID header (Authorize button).'),
-      securitySchemes: { [securityScheme]: securitySchemes[securityScheme] },
+      securitySchemes: {
+        [securityScheme]: securitySchemes[securityScheme],
+        [INTERNAL_TOKEN_SCHEME]: { type: 'apiKey', in: 'header', name: INTERNAL_TOKEN_HEADER },
+      },
     },
   });
 

@@ -1,6 +1,7 @@
 import type { Migration } from '@ticketing/platform';
 import { catalogAndSeatInventory } from './001-catalog-and-seat-inventory';
 import { messageBookkeeping } from './002-message-bookkeeping';
+import { lapsedHoldIndex } from './003-lapsed-hold-index';
 
 /** Every migration of the event_service database, oldest first. */
-export const eventMigrations: Migration[] = [catalogAndSeatInventory, messageBookkeeping];
+export const eventMigrations: Migration[] = [catalogAndSeatInventory, messageBookkeeping, lapsedHoldIndex];
