@@ -99,7 +99,8 @@ export function internalInventoryModule(
         description:
           'Moves every requested seat from available to reserved for the reservation, or none of them. ' +
           'Repeating the call for seats the reservation already holds answers 200 and changes nothing. ' +
-          'Holds never lapse here: only release (or the consumer applying expired/cancelled) frees them.',
+          'Holds do not lapse by themselves: release, the consumer applying expired/cancelled, or the consumer\'s ' +
+          'lapsed-hold check (after asking booking, LAPSED_HOLD_GRACE_SECONDS past reserved_until) frees them.',
         tags,
         params: sessionParams,
         body: reserveBody,
