@@ -77,6 +77,8 @@ describe('big seat maps cost bounded memory', () => {
       const plain = answers[1];
       expect(zipped.headers['content-encoding']).toBe('gzip');
       expect(plain.headers['content-encoding']).toBeUndefined();
+      expect(plain.headers['content-type']).toMatch(/^application\/json/);
+      expect(zipped.headers['content-type']).toMatch(/^application\/json/);
       expect(Number(plain.headers['content-length'])).toBe(plain.body.length);
       expect(gunzipSync(zipped.body).equals(plain.body)).toBe(true);
       expect(new Set(answers.map((answer) => answer.headers.etag)).size).toBe(1);
