@@ -212,6 +212,32 @@ describe('the seat map cache', () => {
     }
   });
 
+  test('when writes through this instance outpace ownWriteRefreshesPerSecond, then later ones wait for the TTL', async () => {
+    const { session } = await buildCatalog(api.url);
+    const repository = catalogRepository(api.db);
+    let clock = 1_000_000;
+    let renders = 0;
+    const cache = createSeatMapCache(
+      (sessionId, write) => {
+        renders += 1;
+        return repository.streamSeatMap(sessionId, write);
+      },
+      { ttlMs: 60_000, ownWriteRefreshesPerSecond: 2, now: () => clock },
+    );
+    await cache.get(session.id);
+    for (let write = 0; write < 10; write += 1) {
+      cache.invalidate(session.id);
+      await cache.get(session.id);
+    }
+    expect(renders).toBe(1 + 4); // a burst of twice the rate, then the rush falls back to the TTL
+    clock += 1_000; // a second later, two more writes show at once
+    for (let write = 0; write < 3; write += 1) {
+      cache.invalidate(session.id);
+      await cache.get(session.id);
+    }
+    expect(renders).toBe(1 + 4 + 2);
+  });
+
   test('through HTTP, concurrent requests for one session cause one seat-map query', async () => {
     const { session } = await buildCatalog(api.url);
     let renders = 0;

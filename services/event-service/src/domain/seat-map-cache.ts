@@ -12,7 +12,8 @@
  * (single-flight), at most `maxRenders` renders run at once (others queue), and the cache holds at most
  * `maxEntries` sessions and `maxBytes` of compressed maps (least recently used evicted first).
  * `invalidate` drops a session's map (this process changed its seats), so the next request renders anew; a
- * render already reading when the write happened is not served to later requests.
+ * render already reading when the write happened is not served to later requests. In a rush of writes (more
+ * than `ownWriteRefreshesPerSecond` per session), later writes fall back to the ttlMs bound.
  */
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
@@ -43,6 +44,11 @@ export interface SeatMapCacheOptions {
   maxBytes?: number;
   /** Renders running at once; further renders wait for a free slot. */
   maxRenders?: number;
+  /**
+   * Per session, how many of this process's writes a second may drop its map at once (burst: twice that).
+   * Beyond, writes show within ttlMs like anyone else's.
+   */
+  ownWriteRefreshesPerSecond?: number;
   now?: () => number;
 }
 
@@ -107,6 +113,25 @@ export function plainBody(map: RenderedSeatMap): Readable {
   return Readable.from([map.gzip], { objectMode: false }).pipe(createGunzip());
 }
 
+/** Per key, a bucket of `ratePerSecond` tokens a second holding at most twice that; at most `maxKeys` kept. */
+function tokenBuckets(ratePerSecond: number, maxKeys: number) {
+  const capacity = Math.max(1, 2 * ratePerSecond);
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  return {
+    take(key: string, at: number): boolean {
+      const bucket = buckets.get(key) ?? { tokens: capacity, at };
+      bucket.tokens = Math.min(capacity, bucket.tokens + ((at - bucket.at) / 1000) * ratePerSecond);
+      bucket.at = at;
+      buckets.delete(key);
+      buckets.set(key, bucket);
+      if (buckets.size > maxKeys) buckets.delete(buckets.keys().next().value as string);
+      if (bucket.tokens < 1) return false;
+      bucket.tokens -= 1;
+      return true;
+    },
+  };
+}
+
 /** A counting semaphore: at most `slots` tasks run at once, the rest wait in arrival order. */
 function limiter(slots: number) {
   let running = 0;
@@ -126,10 +151,18 @@ function limiter(slots: number) {
 
 export function createSeatMapCache(
   renderer: SeatMapRenderer,
-  { ttlMs, maxEntries = 100, maxBytes = 64 * 1024 * 1024, maxRenders = 2, now = Date.now }: SeatMapCacheOptions,
+  {
+    ttlMs,
+    maxEntries = 100,
+    maxBytes = 64 * 1024 * 1024,
+    maxRenders = 2,
+    ownWriteRefreshesPerSecond = 2,
+    now = Date.now,
+  }: SeatMapCacheOptions,
 ): SeatMapCache {
   const entries = new Map<string, Entry>();
   const limit = limiter(maxRenders);
+  const refreshes = tokenBuckets(ownWriteRefreshesPerSecond, maxEntries);
   let renders = 0;
   let bytes = 0;
 
@@ -181,11 +214,13 @@ export function createSeatMapCache(
     },
     invalidate(sessionId) {
       const entry = entries.get(sessionId);
-      if (!entry) return;
       // A render that has not started yet reads a snapshot taken after this write: it can still be shared.
-      if (entry.expiresAt === undefined) {
-        if (entry.started) entry.stale = true;
-      } else remove(sessionId);
+      if (!entry || (entry.expiresAt === undefined && !entry.started)) return;
+      // In a rush (many writes through this instance), the map goes back to the TTL bound instead of being
+      // re-rendered for every write, so readers keep sharing renders and getting 304s.
+      if (!refreshes.take(sessionId, now())) return;
+      if (entry.expiresAt === undefined) entry.stale = true;
+      else remove(sessionId);
     },
     get(sessionId) {
       if (ttlMs <= 0) return renderNow(sessionId);
