@@ -2,7 +2,7 @@
  * Issue 10, "memory": a 200,000-seat map was rendered as one 41 MB string (plus a 41 MB Buffer and the gzip
  * copy) per render, and six readers took the event API past the chart's 384 Mi limit. What keeps it bounded
  * now, asserted structurally (the figures come from test/load/big-seat-map.js):
- * - a render never holds the map as a whole: the store hands it over in pages of at most 10,000 seats;
+ * - a render never holds the map as a whole: the store hands it over in pages of at most 1,000 seats;
  * - the cache keeps only the compressed bytes, within a byte budget;
  * - concurrent readers share one render; a stream of writes never queues more than one render per session;
  * - a client without gzip gets the same body, decompressed as it reads.
@@ -15,7 +15,7 @@ import type { EventApi } from '../../services/event-service/src/entry-points/api
 import { buildCatalog, startTestApi } from '../../services/event-service/test/support/api';
 
 const SEATS = 25_000;
-const PAGE = 10_000;
+const PAGE = 1_000;
 
 let api: EventApi;
 let sessionId: string;

@@ -5,7 +5,7 @@ import { naturalSortKey } from '../domain/seat-order';
 /** Seats per INSERT statement of a bulk call (5 text arrays of this length per statement). */
 const SEAT_CHUNK = 20_000;
 /** Seats per cursor fetch of a seat map render (about 200 bytes of JSON each). */
-const SEAT_MAP_PAGE = 10_000;
+const SEAT_MAP_PAGE = 1_000;
 
 const ORGANIZER_COLUMNS = ['id', 'name', 'description', 'contact_email', 'contact_phone', 'created_at', 'updated_at'];
 const LOCATION_COLUMNS = ['id', 'name', 'address', 'city', 'country', 'timezone', 'created_at', 'updated_at'];
