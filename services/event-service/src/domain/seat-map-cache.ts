@@ -7,8 +7,9 @@
  * 41 MB); clients that do not accept gzip get it decompressed on the fly, stream to socket. The ETag is a
  * hash of the uncompressed body, computed while rendering.
  *
- * Per session, one render serves every request for `ttlMs` after the render started, so a served map is
- * never older than `ttlMs` (plus the render itself). Concurrent requests share one in-flight render
+ * Per session, one render serves every request for `ttlMs` after the request that started it, so a served map
+ * is never older than `ttlMs` plus the render itself; a render slower than `ttlMs` is served for as long as it
+ * took (its age then stays under twice the render time). Concurrent requests share one in-flight render
  * (single-flight), at most `maxRenders` renders run at once (others queue), and the cache holds at most
  * `maxEntries` sessions and `maxBytes` of compressed maps (least recently used evicted first).
  * `invalidate` drops a session's map (this process changed its seats), so the next request renders anew; a
@@ -72,6 +73,8 @@ interface Entry {
   bytes: number;
   /** The render has begun reading (its snapshot may predate a later write). */
   started: boolean;
+  /** When the render began reading (now() clock). */
+  startedAt?: number;
   /** This process changed the session's seats after the render began: not to be served to new requests. */
   stale: boolean;
 }
@@ -174,7 +177,10 @@ export function createSeatMapCache(
     ).then(() =>
       limit(() => {
         renders += 1;
-        if (entry) entry.started = true;
+        if (entry) {
+          entry.started = true;
+          entry.startedAt = now();
+        }
         return renderCompressed(renderer, sessionId);
       }),
     );
@@ -246,8 +252,11 @@ export function createSeatMapCache(
             entries.delete(sessionId);
             return;
           }
-          // Served until ttlMs after the request that started the render (never longer after the render began).
-          entry.expiresAt = at + ttlMs;
+          // Served until ttlMs after the request that started the render; a render that took longer than that
+          // (a map of hundreds of thousands of seats) is served for as long as it took, so continuous readers
+          // keep this process rendering at most half the time.
+          const finishedAt = now();
+          entry.expiresAt = Math.max(at + ttlMs, finishedAt + (finishedAt - (entry.startedAt ?? finishedAt)));
           entry.bytes = map.gzip.length;
           bytes += entry.bytes;
           if (entry.stale) remove(sessionId);
