@@ -73,8 +73,9 @@ interface Entry {
   bytes: number;
   /** The render has begun reading (its snapshot may predate a later write). */
   started: boolean;
-  /** When the render began reading (now() clock). */
+  /** When the render began reading and when it finished (now() clock). */
   startedAt?: number;
+  finishedAt?: number;
   /** This process changed the session's seats after the render began: not to be served to new requests. */
   stale: boolean;
 }
@@ -222,9 +223,16 @@ export function createSeatMapCache(
       const entry = entries.get(sessionId);
       // A render that has not started yet reads a snapshot taken after this write: it can still be shared.
       if (!entry || (entry.expiresAt === undefined && !entry.started)) return;
+      const at = now();
+      // A huge map (render slower than ttlMs) is not re-rendered sooner than one render time after the last one
+      // finished, so own writes cannot keep the process rendering all the time.
+      if (entry.finishedAt !== undefined && entry.startedAt !== undefined) {
+        const renderMs = entry.finishedAt - entry.startedAt;
+        if (renderMs > ttlMs && at < entry.finishedAt + renderMs) return;
+      }
       // In a rush (many writes through this instance), the map goes back to the TTL bound instead of being
       // re-rendered for every write, so readers keep sharing renders and getting 304s.
-      if (!refreshes.take(sessionId, now())) return;
+      if (!refreshes.take(sessionId, at)) return;
       if (entry.expiresAt === undefined) entry.stale = true;
       else remove(sessionId);
     },
@@ -256,6 +264,7 @@ export function createSeatMapCache(
           // (a map of hundreds of thousands of seats) is served for as long as it took, so continuous readers
           // keep this process rendering at most half the time.
           const finishedAt = now();
+          entry.finishedAt = finishedAt;
           entry.expiresAt = Math.max(at + ttlMs, finishedAt + (finishedAt - (entry.startedAt ?? finishedAt)));
           entry.bytes = map.gzip.length;
           bytes += entry.bytes;
