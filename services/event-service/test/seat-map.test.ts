@@ -3,7 +3,7 @@ import http from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import type { EventApi } from '../src/entry-points/api';
 import { catalogRepository } from '../src/data-access/catalog-repository';
-import { createSeatMapCache } from '../src/domain/seat-map-cache';
+import { createSeatMapCache, type SeatMapRenderer } from '../src/domain/seat-map-cache';
 import { request } from '../../../test/support/http';
 import { buildCatalog, startTestApi } from './support/api';
 
@@ -236,6 +236,27 @@ describe('the seat map cache', () => {
       await cache.get(session.id);
     }
     expect(renders).toBe(1 + 4 + 2);
+  });
+
+  test('when a render takes longer than the TTL, then it is served for as long as it took, own writes included', async () => {
+    let clock = 0;
+    let renders = 0;
+    // A huge map: every render takes 2 s of the cache's clock.
+    const slowRender: SeatMapRenderer = async (_sessionId, write) => {
+      renders += 1;
+      clock += 2_000;
+      await write('{"session_id":"s","hall_id":"h","seats":[]}');
+      return true;
+    };
+    const cache = createSeatMapCache(slowRender, { ttlMs: 500, now: () => clock });
+    await cache.get('s'); // rendered from 0 to 2,000
+    clock = 3_900;
+    cache.invalidate('s'); // within one render time of the last render: no re-render for it
+    await cache.get('s');
+    expect(renders).toBe(1);
+    clock = 4_000; // served for as long as it took: until 2,000 + 2,000
+    await cache.get('s');
+    expect(renders).toBe(2);
   });
 
   test('through HTTP, concurrent requests for one session cause one seat-map query', async () => {
