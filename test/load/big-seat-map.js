@@ -9,8 +9,8 @@
  * Builds the product (tsc -b), recreates the database event_service_bigmap, starts the event API from dist
  * the way the image runs it (the images' NODE_OPTIONS, LOG_LEVEL=warn, default SEAT_MAP_CACHE_MS), creates a
  * hall and a session of --seats seats through the public API (bulk seats), then measures one hold at a time
- * through the internal API: first idle, then while --readers clients read the whole map in a loop (no
- * If-None-Match, so every answer is a full map). Prints peak RSS (sampled every 250 ms, and the kernel's
+ * through the internal API: first idle, then while --readers clients (in a worker thread of their own) read the
+ * whole map in a loop (no If-None-Match, so every answer is a full map). Prints peak RSS (sampled every 250 ms, and the kernel's
  * VmHWM) and the hold latencies. Figures only: it asserts nothing about time.
  */
 const { execFileSync } = require('node:child_process');
@@ -19,6 +19,7 @@ const path = require('node:path');
 const fs = require('node:fs');
 const os = require('node:os');
 const { gunzipSync } = require('node:zlib');
+const { Worker, isMainThread, parentPort, workerData } = require('node:worker_threads');
 const { ProcessGroup, freePort, readMemory, ROOT } = require('./lib/processes');
 const { createClient, expectStatus } = require('./lib/http-client');
 const { dropDatabase, createDatabase } = require('./lib/infra');
@@ -80,27 +81,51 @@ async function holdOneByOne(client, sessionId, seatIds, count) {
   return latencies;
 }
 
-/** `readers` clients reading the whole map in a loop until `until` resolves. */
-async function readWhile(client, sessionId, readers, encodingOf, until) {
+/**
+ * `readers` clients reading the whole map in a loop until `until` resolves. They run in a worker thread, so
+ * receiving tens of MB per round does not delay the measuring thread's hold timings.
+ */
+async function readWhile(url, sessionId, readers, encoding, until) {
+  const worker = new Worker(__filename, { workerData: { url, sessionId, readers, encoding } });
+  const report = new Promise((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  let result;
+  try {
+    result = await until;
+  } finally {
+    worker.postMessage('stop');
+  }
+  const { maps, error } = await report;
+  await worker.terminate();
+  if (error) throw new Error(error);
+  return { result, maps };
+}
+
+/** The worker side of readWhile. */
+async function readerThread({ url, sessionId, readers, encoding }) {
+  const client = createClient(url, { maxSockets: readers, timeoutMs: 120_000 });
   let stop = false;
+  parentPort.once('message', () => (stop = true));
   const maps = [];
-  const loop = async (index) => {
+  const loop = async () => {
     while (!stop) {
       const response = await client.request('GET', `/api/v1/sessions/${sessionId}/seat-map`, {
-        headers: { 'accept-encoding': encodingOf(index) },
+        headers: { 'accept-encoding': encoding },
         discardBody: true,
       });
       if (response.status !== 200) throw new Error(`seat map: HTTP ${response.status} ${response.error ?? ''}`);
-      maps.push({ ms: response.ms, bytes: response.bytes, encoding: response.headers['content-encoding'] ?? 'identity' });
+      maps.push({ ms: response.ms, bytes: response.bytes });
     }
   };
-  const running = Array.from({ length: readers }, (_, index) => loop(index));
   try {
-    return { result: await until, maps };
-  } finally {
-    stop = true;
-    await Promise.all(running);
+    await Promise.all(Array.from({ length: readers }, loop));
+    parentPort.postMessage({ maps });
+  } catch (error) {
+    parentPort.postMessage({ maps, error: String(error) });
   }
+  client.close();
 }
 
 const summary = (values) => ({ p50: round(percentile(values, 50), 1), p95: round(percentile(values, 95), 1), max: round(Math.max(...values), 1) });
@@ -149,7 +174,7 @@ async function main() {
     for (const encoding of phases) {
       const name = `${options.readers} readers (${encoding})`;
       processes.setScenario(name);
-      const during = await readWhile(client, session.id, options.readers, () => encoding, holdOneByOne(client, session.id, seatIds, options.holds));
+      const during = await readWhile(url, session.id, options.readers, encoding, holdOneByOne(client, session.id, seatIds, options.holds));
       results.push({ name, holds: summary(during.result), maps: during.maps, peakRss: processes.memory.get('event-api').byScenario[name] });
     }
     processes.sample();
@@ -176,10 +201,14 @@ async function main() {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error) => {
-    console.error(error);
-    process.exit(2);
-  },
-);
+if (isMainThread) {
+  main().then(
+    () => process.exit(0),
+    (error) => {
+      console.error(error);
+      process.exit(2);
+    },
+  );
+} else {
+  void readerThread(workerData);
+}
