@@ -180,7 +180,10 @@ describe('the seat map cache', () => {
     await cache.get(session.id);
     expect(renders).toBe(1);
     await sleep(CACHE_MS + 10);
-    await Promise.all([cache.get(session.id), cache.get(session.id)]);
+    // Past the time-to-live, the previous map is served at once while one new render runs.
+    const during = await Promise.all([cache.get(session.id), cache.get(session.id)]);
+    expect(during).toEqual([maps[0], maps[0]]);
+    await new Promise((resolve) => setImmediate(resolve));
     expect(renders).toBe(2);
 
     expect(await cache.get(randomUUID())).toBeUndefined();
@@ -241,7 +244,7 @@ describe('the seat map cache', () => {
   test('when a render takes longer than the TTL, then it is served for as long as it took, own writes included', async () => {
     let clock = 0;
     let renders = 0;
-    // A huge map: every render takes 2 s of the cache's clock.
+    // A huge map: every render takes 2 s of the cache's clock (over a second, and over the TTL).
     const slowRender: SeatMapRenderer = async (_sessionId, write) => {
       renders += 1;
       clock += 2_000;
@@ -256,7 +259,45 @@ describe('the seat map cache', () => {
     expect(renders).toBe(1);
     clock = 4_000; // served for as long as it took: until 2,000 + 2,000
     await cache.get('s');
+    await new Promise((resolve) => setImmediate(resolve));
     expect(renders).toBe(2);
+  });
+
+  test('when a map outlived its TTL, then it is served while the next renders, unless a write of this instance or age forbids', async () => {
+    let clock = 0;
+    let version = 0;
+    const release: Array<() => void> = [];
+    // Each render waits until the test lets it finish, and says which render it was.
+    const gatedRender: SeatMapRenderer = async (_sessionId, write) => {
+      const mine = (version += 1);
+      await new Promise<void>((resolve) => release.push(resolve));
+      await write(`{"session_id":"s","hall_id":"h","seats":[],"v":${mine}}`);
+      return true;
+    };
+    const versionOf = (map: Awaited<ReturnType<typeof cache.get>>) => JSON.parse(gunzipSync(map!.gzip).toString()).v;
+    const settle = () => new Promise((resolve) => setImmediate(resolve));
+    /** Lets every render through until `promise` settles (renders start as earlier ones finish). */
+    const finish = async <T>(promise: Promise<T>): Promise<T> => {
+      let done = false;
+      void promise.finally(() => (done = true));
+      while (!done) {
+        while (release.length) release.shift()!();
+        await sleep(5);
+      }
+      return promise;
+    };
+    const cache = createSeatMapCache(gatedRender, { ttlMs: 500, now: () => clock });
+
+    expect(versionOf(await finish(cache.get('s')))).toBe(1);
+
+    clock = 600; // expired 100 ms ago: served while render 2 runs
+    expect(versionOf(await cache.get('s'))).toBe(1);
+    await settle();
+    cache.invalidate('s'); // this instance wrote: the old map must not be served any more
+    expect(versionOf(await finish(cache.get('s')))).toBe(3); // render 2 may predate the write: render 3 follows it
+
+    clock = 100_000; // long after expiry: the old map is too old to serve meanwhile
+    expect(versionOf(await finish(cache.get('s')))).toBe(4);
   });
 
   test('through HTTP, concurrent requests for one session cause one seat-map query', async () => {

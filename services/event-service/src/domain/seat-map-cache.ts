@@ -7,9 +7,11 @@
  * 41 MB); clients that do not accept gzip get it decompressed on the fly, stream to socket. The ETag is a
  * hash of the uncompressed body, computed while rendering.
  *
- * Per session, one render serves every request for `ttlMs` after the request that started it, so a served map
- * is never older than `ttlMs` plus the render itself; a render slower than `ttlMs` is served for as long as it
- * took (its age then stays under twice the render time). Concurrent requests share one in-flight render
+ * Per session, one render serves every request for `ttlMs` after the request that started it; a render slower
+ * than `ttlMs` is served for as long as it took. After that, the first request starts the next render and, if it
+ * comes within half a `ttlMs`, requests keep getting the previous map until the next one is ready
+ * (stale-while-revalidate), so a served map is at most 1.5 × `ttlMs` plus one render old (about two render
+ * times for a map slower than that). Concurrent requests share one in-flight render
  * (single-flight), at most `maxRenders` renders run at once (others queue), and the cache holds at most
  * `maxEntries` sessions and `maxBytes` of compressed maps (least recently used evicted first).
  * `invalidate` drops a session's map (this process changed its seats), so the next request renders anew; a
@@ -60,7 +62,7 @@ export interface SeatMapCache {
   invalidate(sessionId: string): void;
   /** Sessions currently held (expired ones included until the next render sweeps them). */
   readonly size: number;
-  /** Compressed bytes currently held. */
+  /** Compressed bytes currently held (plus, per session being re-rendered, the previous map still served). */
   readonly bytes: number;
   /** Renders started so far (tests and the bench use it to see that readers share renders). */
   readonly renders: number;
@@ -78,9 +80,13 @@ interface Entry {
   finishedAt?: number;
   /** This process changed the session's seats after the render began: not to be served to new requests. */
   stale: boolean;
+  /** While this render runs: the map it replaces, served meanwhile (it only outlived its time-to-live). */
+  fallback?: Entry;
 }
 
 const MAX_PENDING_BYTES = 4 * 1024 * 1024;
+/** A render slower than this (and than the time-to-live) marks a huge map: own writes refresh it less often. */
+const HUGE_RENDER_MS = 1_000;
 
 /** Renders one map through gzip, hashing the plain text on the way. Memory: one piece plus the output. */
 export async function renderCompressed(
@@ -221,20 +227,24 @@ export function createSeatMapCache(
     },
     invalidate(sessionId) {
       const entry = entries.get(sessionId);
+      if (!entry) return;
+      const inFlight = entry.expiresAt === undefined;
       // A render that has not started yet reads a snapshot taken after this write: it can still be shared.
-      if (!entry || (entry.expiresAt === undefined && !entry.started)) return;
+      if (inFlight && !entry.started && !entry.fallback) return;
       const at = now();
-      // A huge map (render slower than ttlMs) is not re-rendered sooner than one render time after the last one
-      // finished, so own writes cannot keep the process rendering all the time.
+      // A huge map (its render took over a second, and longer than ttlMs) is not re-rendered sooner than one render
+      // time after the last one finished, so own writes cannot keep the process rendering all the time.
       if (entry.finishedAt !== undefined && entry.startedAt !== undefined) {
         const renderMs = entry.finishedAt - entry.startedAt;
-        if (renderMs > ttlMs && at < entry.finishedAt + renderMs) return;
+        if (renderMs > Math.max(ttlMs, HUGE_RENDER_MS) && at < entry.finishedAt + renderMs) return;
       }
       // In a rush (many writes through this instance), the map goes back to the TTL bound instead of being
       // re-rendered for every write, so readers keep sharing renders and getting 304s.
       if (!refreshes.take(sessionId, at)) return;
-      if (entry.expiresAt === undefined) entry.stale = true;
-      else remove(sessionId);
+      if (inFlight) {
+        entry.fallback = undefined; // older than this write: readers wait for the render instead
+        if (entry.started) entry.stale = true;
+      } else remove(sessionId);
     },
     get(sessionId) {
       if (ttlMs <= 0) return renderNow(sessionId);
@@ -243,18 +253,24 @@ export function createSeatMapCache(
       if (cached && !cached.stale && (cached.expiresAt === undefined || cached.expiresAt > at)) {
         entries.delete(sessionId);
         entries.set(sessionId, cached);
-        return cached.rendered;
+        return (cached.fallback ?? cached).rendered;
       }
+      // Stale-while-revalidate: a map that merely outlived its time-to-live (by at most half of it) is served
+      // while its successor renders, so readers do not wait for routine refreshes. Never a map this process's
+      // own write made stale.
+      const fallback =
+        cached && !cached.stale && cached.expiresAt !== undefined && at <= cached.expiresAt + ttlMs / 2 ? cached : undefined;
       // A stale render still in flight finishes for its own readers; the new one starts after it, so under a
       // stream of writes a session has at most one render running and one waiting.
       const inFlight = cached && cached.expiresAt === undefined ? cached.rendered : undefined;
       remove(sessionId);
       sweep(at);
-      const entry: Entry = { rendered: Promise.resolve(undefined), bytes: 0, started: false, stale: false };
+      const entry: Entry = { rendered: Promise.resolve(undefined), bytes: 0, started: false, stale: false, fallback };
       entry.rendered = renderNow(sessionId, entry, inFlight);
       entries.set(sessionId, entry);
       entry.rendered.then(
         (map) => {
+          entry.fallback = undefined;
           if (entries.get(sessionId) !== entry) return; // replaced or evicted meanwhile
           if (!map) {
             entries.delete(sessionId);
@@ -272,10 +288,11 @@ export function createSeatMapCache(
           else keepWithinBytes(sessionId);
         },
         () => {
+          entry.fallback = undefined;
           if (entries.get(sessionId) === entry) entries.delete(sessionId);
         },
       );
-      return entry.rendered;
+      return (fallback ?? entry).rendered;
     },
   };
 }
