@@ -15,8 +15,8 @@
  * (single-flight), at most `maxRenders` renders run at once (others queue), and the cache holds at most
  * `maxEntries` sessions and `maxBytes` of compressed maps (least recently used evicted first).
  * `invalidate` drops a session's map (this process changed its seats), so the next request renders anew; a
- * render already reading when the write happened is not served to later requests. In a rush of writes (more
- * than `ownWriteRefreshesPerSecond` per session), later writes fall back to the ttlMs bound.
+ * render already reading when the write happened is not served to later requests. In a rush of writes (beyond a
+ * burst of 4, more than `ownWriteRefreshesPerSecond` per session), later writes fall back to the ttlMs bound.
  */
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
@@ -48,8 +48,8 @@ export interface SeatMapCacheOptions {
   /** Renders running at once; further renders wait for a free slot. */
   maxRenders?: number;
   /**
-   * Per session, how many of this process's writes a second may drop its map at once (burst: twice that).
-   * Beyond, writes show within ttlMs like anyone else's.
+   * Per session, how many of this process's writes a second may drop its map at once, after a burst of
+   * OWN_WRITE_REFRESH_BURST. Beyond, writes show within the time-to-live like anyone else's.
    */
   ownWriteRefreshesPerSecond?: number;
   now?: () => number;
@@ -85,6 +85,8 @@ interface Entry {
 }
 
 const MAX_PENDING_BYTES = 4 * 1024 * 1024;
+/** Own writes that refresh a session's map at once before the rate of ownWriteRefreshesPerSecond applies. */
+const OWN_WRITE_REFRESH_BURST = 4;
 /** A render slower than this (and than the time-to-live) marks a huge map: own writes refresh it less often. */
 const HUGE_RENDER_MS = 1_000;
 
@@ -123,9 +125,8 @@ export function plainBody(map: RenderedSeatMap): Readable {
   return Readable.from([map.gzip], { objectMode: false }).pipe(createGunzip());
 }
 
-/** Per key, a bucket of `ratePerSecond` tokens a second holding at most twice that; at most `maxKeys` kept. */
-function tokenBuckets(ratePerSecond: number, maxKeys: number) {
-  const capacity = Math.max(1, 2 * ratePerSecond);
+/** Per key, a bucket of `ratePerSecond` tokens a second holding at most `capacity`; at most `maxKeys` kept. */
+function tokenBuckets(ratePerSecond: number, capacity: number, maxKeys: number) {
   const buckets = new Map<string, { tokens: number; at: number }>();
   return {
     take(key: string, at: number): boolean {
@@ -166,13 +167,13 @@ export function createSeatMapCache(
     maxEntries = 100,
     maxBytes = 64 * 1024 * 1024,
     maxRenders = 2,
-    ownWriteRefreshesPerSecond = 2,
+    ownWriteRefreshesPerSecond = 1,
     now = Date.now,
   }: SeatMapCacheOptions,
 ): SeatMapCache {
   const entries = new Map<string, Entry>();
   const limit = limiter(maxRenders);
-  const refreshes = tokenBuckets(ownWriteRefreshesPerSecond, maxEntries);
+  const refreshes = tokenBuckets(ownWriteRefreshesPerSecond, OWN_WRITE_REFRESH_BURST, maxEntries);
   let renders = 0;
   let bytes = 0;
 
