@@ -28,7 +28,13 @@ const consumerMetricsPort = env.CONSUMER_METRICS_PORT ?? '9101';
 const rawLogs = env.LOG_FORMAT === 'json';
 
 const shared = { LOG_LEVEL: env.LOG_LEVEL ?? 'info', RABBITMQ_URL: rabbitUrl };
-const eventEnv = { ...shared, DATABASE_URL: eventDatabaseUrl, PORT: eventPort, METRICS_PORT: consumerMetricsPort };
+const eventEnv = {
+  ...shared,
+  DATABASE_URL: eventDatabaseUrl,
+  PORT: eventPort,
+  METRICS_PORT: consumerMetricsPort,
+  BOOKING_SERVICE_URL: env.BOOKING_SERVICE_URL ?? `http://127.0.0.1:${bookingPort}`,
+};
 const bookingEnv = {
   ...shared,
   DATABASE_URL: bookingDatabaseUrl,

@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ROOT, render } from '../charts/helm-tools';
-import { POSTGRES_URL, RABBITMQ_URL, REDIS_URL } from '../support/infra';
+import { POSTGRES_URL, RABBITMQ_URL, REDIS_URL, testDatabaseName } from '../support/infra';
 import { dropDatabase } from '../support/databases';
 import { assembleImage, parseDockerfile, productionInstallFlags, type AssembledImage } from './dockerfile';
 import {
@@ -46,7 +46,10 @@ jest.setTimeout(10 * 60_000);
 /** In start order: the booking service calls the event API. */
 const SERVICES = ['event-service', 'booking-service'] as const;
 type Service = (typeof SERVICES)[number];
-const DATABASES: Record<Service, string> = { 'event-service': 'image_event_service', 'booking-service': 'image_booking_service' };
+const DATABASES: Record<Service, string> = {
+  'event-service': testDatabaseName('image_event_service'),
+  'booking-service': testDatabaseName('image_booking_service'),
+};
 /** Build and test tooling that must never reach an image. */
 const DEV_TOOLING = ['typescript', 'jest', 'eslint', 'ts-node', 'typescript-eslint', 'ts-jest'];
 const DEV_TOOLING_SCOPES = ['@swc/', '@jest/', '@eslint/', '@typescript-eslint/'];

@@ -35,6 +35,12 @@ export const eventConfigSchema = z.object({
   PROCESSED_MESSAGES_RETENTION_HOURS: envInt(168, 0, 87_600),
   /** Delay before a message whose handling failed is tried again. */
   CONSUMER_RETRY_DELAY_MS: envInt(2_000, 0, 600_000),
+  /** Consumer: the booking service, asked what became of a reservation before its lapsed hold is returned to sale. */
+  BOOKING_SERVICE_URL: envUrl('http://127.0.0.1:8001', ['http', 'https']),
+  /** Consumer: a hold counts as lapsed this long after its reserved_until (booking's own sweep goes first). */
+  LAPSED_HOLD_GRACE_SECONDS: envInt(300, 0, 604_800),
+  /** Consumer: how often lapsed holds are looked for; 0 turns the check off. */
+  LAPSED_HOLD_CHECK_INTERVAL_SECONDS: envInt(60, 0, 86_400),
 }).superRefine(checkIdentityConfig);
 
 export type EventConfig = z.infer<typeof eventConfigSchema>;

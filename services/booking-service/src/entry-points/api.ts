@@ -8,6 +8,8 @@ import {
   createLogger,
   createMetricsRegistry,
   httpEdgeOptions,
+  INTERNAL_TOKEN_HEADER,
+  INTERNAL_TOKEN_SCHEME,
   pingDatabase,
   publishEvent,
   startHttpServer,
@@ -25,6 +27,7 @@ import { createMockPaymentProvider, meteredPaymentProvider, type MockPaymentProv
 import { recoverPayments } from '../domain/payments';
 import type { BookingDeps } from '../domain/ports';
 import { callerGuard } from './http/caller-identity';
+import { internalModule } from './http/internal-routes';
 import { priceTierModule } from './http/price-tier-routes';
 import { createRateLimits } from './http/rate-limits';
 import { reservationRoutes } from './http/reservation-routes';
@@ -160,6 +163,7 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
         guard: callerGuard(identity),
         security: [security.name],
       },
+      internalModule(deps, config.INTERNAL_API_TOKEN),
     ],
     // Serving requests needs Postgres and Redis. The broker does not: confirms, cancels and refunds wait in the
     // outbox while it is down, so /ready only reports it (and booking_broker_connected shows it).
@@ -179,7 +183,10 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
         (identity.mode === 'jwt'
           ? 'Name yourself with a Bearer JWT (Authorize button); price tier writes need the organizer or admin role.'
           : 'Name yourself with the X-User-ID header (Authorize button).'),
-      securitySchemes: { [security.name]: security.scheme },
+      securitySchemes: {
+        [security.name]: security.scheme,
+        [INTERNAL_TOKEN_SCHEME]: { type: 'apiKey', in: 'header', name: INTERNAL_TOKEN_HEADER },
+      },
     },
   });
 

@@ -19,6 +19,7 @@ import { resolveEventConfig, type EventConfig, type EventOverrides } from '../co
 import { catalogRepository } from '../data-access/catalog-repository';
 import { openEventDatabase } from '../data-access/database';
 import { seatInventoryRepository } from '../data-access/seat-inventory-repository';
+import { createSeatMapCache } from '../domain/seat-map-cache';
 import { catalogModule } from './http/catalog';
 import { INTERNAL_TOKEN_HEADER, INTERNAL_TOKEN_SCHEME } from './http/internal-token';
 import { internalInventoryModule } from './http/internal-inventory';
@@ -35,10 +36,15 @@ export interface EventApi {
 
 export function eventApiModules(db: Knex, config: EventConfig): ApiModule[] {
   const identity = createIdentity(config);
+  const catalog = catalogRepository(db);
+  const seatMaps = createSeatMapCache(catalog.streamSeatMap, { ttlMs: config.SEAT_MAP_CACHE_MS });
   return [
-    catalogModule(db, { seatMapCacheMs: config.SEAT_MAP_CACHE_MS, identity }),
-    internalInventoryModule(seatInventoryRepository(db), config.INTERNAL_API_TOKEN),
-    internalOwnershipModule(catalogRepository(db), config.INTERNAL_API_TOKEN),
+    catalogModule(db, { seatMaps, identity }),
+    // This instance's own seat changes show in its next map at once (issue 11); others' within the TTL.
+    internalInventoryModule(seatInventoryRepository(db), config.INTERNAL_API_TOKEN, (sessionId) =>
+      seatMaps.invalidate(sessionId),
+    ),
+    internalOwnershipModule(catalog, config.INTERNAL_API_TOKEN),
   ];
 }
 

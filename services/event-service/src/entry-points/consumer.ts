@@ -23,12 +23,15 @@ import { openEventDatabase } from '../data-access/database';
 import { seatInventoryRepository } from '../data-access/seat-inventory-repository';
 import { applyBookingEvents, type BookingEventStore } from '../domain/booking-events';
 import { purgeOldMessageIds, type ProcessedMessageStore } from '../domain/message-retention';
+import { scheduleLapsedHoldCheck } from './lapsed-hold-job';
 
 export interface EventConsumer {
   /** Base URL of the consumer's /health, /ready and /metrics server (METRICS_PORT). */
   url: string;
   port: number;
   config: EventConfig;
+  /** Runs one lapsed-hold check now (it also runs every LAPSED_HOLD_CHECK_INTERVAL_SECONDS). */
+  checkLapsedHolds(): Promise<void>;
   /** Stops taking messages, lets the ones in hand finish, then closes the broker, server and pool. */
   stop(): Promise<void>;
 }
@@ -236,6 +239,7 @@ export async function startEventConsumer(overrides: EventOverrides = {}): Promis
   });
   const inventory = seatInventoryRepository(db);
   const retention = scheduleRetention(inventory, config.PROCESSED_MESSAGES_RETENTION_HOURS, logger);
+  const lapsedHolds = scheduleLapsedHoldCheck({ inventory, config, logger, registry });
   const handler = bookingEventHandler({
     inventory,
     logger,
@@ -283,6 +287,7 @@ export async function startEventConsumer(overrides: EventOverrides = {}): Promis
   } catch (error) {
     stopping = true;
     await retention.stop();
+    await lapsedHolds.stop();
     await queues.close();
     await connection.stop();
     await db.destroy();
@@ -302,6 +307,7 @@ export async function startEventConsumer(overrides: EventOverrides = {}): Promis
       logger.warn({ err: error }, 'Cancelling the subscription failed');
     }
     await retention.stop();
+    await lapsedHolds.stop();
     await queues.close();
     await connection.stop();
     await running.close(config.SHUTDOWN_TIMEOUT_MS);
@@ -312,6 +318,7 @@ export async function startEventConsumer(overrides: EventOverrides = {}): Promis
     url: running.url,
     port: running.port,
     config,
+    checkLapsedHolds: lapsedHolds.runNow,
     stop: () => (stopped ??= stop()),
   };
 }

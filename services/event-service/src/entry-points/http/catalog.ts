@@ -6,7 +6,7 @@ import {
   type Knex,
 } from '@ticketing/platform';
 import { catalogRepository } from '../../data-access/catalog-repository';
-import { createSeatMapCache } from '../../domain/seat-map-cache';
+import type { SeatMapCache } from '../../domain/seat-map-cache';
 import { eventRoutes } from './events';
 import { hallRoutes } from './halls';
 import { locationRoutes } from './locations';
@@ -15,9 +15,8 @@ import { seatRoutes } from './seats';
 import { sessionRoutes } from './sessions';
 
 /** The public catalog API, /api/v1: reads are public; writes need a verified organizer or admin in jwt mode. */
-export function catalogModule(db: Knex, options: { seatMapCacheMs: number; identity: Identity }): ApiModule {
+export function catalogModule(db: Knex, options: { seatMaps: SeatMapCache; identity: Identity }): ApiModule {
   const catalog = catalogRepository(db);
-  const seatMaps = createSeatMapCache((sessionId) => catalog.seatMapJson(sessionId), { ttlMs: options.seatMapCacheMs });
   return {
     prefix: '/api/v1',
     guard: requireCallerForWrites(options.identity),
@@ -28,7 +27,7 @@ export function catalogModule(db: Knex, options: { seatMapCacheMs: number; ident
       ...hallRoutes(catalog),
       ...seatRoutes(catalog),
       ...eventRoutes(catalog),
-      ...sessionRoutes(catalog, seatMaps),
+      ...sessionRoutes(catalog, options.seatMaps),
     ],
   };
 }
