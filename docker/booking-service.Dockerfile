@@ -4,7 +4,9 @@
 #   docker build -f docker/booking-service.Dockerfile -t ticketing-booking-service .
 # The chart picks the process with `command:`; the default CMD runs the API on port 8001.
 
-ARG NODE_VERSION=20.20.2
+# The current LTS line (Node 24 "Krypton", supported to April 2028). The code also runs on Node 20.19+
+# (package.json engines); CI tests both (.github/workflows/ci.yml, matrix node).
+ARG NODE_VERSION=24.17.0
 
 # ---- build: every dependency from the lockfile, then compile TypeScript --------------------
 FROM node:${NODE_VERSION}-bookworm-slim AS build

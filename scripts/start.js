@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `npm start`: the whole product on one machine, against the local Postgres, Redis and RabbitMQ.
- * Checks the infrastructure, creates and migrates both databases, seeds the demo data of USER_FLOW.md,
+ * Checks the infrastructure, creates and migrates both databases, seeds the demo data of docs/user-flow.md,
  * starts every process (event API, event consumer, booking API with its outbox relay and expiry sweep),
  * waits until they are ready and prints where to go. Ctrl-C stops everything cleanly.
  *
@@ -19,14 +19,22 @@ const POSTGRES_URL = env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const eventDatabaseUrl = env.EVENT_DATABASE_URL ?? `${POSTGRES_URL}/event_service`;
 const bookingDatabaseUrl = env.BOOKING_DATABASE_URL ?? `${POSTGRES_URL}/booking_service`;
 const redisUrl = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const rabbitUrl = env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+// RABBITMQ_HOST/PORT/USER/PASSWORD/VHOST build the URL when RABBITMQ_URL is unset, exactly as the services do.
+const { withBrokerUrlFromParts } = require(path.join(root, 'services', 'platform', 'dist', 'config'));
+const rabbitUrl = withBrokerUrlFromParts(env).RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const eventPort = env.EVENT_PORT ?? '8000';
 const bookingPort = env.BOOKING_PORT ?? '8001';
 const consumerMetricsPort = env.CONSUMER_METRICS_PORT ?? '9101';
 const rawLogs = env.LOG_FORMAT === 'json';
 
 const shared = { LOG_LEVEL: env.LOG_LEVEL ?? 'info', RABBITMQ_URL: rabbitUrl };
-const eventEnv = { ...shared, DATABASE_URL: eventDatabaseUrl, PORT: eventPort, METRICS_PORT: consumerMetricsPort };
+const eventEnv = {
+  ...shared,
+  DATABASE_URL: eventDatabaseUrl,
+  PORT: eventPort,
+  METRICS_PORT: consumerMetricsPort,
+  BOOKING_SERVICE_URL: env.BOOKING_SERVICE_URL ?? `http://127.0.0.1:${bookingPort}`,
+};
 const bookingEnv = {
   ...shared,
   DATABASE_URL: bookingDatabaseUrl,
@@ -94,7 +102,7 @@ async function checkInfrastructure() {
     if (!(await reachable(url, port))) missing.push(`  ${name} is not reachable at ${new URL(url).host} — start it with: ${hint}`);
   }
   if (missing.length) {
-    console.error(`Cannot start: infrastructure is down.\n${missing.join('\n')}`);
+    console.error(`Cannot start: infrastructure is down.\n${missing.join('\n')}\n  With Docker instead: docker compose up -d --wait`);
     process.exit(1);
   }
 }
@@ -167,7 +175,7 @@ Ticketing is running.
   Booking Service Swagger UI  http://localhost:${bookingPort}/docs
   Demo seat map               http://localhost:${eventPort}/api/v1/sessions/b623792d-f564-44c4-a6cd-255b83f9a4db/seat-map
   Metrics                     :${eventPort}/metrics  :${bookingPort}/metrics  :${consumerMetricsPort}/metrics (consumer)
-Follow USER_FLOW.md with X-User-ID 123e4567-e89b-12d3-a456-426614174000. Ctrl-C stops everything.
+Follow docs/user-flow.md with X-User-ID 123e4567-e89b-12d3-a456-426614174000. Ctrl-C stops everything.
 `);
 }
 

@@ -134,12 +134,12 @@ describe('workloads', () => {
     expect(eventApi.PORT.value).toBe('8000');
     expect(eventApi.DATABASE_URL.value).toBe('postgres://ticketing:$(DATABASE_PASSWORD)@postgresql:5432/event_service');
     expect(eventApi.DATABASE_PASSWORD.valueFrom.secretKeyRef).toEqual({ name: 'postgresql', key: 'password' });
-    expect(eventApi.RABBITMQ_URL.value).toBe('amqp://ticketing:$(RABBITMQ_PASSWORD)@rabbitmq:5672');
+    // The event API never talks to the broker: no credentials (test/charts/broker-definitions.test.ts).
+    expect(eventApi.RABBITMQ_URL).toBeUndefined();
     expect(eventApi.INTERNAL_API_TOKEN.valueFrom.secretKeyRef).toEqual({ name: `${RELEASE}-secrets`, key: 'internal-api-token' });
     // $(VAR) expansion only sees variables defined earlier in the list.
     const names = container(find(rendered.default, 'Deployment', EVENT_API)).env.map((e: { name: string }) => e.name);
     expect(names.indexOf('DATABASE_PASSWORD')).toBeLessThan(names.indexOf('DATABASE_URL'));
-    expect(names.indexOf('RABBITMQ_PASSWORD')).toBeLessThan(names.indexOf('RABBITMQ_URL'));
 
     const consumer = envOf(container(find(rendered.default, 'Deployment', CONSUMER)));
     expect(consumer.METRICS_PORT.value).toBe('9101');
@@ -149,6 +149,8 @@ describe('workloads', () => {
     expect(booking.PORT.value).toBe('8001');
     expect(booking.DATABASE_URL.value).toMatch(/\/booking_service$/);
     expect(booking.REDIS_URL.value).toBe('redis://:$(REDIS_PASSWORD)@redis-master:6379');
+    const bookingNames = bookingContainer.env.map((e: { name: string }) => e.name);
+    expect(bookingNames.indexOf('RABBITMQ_PASSWORD')).toBeLessThan(bookingNames.indexOf('RABBITMQ_URL'));
     expect(booking.TICKET_SIGNING_SECRET.valueFrom.secretKeyRef.key).toBe('ticket-signing-secret');
     expect(booking.INTERNAL_API_TOKEN.valueFrom.secretKeyRef).toEqual(eventApi.INTERNAL_API_TOKEN.valueFrom.secretKeyRef);
     expect(bookingContainer.envFrom).toEqual([{ configMapRef: { name: `${RELEASE}-booking-service` } }]);
@@ -507,6 +509,11 @@ describe('values.schema.json', () => {
     const r = helm(['template', RELEASE, CHART, '--set', set]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(message);
+  });
+
+  test.each(['INFO', 'Debug', 'WARNING', 'warn'])('when config.logLevel is %s (any case, as the services accept), then it renders', (level) => {
+    const r = helm(['template', RELEASE, CHART, '--set', `config.logLevel=${level}`]);
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
   });
 });
 

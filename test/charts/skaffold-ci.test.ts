@@ -199,7 +199,8 @@ describe('Dockerfiles', () => {
     const stages = text.split(/^FROM /m).slice(1);
     expect(stages).toHaveLength(3);
     for (const s of stages) expect(s).toMatch(/^node:\$\{NODE_VERSION\}-bookworm-slim AS /);
-    expect(text).toMatch(/^ARG NODE_VERSION=20\.\d+\.\d+$/m);
+    // The current LTS line; the code itself still runs on Node 20 (engines, CI matrix).
+    expect(text).toMatch(/^ARG NODE_VERSION=24\.\d+\.\d+$/m);
     const [build, prodDeps, runtime] = stages;
     expect(build).toMatch(/RUN npm ci /);
     expect(build).toContain(`npx tsc -b services/${service}`);
@@ -238,7 +239,10 @@ describe('GitHub workflow', () => {
     const services = ci.jobs.test.services;
     expect(services.postgres.ports).toEqual(['5432:5432']);
     expect(services.redis.ports).toEqual(['6379:6379']);
-    expect(services.rabbitmq.ports).toEqual(['5672:5672']);
+    expect(services.rabbitmq.ports).toEqual(['5672:5672', '15672:15672']);
+    expect(ci.jobs.test.env.TEST_RABBITMQ_MANAGEMENT_URL).toBe(
+      `http://${services.rabbitmq.env.RABBITMQ_DEFAULT_USER}:${services.rabbitmq.env.RABBITMQ_DEFAULT_PASS}@127.0.0.1:15672`,
+    );
     expect(ci.jobs.test.env.TEST_POSTGRES_URL).toMatch(/^postgres:\/\/postgres@127\.0\.0\.1:5432$/);
     expect(ci.jobs.test.env.TEST_REDIS_URL).toBe('redis://127.0.0.1:6379');
     const user = services.rabbitmq.env.RABBITMQ_DEFAULT_USER;
@@ -269,5 +273,24 @@ describe('GitHub workflow', () => {
     expect(script).toContain('npm run test:smoke -- --event-url http://localhost:8000 --booking-url http://localhost:8001');
     const [major, minor] = ci.env.SKAFFOLD_VERSION.replace(/^v/, '').split('.').map(Number);
     expect(major * 100 + minor).toBeGreaterThanOrEqual(219); // v4beta14 needs skaffold >= 2.19
+  });
+  test('when CI tests, then it runs on the oldest Node the code supports and on the images\' Node line', () => {
+    const matrix = ci.jobs.test.strategy.matrix.node.map(Number);
+    const engines = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).engines.node;
+    expect(engines).toBe('>=20.19');
+    const imageLine = Number(/^ARG NODE_VERSION=(\d+)\./m.exec(readFileSync(path.join(ROOT, 'docker', 'event-service.Dockerfile'), 'utf8'))![1]);
+    expect(matrix).toEqual([20, imageLine]);
+    const setup = ci.jobs.test.steps.find((step: { uses?: string }) => step.uses?.startsWith('actions/setup-node@'));
+    expect(setup.with['node-version']).toBe('${{ matrix.node }}');
+    expect(Number(ci.env.NODE_VERSION)).toBe(imageLine);
+  });
+
+  test('when the e2e job builds for kind, then Docker uses the classic image store before the cluster exists (kind#3795)', () => {
+    const steps = ci.jobs.e2e.steps as Array<{ name?: string; run?: string; uses?: string }>;
+    const storeStep = steps.findIndex((step) => step.run?.includes('"containerd-snapshotter": false'));
+    const kindStep = steps.findIndex((step) => step.uses?.startsWith('helm/kind-action@'));
+    expect(storeStep).toBeGreaterThanOrEqual(0);
+    expect(storeStep).toBeLessThan(kindStep);
+    expect(steps[storeStep].run).toContain('systemctl restart docker');
   });
 });

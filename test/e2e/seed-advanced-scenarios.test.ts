@@ -1,5 +1,5 @@
 /**
- * USER_FLOW.md's "Advanced Testing Scenarios": the race in two tabs, expiry, and multiple seats.
+ * docs/user-flow.md's "Advanced Testing Scenarios": the race in two tabs, expiry, and multiple seats.
  */
 import { randomUUID } from 'node:crypto';
 import { eventually, request } from '../support/http';

@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ROOT, render } from '../charts/helm-tools';
-import { POSTGRES_URL, RABBITMQ_URL, REDIS_URL } from '../support/infra';
+import { POSTGRES_URL, RABBITMQ_URL, REDIS_URL, testDatabaseName } from '../support/infra';
 import { dropDatabase } from '../support/databases';
 import { assembleImage, parseDockerfile, productionInstallFlags, type AssembledImage } from './dockerfile';
 import {
@@ -34,13 +34,22 @@ import {
   type ImageProcess,
 } from './workloads';
 
+/** The Node major versions CI runs the tests on (the test job's matrix). */
+function ciNodeMatrix(): number[] {
+  const ci = parseYaml(readFileSync(path.join(ROOT, '.github', 'workflows', 'ci.yml'), 'utf8'));
+  return (ci.jobs.test.strategy.matrix.node as Array<string | number>).map(Number);
+}
+
 // npm ci of the production dependencies (twice) dominates; the steps have their own bounded waits.
 jest.setTimeout(10 * 60_000);
 
 /** In start order: the booking service calls the event API. */
 const SERVICES = ['event-service', 'booking-service'] as const;
 type Service = (typeof SERVICES)[number];
-const DATABASES: Record<Service, string> = { 'event-service': 'image_event_service', 'booking-service': 'image_booking_service' };
+const DATABASES: Record<Service, string> = {
+  'event-service': testDatabaseName('image_event_service'),
+  'booking-service': testDatabaseName('image_booking_service'),
+};
 /** Build and test tooling that must never reach an image. */
 const DEV_TOOLING = ['typescript', 'jest', 'eslint', 'ts-node', 'typescript-eslint', 'ts-jest'];
 const DEV_TOOLING_SCOPES = ['@swc/', '@jest/', '@eslint/', '@typescript-eslint/'];
@@ -152,6 +161,9 @@ beforeAll(async () => {
       `rabbitmq.host=${rabbitmq.hostname}`,
       `rabbitmq.port=${rabbitmq.port || 5672}`,
       `rabbitmq.username=${decodeURIComponent(rabbitmq.username)}`,
+      // The test broker has no per-service users (test/security/broker-least-privilege.test.ts makes its own).
+      'rabbitmq.booking.username=',
+      'rabbitmq.eventConsumer.username=',
       `redis.host=${redis.hostname}`,
       `redis.port=${redis.port || 6379}`,
       ...(redis.password ? [] : ['redis.passwordSecret.name=']),
@@ -205,9 +217,12 @@ describe.each(SERVICES)('%s image', (service) => {
     const assembled = assembleImage({ context: ROOT, dockerfilePath: dockerfiles[service], workDir: stageDir, extraInstallFlags: ['--prefer-offline'] });
     images.set(service, assembled);
 
-    // The image runs on the Node line these tests run on, as a numeric non-root user.
+    // The image runs the newest Node line CI tests (its matrix), and these tests run on one of those lines,
+    // as a numeric non-root user.
     expect(assembled.base).toMatch(/^node:\d+/);
-    expect(assembled.base.split(':')[1].split('.')[0]).toBe(process.versions.node.split('.')[0]);
+    const ciNodeLines = ciNodeMatrix();
+    expect(Number(assembled.base.split(':')[1].split('.')[0])).toBe(Math.max(...ciNodeLines));
+    expect(ciNodeLines).toContain(Number(process.versions.node.split('.')[0]));
     expect(assembled.user?.uid).toBeGreaterThan(0);
     expect(assembled.env.NODE_ENV).toBe('production');
     // The images bound the young generation (peak RSS under load); the bench runs the processes with the same options.

@@ -16,7 +16,7 @@ import { seatLockResource } from '../../services/booking-service/src/data-access
 import { CHART, render } from '../charts/helm-tools';
 import * as infra from '../support/infra';
 import { eventually, request } from '../support/http';
-import { startSystem, type RunningSystem } from '../support/system';
+import { startSystem, systemDatabaseName, type RunningSystem } from '../support/system';
 import { exists, parseExposition, readPromQL, total, type Sample } from './support/prometheus';
 
 // startSystem picks the RabbitMQ namespace; the test needs it to send a poison message and to clean up.
@@ -95,7 +95,7 @@ describe('metrics move with bookings, contention, conflicts, confirms, expiries,
     // A hold that expires: its expiry time is moved into the past; the API's sweep (every second) releases it.
     const late = await reserve(buyer(), EXPIRING);
     expect(late.status).toBe(201);
-    const db = new Client({ connectionString: `${infra.POSTGRES_URL}/booking_${LABEL}` });
+    const db = new Client({ connectionString: `${infra.POSTGRES_URL}/${systemDatabaseName('booking', LABEL)}` });
     await db.connect();
     try {
       await db.query("UPDATE reservations SET expiry_time = now() - interval '1 second' WHERE id = $1", [late.body.id]);

@@ -194,3 +194,15 @@ test('when anyone but an admin creates a 0.0001 global price tier or prices a se
   const unknownSession = await post(services.bookingUrl, '/api/v1/price-tiers', { ...cheapSession, session_id: randomUUID() }, founder.headers);
   expect(unknownSession.status).toBe(404);
 });
+
+test('when jwt mode documents the APIs, then writes name the bearer scheme and reads stay unauthenticated', async () => {
+  for (const [base, path] of [
+    [services.eventUrl, '/api/v1/organizers'],
+    [services.bookingUrl, '/api/v1/price-tiers'],
+  ]) {
+    const document = (await request(base, 'GET', '/openapi.json')).body;
+    expect(document.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(document.paths[path].post.security).toEqual([{ bearerAuth: [] }]);
+    expect(document.paths[path].get.security).toBeUndefined();
+  }
+});

@@ -13,6 +13,9 @@ export const RABBITMQ_URL = process.env.TEST_RABBITMQ_URL ?? 'amqp://guest:guest
  * test runs on one Postgres apart (e.g. TEST_DATABASE_SUFFIX=_b).
  */
 const TEST_DATABASE_SUFFIX = (process.env.TEST_DATABASE_SUFFIX ?? '').replace(/[^a-z0-9_]/g, '');
+
+/** A test database's name with this checkout's TEST_DATABASE_SUFFIX. */
+export const testDatabaseName = (name: string) => `${name}${TEST_DATABASE_SUFFIX}`;
 export const EVENT_TEST_DATABASE_URL = `${POSTGRES_URL}/event_service_test${TEST_DATABASE_SUFFIX}`;
 export const BOOKING_TEST_DATABASE_URL = `${POSTGRES_URL}/booking_service_test${TEST_DATABASE_SUFFIX}`;
 

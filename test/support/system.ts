@@ -11,7 +11,7 @@ import { migrateBookingDatabase } from '../../services/booking-service/src/entry
 import { seedBookingDemoData } from '../../services/booking-service/src/data-access/demo-seed';
 import { createDatabase } from '@ticketing/platform';
 import { dropDatabase } from './databases';
-import { POSTGRES_URL, RABBITMQ_URL, REDIS_URL, silentLogLevel, uniqueBrokerNamespace } from './infra';
+import { POSTGRES_URL, RABBITMQ_URL, REDIS_URL, silentLogLevel, testDatabaseName, uniqueBrokerNamespace } from './infra';
 
 export interface RunningSystem {
   eventUrl: string;
@@ -20,11 +20,16 @@ export interface RunningSystem {
   stop(): Promise<void>;
 }
 
-/** Fresh databases named after `label`, migrated and seeded with the demo data of USER_FLOW.md. */
+/** The database startSystem(label) gives a service. */
+export const systemDatabaseName = (service: 'event' | 'booking', label: string) => testDatabaseName(`${service}_${label}`);
+
+/** Fresh databases named after `label`, migrated and seeded with the demo data of docs/user-flow.md. */
 export async function startSystem(label: string, options: { internalToken?: string; ttlSeconds?: number } = {}): Promise<RunningSystem> {
-  const eventDatabaseUrl = `${POSTGRES_URL}/event_${label}`;
-  const bookingDatabaseUrl = `${POSTGRES_URL}/booking_${label}`;
-  await Promise.all([dropDatabase(`event_${label}`), dropDatabase(`booking_${label}`)]);
+  const eventDatabase = systemDatabaseName('event', label);
+  const bookingDatabase = systemDatabaseName('booking', label);
+  const eventDatabaseUrl = `${POSTGRES_URL}/${eventDatabase}`;
+  const bookingDatabaseUrl = `${POSTGRES_URL}/${bookingDatabase}`;
+  await Promise.all([dropDatabase(eventDatabase), dropDatabase(bookingDatabase)]);
   await Promise.all([migrateEventDatabase(eventDatabaseUrl), migrateBookingDatabase(bookingDatabaseUrl)]);
   const eventDb = openEventDatabase(eventDatabaseUrl, 2);
   const bookingDb = createDatabase({ url: bookingDatabaseUrl, poolMax: 2 });

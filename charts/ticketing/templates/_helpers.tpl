@@ -17,6 +17,18 @@
 {{- end }}
 {{- end }}
 
+{{/*
+"<fullname>-<suffix>" within `max` characters (default 63, the limit of object names and labels; a CronJob
+needs 52, its Jobs get an 11-character suffix). The fullname is cut, never the suffix, so a long release
+name cannot make two components' names collide. Call with (dict "ctx" $ "suffix" "event-api") and
+optionally "max" 52.
+*/}}
+{{- define "ticketing.componentName" -}}
+{{- $max := int (default 63 .max) -}}
+{{- $room := int (sub (sub $max (len .suffix)) 1) -}}
+{{- printf "%s-%s" (include "ticketing.fullname" .ctx | trunc $room | trimSuffix "-") .suffix -}}
+{{- end }}
+
 {{- define "ticketing.chart" -}}
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 {{- end }}
@@ -53,11 +65,11 @@ ticketing.io/event-api-client: "true"
 {{- end }}
 
 {{- define "ticketing.eventApiName" -}}
-{{- printf "%s-event-api" (include "ticketing.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- include "ticketing.componentName" (dict "ctx" . "suffix" "event-api") }}
 {{- end }}
 
 {{- define "ticketing.bookingApiName" -}}
-{{- printf "%s-booking-api" (include "ticketing.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- include "ticketing.componentName" (dict "ctx" . "suffix" "booking-api") }}
 {{- end }}
 
 {{- define "ticketing.serviceAccountName" -}}
@@ -69,7 +81,7 @@ ticketing.io/event-api-client: "true"
 {{- end }}
 
 {{- define "ticketing.secretName" -}}
-{{- default (printf "%s-secrets" (include "ticketing.fullname" .)) .Values.secrets.existingSecret }}
+{{- default (include "ticketing.componentName" (dict "ctx" . "suffix" "secrets")) .Values.secrets.existingSecret }}
 {{- end }}
 
 {{/*
@@ -155,15 +167,27 @@ $(VAR) expansion. Call with (dict "ctx" $ "database" "event_service").
   value: {{ printf "postgres://%s:$(DATABASE_PASSWORD)@%s:%d/%s" $db.username $db.host (int $db.port) .database | quote }}
 {{- end }}
 
+{{/*
+RabbitMQ credentials of one process: its own user (rabbitmq.booking / rabbitmq.eventConsumer, least
+privilege: no configure permission, so the broker's definitions declare the topology and the process only
+checks it) or, when that user has no username, the shared rabbitmq.username (which declares the topology
+itself, as in local development). Only the booking API and the event consumer talk to the broker.
+Call with (dict "ctx" $ "user" .Values.rabbitmq.booking).
+*/}}
 {{- define "ticketing.rabbitmqEnv" -}}
-{{- $mq := .Values.rabbitmq -}}
+{{- $mq := .ctx.Values.rabbitmq -}}
+{{- $own := and .user .user.username -}}
+{{- $username := ternary .user.username $mq.username (not (not $own)) -}}
+{{- $secret := ternary .user.passwordSecret $mq.passwordSecret (not (not $own)) -}}
 - name: RABBITMQ_PASSWORD
   valueFrom:
     secretKeyRef:
-      name: {{ $mq.passwordSecret.name | quote }}
-      key: {{ $mq.passwordSecret.key | quote }}
+      name: {{ $secret.name | quote }}
+      key: {{ $secret.key | quote }}
 - name: RABBITMQ_URL
-  value: {{ printf "amqp://%s:$(RABBITMQ_PASSWORD)@%s:%d" $mq.username $mq.host (int $mq.port) | quote }}
+  value: {{ printf "amqp://%s:$(RABBITMQ_PASSWORD)@%s:%d" $username $mq.host (int $mq.port) | quote }}
+- name: RABBITMQ_DECLARE_TOPOLOGY
+  value: {{ ternary (not $mq.definitionsDeclareTopology) true (not (not $own)) | quote }}
 {{- end }}
 
 {{- define "ticketing.redisEnv" -}}
@@ -203,6 +227,16 @@ to start in production unless one is.
       optional: true
 {{- end }}
 {{ include "ticketing.internalTokenEnv" . }}
+{{- end }}
+
+{{/*
+The HTTP edge of an API process: trusted proxy hops and the CORS allow-list (values .edge).
+*/}}
+{{- define "ticketing.edgeEnv" -}}
+- name: TRUST_PROXY_HOPS
+  value: {{ .Values.edge.trustProxyHops | quote }}
+- name: CORS_ALLOWED_ORIGINS
+  value: {{ join "," .Values.edge.corsAllowedOrigins | quote }}
 {{- end }}
 
 {{- define "ticketing.internalTokenEnv" -}}

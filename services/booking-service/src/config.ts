@@ -3,6 +3,7 @@ import {
   baseConfigShape,
   checkIdentityConfig,
   identityConfigShape,
+  httpEdgeConfigShape,
   envInt,
   envNumber,
   envOptionalString,
@@ -17,6 +18,7 @@ const DEV_TICKET_SIGNING_SECRET = 'dev-only-ticket-signing-secret-change-me';
 const bookingConfigSchema = z
   .object({
     ...baseConfigShape,
+    ...httpEdgeConfigShape,
     PORT: envInt(8001, 0, 65_535),
     DATABASE_URL: envUrl('postgres://postgres@127.0.0.1:5432/booking_service', ['postgres', 'postgresql']),
     REDIS_URL: envUrl('redis://127.0.0.1:6379', ['redis', 'rediss']),
@@ -48,6 +50,15 @@ const bookingConfigSchema = z
     TICKET_CODE_VALID_HOURS_AFTER_START: envInt(24, 1, 8_760),
     ...identityConfigShape,
     DB_POOL_MAX: envInt(10, 1, 200),
+    /** A Redis command (seat lock, rate limit) not answered within this fails, so a hung Redis cannot stall requests. */
+    REDIS_COMMAND_TIMEOUT_MS: envInt(1_000, 50, 60_000),
+    // Rate limits on POST /reservations and POST /reservations/{id}/confirm: requests per window, 0 = no limit.
+    // Generous here for local load tests from one address; the Helm chart sets the production values.
+    RATE_LIMIT_WINDOW_SECONDS: envInt(60, 1, 3_600),
+    RATE_LIMIT_RESERVATIONS_PER_USER: envInt(600, 0, 1_000_000),
+    RATE_LIMIT_RESERVATIONS_PER_ADDRESS: envInt(0, 0, 1_000_000),
+    RATE_LIMIT_CONFIRMS_PER_USER: envInt(600, 0, 1_000_000),
+    RATE_LIMIT_CONFIRMS_PER_ADDRESS: envInt(0, 0, 1_000_000),
   })
   .superRefine((config, ctx) => {
     checkIdentityConfig(config, ctx);

@@ -3,12 +3,14 @@ import { toBasisPoints } from './domain/money';
 
 /** Request and response schemas, declared once: they validate input and generate the OpenAPI document. */
 const uuid = z.guid();
+/** A UUID from the caller, in any letter case, normalised to lower case (Postgres' spelling) so ids compare exactly. */
+const uuidInput = z.guid().transform((value) => value.toLowerCase());
 const timestamp = z.iso.datetime({ offset: true });
 const money = z.number().meta({ description: 'Amount with at most 2 decimals', example: 100.0 });
 const seatLabel = z.union([z.string().trim().min(1).max(20), z.number().int().min(0).max(1_000_000)]);
 
-export const idParams = z.object({ id: uuid });
-export const userIdParams = z.object({ user_id: uuid });
+export const idParams = z.object({ id: uuidInput });
+export const userIdParams = z.object({ user_id: uuidInput });
 
 export const pageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
@@ -37,14 +39,14 @@ const multiplier = z
 
 export const createPriceTierBody = z
   .object({
-    session_id: uuid.nullable().optional().meta({ description: 'Session the tier applies to; omit for every session' }),
+    session_id: uuidInput.nullable().optional().meta({ description: 'Session the tier applies to; omit for every session' }),
     name: z.string().trim().min(1).max(100),
     multiplier: multiplier.meta({ description: 'Share of the seat price paid: 0 < m <= 1, up to 4 decimals', example: 0.8 }),
     description: z.string().max(1_000).nullable().optional(),
   })
   .strict();
 
-export const priceTierQuery = pageQuery.extend({ session_id: uuid.optional() });
+export const priceTierQuery = pageQuery.extend({ session_id: uuidInput.optional() });
 
 export const priceTierSchema = z.object({
   id: uuid,
@@ -59,17 +61,17 @@ export const priceTierSchema = z.object({
 
 const seatRequest = z
   .object({
-    session_seat_id: uuid,
+    session_seat_id: uuidInput,
     row_number: seatLabel.optional().meta({ description: 'Ignored: taken from the event service' }),
     seat_number: seatLabel.optional().meta({ description: 'Ignored: taken from the event service' }),
-    price_tier_id: uuid.optional(),
+    price_tier_id: uuidInput.optional(),
   })
   .strict();
 
 export function createReservationBody(maxSeats: number) {
   return z
     .object({
-      session_id: uuid,
+      session_id: uuidInput,
       seats: z.array(seatRequest).min(1).max(maxSeats),
     })
     .strict()

@@ -192,8 +192,8 @@ describe('refunding a ticket', () => {
 
     const refunds = (await outboxRows(system.booking.db, reservation.id)).filter((r: any) => r.routing_key === 'ticket.refunded');
     expect(refunds.map((r: any) => r.payload.data)).toEqual([
-      { reservation_id: reservation.id, session_id: sessionId, user_id: user, session_seat_ids: [seatIds[0]], ticket_id: first.id },
-      { reservation_id: reservation.id, session_id: sessionId, user_id: user, session_seat_ids: [seatIds[1]], ticket_id: second.id },
+      { reservation_id: reservation.id, session_id: sessionId, user_id: user, session_seat_ids: [seatIds[0]], seat_ids: [seatIds[0]], ticket_id: first.id },
+      { reservation_id: reservation.id, session_id: sessionId, user_id: user, session_seat_ids: [seatIds[1]], seat_ids: [seatIds[1]], ticket_id: second.id },
     ]);
   });
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   baseConfigShape,
+  httpEdgeConfigShape,
   envBool,
   envInt,
   checkIdentityConfig,
@@ -13,13 +14,14 @@ import {
 /** Every setting of the event service's processes (API, consumer, migrations), read from the environment. */
 export const eventConfigSchema = z.object({
   ...baseConfigShape,
+  ...httpEdgeConfigShape,
   PORT: envInt(8000, 0, 65_535),
   DATABASE_URL: envUrl('postgres://postgres@127.0.0.1:5432/event_service', ['postgres', 'postgresql']),
   ...identityConfigShape,
   DB_POOL_MAX: envInt(10, 1, 500),
   /** How long one rendered seat map is served (its staleness bound); 0 renders on every request. */
   SEAT_MAP_CACHE_MS: envInt(500, 0, 60_000),
-  /** migrate-main only: also load the demo data of USER_FLOW.md. */
+  /** migrate-main only: also load the demo data of docs/user-flow.md. */
   SEED_DEMO_DATA: envBool(false),
   /** The consumer's /health, /ready and /metrics server. */
   METRICS_PORT: envInt(9101, 0, 65_535),
@@ -33,6 +35,12 @@ export const eventConfigSchema = z.object({
   PROCESSED_MESSAGES_RETENTION_HOURS: envInt(168, 0, 87_600),
   /** Delay before a message whose handling failed is tried again. */
   CONSUMER_RETRY_DELAY_MS: envInt(2_000, 0, 600_000),
+  /** Consumer: the booking service, asked what became of a reservation before its lapsed hold is returned to sale. */
+  BOOKING_SERVICE_URL: envUrl('http://127.0.0.1:8001', ['http', 'https']),
+  /** Consumer: a hold counts as lapsed this long after its reserved_until (booking's own sweep goes first). */
+  LAPSED_HOLD_GRACE_SECONDS: envInt(300, 0, 604_800),
+  /** Consumer: how often lapsed holds are looked for; 0 turns the check off. */
+  LAPSED_HOLD_CHECK_INTERVAL_SECONDS: envInt(60, 0, 86_400),
 }).superRefine(checkIdentityConfig);
 
 export type EventConfig = z.infer<typeof eventConfigSchema>;

@@ -223,6 +223,7 @@ describe('sessions', () => {
     ]);
     expect(seats.body[0]).toEqual({
       id: expect.any(String),
+      session_seat_id: seats.body[0].id,
       session_id: created.body.id,
       seat_id: expect.any(String),
       row_number: '1',
@@ -233,6 +234,9 @@ describe('sessions', () => {
       reserved_until: null,
       updated_at: expect.any(String),
     });
+    // The seat map's name for the same id, so clients written for the original system can hold these seats.
+    const map = await call('GET', `/sessions/${created.body.id}/seat-map`);
+    expect(seats.body.map((s: any) => s.session_seat_id)).toEqual(map.body.seats.map((s: any) => s.session_seat_id));
     expect((await call('GET', `/sessions/${created.body.id}/seats?limit=1&offset=2`)).body).toHaveLength(1);
     expect((await call('GET', `/sessions?event_id=${catalog.event.id}`)).body.map((s: any) => s.id)).toContain(
       created.body.id,

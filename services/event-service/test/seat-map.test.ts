@@ -3,7 +3,7 @@ import http from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import type { EventApi } from '../src/entry-points/api';
 import { catalogRepository } from '../src/data-access/catalog-repository';
-import { createSeatMapCache } from '../src/domain/seat-map-cache';
+import { createSeatMapCache, type SeatMapRenderer } from '../src/domain/seat-map-cache';
 import { request } from '../../../test/support/http';
 import { buildCatalog, startTestApi } from './support/api';
 
@@ -165,34 +165,146 @@ describe('the seat map cache', () => {
     const repository = catalogRepository(api.db);
     let renders = 0;
     const cache = createSeatMapCache(
-      (sessionId) => {
+      (sessionId, write) => {
         renders += 1;
-        return repository.seatMapJson(sessionId);
+        return repository.streamSeatMap(sessionId, write);
       },
       { ttlMs: CACHE_MS },
     );
     const maps = await Promise.all(Array.from({ length: 20 }, () => cache.get(session.id)));
     expect(renders).toBe(1);
+    expect(cache.renders).toBe(1);
     expect(new Set(maps).size).toBe(1);
-    expect(JSON.parse(maps[0]!.body.toString('utf8')).session_id).toBe(session.id);
-    await Promise.all([maps[0]!.gzip(), maps[0]!.gzip()]);
-    expect(maps[0]!.gzip()).toBe(maps[0]!.gzip());
+    expect(JSON.parse(gunzipSync(maps[0]!.gzip).toString('utf8')).session_id).toBe(session.id);
 
     await cache.get(session.id);
     expect(renders).toBe(1);
     await sleep(CACHE_MS + 10);
-    await Promise.all([cache.get(session.id), cache.get(session.id)]);
+    // Past the time-to-live, the previous map is served at once while one new render runs.
+    const during = await Promise.all([cache.get(session.id), cache.get(session.id)]);
+    expect(during).toEqual([maps[0], maps[0]]);
+    await new Promise((resolve) => setImmediate(resolve));
     expect(renders).toBe(2);
 
     expect(await cache.get(randomUUID())).toBeUndefined();
     expect(renders).toBe(3);
   });
 
+  test('when this instance holds, releases or sells a seat, then its next map shows it at once', async () => {
+    const slow = await startTestApi({ SEAT_MAP_CACHE_MS: 60_000 });
+    try {
+      const { session } = await buildCatalog(slow.url);
+      const read = async () =>
+        (await request(slow.url, 'GET', `/api/v1/sessions/${session.id}/seat-map`)).body.seats as Array<any>;
+      const [first] = (await read()).map((seat) => seat.session_seat_id);
+      const reservationId = randomUUID();
+      const seats = { reservation_id: reservationId, session_seat_ids: [first] };
+      const internal = (action: string, body: object) =>
+        request(slow.url, 'POST', `/api/internal/sessions/${session.id}/seats/${action}`, { body });
+      const statusOfFirst = async () => (await read()).find((seat) => seat.session_seat_id === first).status;
+
+      expect((await internal('reserve', { ...seats, reserved_until: new Date(Date.now() + 600_000).toISOString() })).status).toBe(200);
+      expect(await statusOfFirst()).toBe('reserved');
+      expect((await internal('release', seats)).status).toBe(200);
+      expect(await statusOfFirst()).toBe('available');
+      expect((await internal('reserve', { ...seats, reserved_until: new Date(Date.now() + 600_000).toISOString() })).status).toBe(200);
+      expect((await internal('confirm', seats)).status).toBe(200);
+      expect(await statusOfFirst()).toBe('sold');
+    } finally {
+      await slow.stop();
+    }
+  });
+
+  test('when writes through this instance outpace ownWriteRefreshesPerSecond, then later ones wait for the TTL', async () => {
+    const { session } = await buildCatalog(api.url);
+    const repository = catalogRepository(api.db);
+    let clock = 1_000_000;
+    let renders = 0;
+    const cache = createSeatMapCache(
+      (sessionId, write) => {
+        renders += 1;
+        return repository.streamSeatMap(sessionId, write);
+      },
+      { ttlMs: 60_000, ownWriteRefreshesPerSecond: 1, now: () => clock },
+    );
+    await cache.get(session.id);
+    for (let write = 0; write < 10; write += 1) {
+      cache.invalidate(session.id);
+      await cache.get(session.id);
+    }
+    expect(renders).toBe(1 + 4); // a burst of 4, then the rush falls back to the TTL
+    clock += 2_000; // two seconds later, two more writes show at once
+    for (let write = 0; write < 3; write += 1) {
+      cache.invalidate(session.id);
+      await cache.get(session.id);
+    }
+    expect(renders).toBe(1 + 4 + 2);
+  });
+
+  test('when a render takes longer than the TTL, then it is served for as long as it took, own writes included', async () => {
+    let clock = 0;
+    let renders = 0;
+    // A huge map: every render takes 2 s of the cache's clock (over a second, and over the TTL).
+    const slowRender: SeatMapRenderer = async (_sessionId, write) => {
+      renders += 1;
+      clock += 2_000;
+      await write('{"session_id":"s","hall_id":"h","seats":[]}');
+      return true;
+    };
+    const cache = createSeatMapCache(slowRender, { ttlMs: 500, now: () => clock });
+    await cache.get('s'); // rendered from 0 to 2,000
+    clock = 3_900;
+    cache.invalidate('s'); // within one render time of the last render: no re-render for it
+    await cache.get('s');
+    expect(renders).toBe(1);
+    clock = 4_000; // served for as long as it took: until 2,000 + 2,000
+    await cache.get('s');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(renders).toBe(2);
+  });
+
+  test('when a map outlived its TTL, then it is served while the next renders, unless a write of this instance or age forbids', async () => {
+    let clock = 0;
+    let version = 0;
+    const release: Array<() => void> = [];
+    // Each render waits until the test lets it finish, and says which render it was.
+    const gatedRender: SeatMapRenderer = async (_sessionId, write) => {
+      const mine = (version += 1);
+      await new Promise<void>((resolve) => release.push(resolve));
+      await write(`{"session_id":"s","hall_id":"h","seats":[],"v":${mine}}`);
+      return true;
+    };
+    const versionOf = (map: Awaited<ReturnType<typeof cache.get>>) => JSON.parse(gunzipSync(map!.gzip).toString()).v;
+    const settle = () => new Promise((resolve) => setImmediate(resolve));
+    /** Lets every render through until `promise` settles (renders start as earlier ones finish). */
+    const finish = async <T>(promise: Promise<T>): Promise<T> => {
+      let done = false;
+      void promise.finally(() => (done = true));
+      while (!done) {
+        while (release.length) release.shift()!();
+        await sleep(5);
+      }
+      return promise;
+    };
+    const cache = createSeatMapCache(gatedRender, { ttlMs: 500, now: () => clock });
+
+    expect(versionOf(await finish(cache.get('s')))).toBe(1);
+
+    clock = 600; // expired 100 ms ago: served while render 2 runs
+    expect(versionOf(await cache.get('s'))).toBe(1);
+    await settle();
+    cache.invalidate('s'); // this instance wrote: the old map must not be served any more
+    expect(versionOf(await finish(cache.get('s')))).toBe(3); // render 2 may predate the write: render 3 follows it
+
+    clock = 100_000; // long after expiry: the old map is too old to serve meanwhile
+    expect(versionOf(await finish(cache.get('s')))).toBe(4);
+  });
+
   test('through HTTP, concurrent requests for one session cause one seat-map query', async () => {
     const { session } = await buildCatalog(api.url);
     let renders = 0;
     const onQuery = (query: { sql: string }) => {
-      if (query.sql.includes('string_agg') && query.sql.includes('session_seats')) renders += 1;
+      if (query.sql.includes('DECLARE seat_map')) renders += 1;
     };
     api.db.on('query', onQuery);
     try {
@@ -210,9 +322,9 @@ describe('the seat map cache', () => {
     const repository = catalogRepository(api.db);
     let renders = 0;
     const uncached = createSeatMapCache(
-      (sessionId) => {
+      (sessionId, write) => {
         renders += 1;
-        return repository.seatMapJson(sessionId);
+        return repository.streamSeatMap(sessionId, write);
       },
       { ttlMs: 0 },
     );
@@ -221,7 +333,7 @@ describe('the seat map cache', () => {
     expect(uncached.size).toBe(0);
 
     const others = await Promise.all([buildCatalog(api.url), buildCatalog(api.url)]);
-    const bounded = createSeatMapCache((sessionId) => repository.seatMapJson(sessionId), { ttlMs: 60_000, maxEntries: 2 });
+    const bounded = createSeatMapCache(repository.streamSeatMap, { ttlMs: 60_000, maxEntries: 2 });
     for (const id of [session.id, ...others.map((other) => other.session.id)]) await bounded.get(id);
     expect(bounded.size).toBe(2);
   });

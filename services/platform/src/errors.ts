@@ -30,6 +30,9 @@ export const gone = (code: string, message: string, details?: ErrorDetails) =>
   new AppError(410, code, message, details);
 export const unprocessable = (message: string, details?: ErrorDetails, code = 'VALIDATION_ERROR') =>
   new AppError(422, code, message, details);
+/** 429: the error handler turns `retry_after_seconds` into the Retry-After header. */
+export const tooManyRequests = (retryAfterSeconds: number, message: string, details?: ErrorDetails) =>
+  new AppError(429, 'RATE_LIMITED', message, { ...details, retry_after_seconds: retryAfterSeconds });
 export const serviceUnavailable = (code: string, message: string, details?: ErrorDetails) =>
   new AppError(503, code, message, details);
 

@@ -12,6 +12,7 @@ export * from './http/server';
 export * from './http/openapi';
 export * from './http/validation';
 export * from './http/error-handler';
+export * from './http/internal-token';
 export * from './db/database';
 export * from './db/prepared-statement';
 export * from './messaging/events';

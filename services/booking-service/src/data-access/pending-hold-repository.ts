@@ -110,6 +110,15 @@ export function pendingHoldRepository(db: Knex | Knex.Transaction) {
       const { rows } = await abandonStaleStatement.run(db, { olderThanSeconds, limit });
       return rows;
     },
+    /** Of the given reservation ids, those whose hold request may still be running (pending, not abandoned). */
+    async liveOf(reservationIds: string[]): Promise<Set<string>> {
+      if (reservationIds.length === 0) return new Set();
+      const rows: Array<{ reservation_id: string }> = await db('pending_holds')
+        .select('reservation_id')
+        .whereIn('reservation_id', reservationIds)
+        .whereNull('abandoned_at');
+      return new Set(rows.map((row) => row.reservation_id));
+    },
     /** Forgets abandoned ids once no retry could plausibly still carry them. */
     async purgeAbandoned(olderThanSeconds: number): Promise<number> {
       return db('pending_holds')

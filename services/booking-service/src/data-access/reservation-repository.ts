@@ -242,6 +242,23 @@ export function reservationRepository(db: Knex | Knex.Transaction) {
       const { rows } = await expireBatchStatement.run(db, { limit });
       return rows;
     },
+    /**
+     * Marks the named reservations expired when they are still active past their expiry (the same conditional
+     * update as the sweep: a confirm racing it has one winner). Must run inside a transaction.
+     */
+    async expireLapsed(ids: string[]): Promise<ReservationRow[]> {
+      if (ids.length === 0) return [];
+      return db<ReservationRow>('reservations')
+        .whereIn('id', ids)
+        .where('status', 'active')
+        .where('expiry_time', '<', db.fn.now())
+        .update({ status: 'expired', updated_at: db.fn.now() } as never)
+        .returning('*');
+    },
+    async statusesOf(ids: string[]): Promise<Array<Pick<ReservationRow, 'id' | 'status'>>> {
+      if (ids.length === 0) return [];
+      return db<ReservationRow>('reservations').select('id', 'status').whereIn('id', ids);
+    },
   };
 }
 

@@ -1,5 +1,6 @@
 import { createTicketingEvent, type Logger } from '@ticketing/platform';
-import type { BookingStore } from '../data-access/booking-store';
+import type { BookingRepositories, BookingStore } from '../data-access/booking-store';
+import type { ReservationRow } from '../data-access/rows';
 import { noMetrics, type BookingMetrics, type OutboxKicker } from './ports';
 
 export interface ExpirySweepResult {
@@ -22,6 +23,27 @@ export interface ExpirySweepSettings {
 
 /** Abandoned reservation ids are remembered this long so a late retry never reuses one. */
 const ABANDONED_ID_RETENTION_SECONDS = 7 * 24 * 3600;
+
+/** One reservation.expired outbox row per reservation just marked expired (same transaction). */
+export async function addExpiredEvents(tx: BookingRepositories, rows: ReservationRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const items = await tx.reservations.itemsOf(rows.map((row) => row.id));
+  const seatsByReservation = new Map<string, string[]>();
+  for (const item of items) {
+    seatsByReservation.set(item.reservation_id, [...(seatsByReservation.get(item.reservation_id) ?? []), item.session_seat_id]);
+  }
+  await tx.outbox.addMany(
+    rows.map((row) =>
+      createTicketingEvent('reservation.expired', {
+        reservation_id: row.id,
+        session_id: row.session_id,
+        user_id: row.user_id,
+        session_seat_ids: seatsByReservation.get(row.id) ?? [],
+        expiry_time: row.expiry_time.toISOString(),
+      }),
+    ),
+  );
+}
 
 /**
  * Runs `batch` until one does less than a full batch; each count > 0 goes to `onBatch`. Returns the total.
@@ -58,22 +80,7 @@ export async function expireReservations(
       deps.store.transaction(async (tx) => {
         const rows = await tx.reservations.expireBatch(settings.batchSize);
         if (rows.length === 0) return 0;
-        const items = await tx.reservations.itemsOf(rows.map((row) => row.id));
-        const seatsByReservation = new Map<string, string[]>();
-        for (const item of items) {
-          seatsByReservation.set(item.reservation_id, [...(seatsByReservation.get(item.reservation_id) ?? []), item.session_seat_id]);
-        }
-        await tx.outbox.addMany(
-          rows.map((row) =>
-            createTicketingEvent('reservation.expired', {
-              reservation_id: row.id,
-              session_id: row.session_id,
-              user_id: row.user_id,
-              session_seat_ids: seatsByReservation.get(row.id) ?? [],
-              expiry_time: row.expiry_time.toISOString(),
-            }),
-          ),
-        );
+        await addExpiredEvents(tx, rows);
         return rows.length;
       }),
     (count) => {

@@ -7,6 +7,9 @@ import {
   identitySecurityScheme,
   createLogger,
   createMetricsRegistry,
+  httpEdgeOptions,
+  INTERNAL_TOKEN_HEADER,
+  INTERNAL_TOKEN_SCHEME,
   pingDatabase,
   publishEvent,
   startHttpServer,
@@ -25,11 +28,13 @@ import { recoverPayments } from '../domain/payments';
 import type { BookingDeps } from '../domain/ports';
 import { createTicketKeyRing } from '../domain/ticket-signing';
 import { callerGuard } from './http/caller-identity';
+import { internalModule } from './http/internal-routes';
 import { priceTierModule } from './http/price-tier-routes';
+import { createRateLimits } from './http/rate-limits';
 import { reservationRoutes } from './http/reservation-routes';
 import { checkInRoutes, ticketKeysModule } from './http/check-in-routes';
 import { ticketRoutes } from './http/ticket-routes';
-import { createBookingMetrics } from './metrics';
+import { createBookingMetrics, registerBrokerGauge } from './metrics';
 
 export interface RunningBookingApi {
   url: string;
@@ -65,10 +70,16 @@ function withConfirmChannels(topology: BrokerTopology, max: number): BrokerTopol
   return topology;
 }
 
+/** QUIT when connected; while Redis is unreachable QUIT fails at once, and disconnect() stops the reconnect loop. */
+async function closeRedis(redis: Redis): Promise<void> {
+  await redis.quit().catch(() => undefined);
+  redis.disconnect();
+}
+
 /**
  * Composes the booking API process: config, Postgres, Redis (seat locks), RabbitMQ (outbox relay), the
  * event-service client, the HTTP app, and — unless EXPIRY_SWEEP_INTERVAL_SECONDS is 0 — the expiry timer.
- * Starts even while RabbitMQ is down (rows wait in the outbox; /ready says so). stop() ends all of it.
+ * Starts and stays ready while RabbitMQ is down (rows wait in the outbox; /ready's body reports the broker). stop() ends all of it.
  */
 export async function startBookingApi(overrides: BookingApiOverrides = {}): Promise<RunningBookingApi> {
   const { brokerNamespace, ...configOverrides } = overrides;
@@ -79,15 +90,21 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
   const db = createDatabase({ url: config.DATABASE_URL, poolMax: config.DB_POOL_MAX });
   const store = createBookingStore(db);
   const redis = new Redis(config.REDIS_URL, {
-    // Fail a lock attempt quickly while Redis is unreachable instead of queueing it.
-    maxRetriesPerRequest: 1,
+    // While Redis is unreachable a lock attempt fails at once (503 LOCK_SERVICE_UNAVAILABLE) instead of
+    // waiting in ioredis' offline queue for a reconnect; a Redis that accepts but does not answer is cut off
+    // by the command timeout.
+    enableOfflineQueue: false,
+    commandTimeout: config.REDIS_COMMAND_TIMEOUT_MS,
+    maxRetriesPerRequest: 0,
     connectTimeout: 2_000,
     lazyConnect: true,
   });
   redis.on('error', (error: Error) => logger.warn({ err: error }, 'Redis error'));
-  redis.connect().catch((error: unknown) => logger.warn({ err: error }, 'Redis not reachable yet'));
+  // Without an offline queue, commands sent before the connection is ready fail: wait for it (bounded by
+  // connectTimeout; refused is immediate) so the first requests do not see a 503.
+  await redis.connect().catch((error: unknown) => logger.warn({ err: error }, 'Redis not reachable yet'));
   const broker = new BrokerConnection(
-    withConfirmChannels(brokerConfig({ url: config.RABBITMQ_URL, namespace: brokerNamespace }), OUTBOX_CONFIRM_CHANNELS),
+    withConfirmChannels(brokerConfig({ url: config.RABBITMQ_URL, namespace: brokerNamespace, declareTopology: config.RABBITMQ_DECLARE_TOPOLOGY }), OUTBOX_CONFIRM_CHANNELS),
     logger,
   );
   const eventService = createEventServiceClient({
@@ -98,6 +115,7 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
   });
 
   const metrics = createBookingMetrics(registry, () => store.outbox.backlog(), logger);
+  registerBrokerGauge(registry, () => broker.isConnected());
   const relay = new OutboxRelay({
     store,
     logger,
@@ -148,19 +166,25 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
       {
         prefix: '/api/v1',
         routes: [
-          ...reservationRoutes(deps, config.MAX_SEATS_PER_RESERVATION),
+          ...reservationRoutes(deps, config.MAX_SEATS_PER_RESERVATION, createRateLimits(redis, registry, logger, config)),
           ...ticketRoutes(deps),
           ...checkInRoutes(deps, identity),
         ],
         guard: callerGuard(identity),
         security: [security.name],
       },
+      internalModule(deps, config.INTERNAL_API_TOKEN),
     ],
+    // Serving requests needs Postgres and Redis. The broker does not: confirms, cancels and refunds wait in the
+    // outbox while it is down, so /ready only reports it (and booking_broker_connected shows it).
     readiness: {
       database: () => pingDatabase(db),
       redis: () => redis.ping(),
+    },
+    reportedDependencies: {
       rabbitmq: () => broker.check(),
     },
+    edge: httpEdgeOptions(config),
     openapi: {
       title: 'Booking Service',
       version: '1.0.0',
@@ -170,7 +194,10 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
         (identity.mode === 'jwt'
           ? 'Name yourself with a Bearer JWT (Authorize button); price tier writes need the organizer or admin role.'
           : 'Name yourself with the X-User-ID header (Authorize button).'),
-      securitySchemes: { [security.name]: security.scheme },
+      securitySchemes: {
+        [security.name]: security.scheme,
+        [INTERNAL_TOKEN_SCHEME]: { type: 'apiKey', in: 'header', name: INTERNAL_TOKEN_HEADER },
+      },
     },
   });
 
@@ -185,7 +212,7 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
   try {
     server = await startHttpServer(app, config.PORT, config.HOST);
   } catch (error) {
-    await Promise.allSettled([broker.stop(), redis.quit(), db.destroy()]);
+    await Promise.allSettled([broker.stop(), closeRedis(redis), db.destroy()]);
     eventService.close();
     throw error;
   }
@@ -241,7 +268,7 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
         await sweeping;
         await recovering;
         await relay.stop();
-        await Promise.allSettled([broker.stop(), redis.quit()]);
+        await Promise.allSettled([broker.stop(), closeRedis(redis)]);
         eventService.close();
         await db.destroy();
       })();

@@ -208,3 +208,18 @@ export function createBookingMetrics(registry: Registry, backlog: () => Promise<
     },
   };
 }
+
+/**
+ * 1 while the booking API holds a live RabbitMQ connection, 0 otherwise. The broker is not part of readiness
+ * (the outbox keeps confirms working without it), so this gauge is where its outage shows.
+ */
+export function registerBrokerGauge(registry: Registry, isConnected: () => boolean): void {
+  new Gauge({
+    name: 'booking_broker_connected',
+    help: '1 while the booking API is connected to RabbitMQ (outbox events publish), 0 while they wait in the outbox',
+    registers: [registry],
+    collect() {
+      this.set(isConnected() ? 1 : 0);
+    },
+  });
+}

@@ -12,6 +12,8 @@ import { naturalSortKey } from '../domain/seat-order';
 
 /** Seats per INSERT statement of a bulk call (5 text arrays of this length per statement). */
 const SEAT_CHUNK = 20_000;
+/** Seats per cursor fetch of a seat map render (about 200 bytes of JSON each). */
+const SEAT_MAP_PAGE = 1_000;
 
 const ORGANIZER_COLUMNS = ['id', 'name', 'description', 'contact_email', 'contact_phone', 'created_at', 'updated_at'];
 const LOCATION_COLUMNS = ['id', 'name', 'address', 'city', 'country', 'timezone', 'organizer_id', 'created_at', 'updated_at'];
@@ -45,6 +47,15 @@ const SESSION_SEAT_COLUMNS = [
 
 /** ISO-8601 UTC with milliseconds, as JavaScript's toISOString() writes it. */
 const isoSql = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/**
+ * One seat of the seat map as compact JSON, written by Postgres: the bytes row_to_json gives for these
+ * columns (labels escaped by to_json; ids, numeric price and the status enum need no escaping), in half its time.
+ */
+const SEAT_JSON = `'{"session_seat_id":"' || ss.id || '","seat_id":"' || ss.seat_id
+  || '","row_number":' || to_json(ss.row_number) || ',"seat_number":' || to_json(ss.seat_number)
+  || ',"price":' || ss.price || ',"status":"' || ss.status
+  || '","reserved_until":' || coalesce('"' || ${isoSql('ss.reserved_until')} || '"', 'null') || '}'`;
 
 /** Postgres implementation of the catalog's storage. */
 export function catalogRepository(db: Knex): CatalogStore {
@@ -192,23 +203,37 @@ export function catalogRepository(db: Knex): CatalogStore {
         p,
       ) as Promise<SessionSeatRow[]>,
 
-    async seatMapJson(sessionId) {
-      // One query; Postgres writes the compact JSON itself, seats in (session_id, row_sort, seat_sort) index
-      // order, so even a 100,000-seat map never becomes 100,000 JavaScript objects. Ids need no escaping.
-      const { rows } = await db.raw<{ rows: Array<{ body: string }> }>(
-        `SELECT '{"session_id":"' || s.id || '","hall_id":"' || s.hall_id || '","seats":[' || coalesce((
-                  SELECT string_agg(
-                           row_to_json((SELECT seat FROM (SELECT ss.id AS session_seat_id, ss.seat_id, ss.row_number,
-                                                                 ss.seat_number, ss.price, ss.status,
-                                                                 ${isoSql('ss.reserved_until')} AS reserved_until) seat))::text,
-                           ',' ORDER BY ss.row_sort, ss.seat_sort)
-                    FROM session_seats ss
-                   WHERE ss.session_id = s.id), '') || ']}' AS body
-           FROM sessions s
-          WHERE s.id = ?`,
-        [sessionId],
+    async streamSeatMap(sessionId, write) {
+      // A read-only snapshot read through a server-side cursor, SEAT_MAP_PAGE seats at a time: Postgres writes
+      // each seat's compact JSON itself, in (session_id, row_sort, seat_sort) index order, and the process
+      // never holds more than one page of it, however big the hall.
+      return db.transaction(
+        async (trx) => {
+          const { rows } = await trx.raw<{ rows: Array<{ id: string; hall_id: string }> }>(
+            'SELECT id, hall_id FROM sessions WHERE id = ?',
+            [sessionId],
+          );
+          if (!rows.length) return false;
+          await write(`{"session_id":"${rows[0].id}","hall_id":"${rows[0].hall_id}","seats":[`);
+          await trx.raw(
+            `DECLARE seat_map NO SCROLL CURSOR FOR
+               SELECT ${SEAT_JSON} AS json
+                 FROM session_seats ss
+                WHERE ss.session_id = ?
+                ORDER BY ss.row_sort, ss.seat_sort`,
+            [sessionId],
+          );
+          for (let first = true; ; first = false) {
+            const page = await trx.raw<{ rows: Array<{ json: string }> }>(`FETCH ${SEAT_MAP_PAGE} FROM seat_map`);
+            if (!page.rows.length) break;
+            await write((first ? '' : ',') + page.rows.map((row) => row.json).join(','));
+            if (page.rows.length < SEAT_MAP_PAGE) break;
+          }
+          await write(']}');
+          return true;
+        },
+        { isolationLevel: 'repeatable read', readOnly: true },
       );
-      return rows[0]?.body;
     },
   };
 }

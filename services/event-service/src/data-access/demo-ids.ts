@@ -1,5 +1,5 @@
 /**
- * Ids of the demo data (USER_FLOW.md). The ones the seed document names are fixed; every other id is a
+ * Ids of the demo data (docs/user-flow.md). The ones the seed document names are fixed; every other id is a
  * name-based UUID (version 5: SHA-1 of a fixed namespace and a name), so it is the same on every machine
  * and every run.
  */

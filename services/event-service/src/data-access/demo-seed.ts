@@ -16,7 +16,7 @@ import {
 const DAY_MS = 86_400_000;
 
 /**
- * The demo data of USER_FLOW.md: an organizer, a location with the 200-seat "Main Hall" (rows "1".."10",
+ * The demo data of docs/user-flow.md: an organizer, a location with the 200-seat "Main Hall" (rows "1".."10",
  * seats "1".."20"), an event and a session starting about 30 days after the first seeding, base price 100.00.
  *
  * Idempotent: every row has a stable id and is inserted with ON CONFLICT DO NOTHING, so seeding again

@@ -1,5 +1,6 @@
 import { definePreparedStatement, type Knex } from '@ticketing/platform';
 import type { BookingEventStore, BookingEventTransaction, LockedSeat } from '../domain/booking-events';
+import type { LapsedHold, LapsedHoldStore } from '../domain/lapsed-holds';
 import type { ProcessedMessageStore } from '../domain/message-retention';
 import type {
   HoldAttempt,
@@ -244,7 +245,9 @@ function transactionQueries(trx: Knex.Transaction): SeatInventoryTransaction {
 }
 
 /** Postgres implementation of the seat inventory's storage (the internal API's and the consumer's). */
-export function seatInventoryRepository(db: Knex): SeatInventoryStore & BookingEventStore & ProcessedMessageStore {
+export function seatInventoryRepository(
+  db: Knex,
+): SeatInventoryStore & BookingEventStore & ProcessedMessageStore & LapsedHoldStore {
   return {
     async findSession(sessionId) {
       const { rows } = await db.raw<{ rows: SessionSummary[] }>(
@@ -292,6 +295,20 @@ export function seatInventoryRepository(db: Knex): SeatInventoryStore & BookingE
     },
     transaction: (work) => db.transaction((trx) => work(transactionQueries(trx))),
     transactionForEvents: (work) => db.transaction((trx) => work(bookingEventQueries(trx))),
+    async findLapsedHolds(graceSeconds, limit) {
+      // session_seats_reserved_until_idx (partial, status = 'reserved') finds them without reading every seat.
+      const { rows } = await db.raw<{ rows: LapsedHold[] }>(
+        `SELECT session_id, reservation_id, array_agg(id ORDER BY id) AS session_seat_ids
+           FROM session_seats
+          WHERE status = 'reserved' AND reservation_id IS NOT NULL
+            AND reserved_until < now() - make_interval(secs => ?)
+          GROUP BY session_id, reservation_id
+          ORDER BY min(reserved_until)
+          LIMIT ?`,
+        [graceSeconds, limit],
+      );
+      return rows;
+    },
     async purgeProcessedMessages(olderThanSeconds, limit) {
       const { rowCount } = await db.raw(
         `DELETE FROM processed_messages WHERE message_id IN (

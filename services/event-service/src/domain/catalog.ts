@@ -11,7 +11,7 @@ import {
   type OwnershipStore,
 } from './catalog-ownership';
 import { moneyToNumber } from './money';
-import type { RenderedSeatMap, SeatMapCache } from './seat-map-cache';
+import type { RenderedSeatMap, SeatMapCache, SeatMapRenderer } from './seat-map-cache';
 
 export interface Page {
   limit: number;
@@ -123,8 +123,8 @@ export interface CatalogStore extends OwnershipStore {
   findSession(id: string): Promise<SessionRow | undefined>;
   listSessions(filter: { event_id?: string; hall_id?: string }, page: Page): Promise<SessionRow[]>;
   listSessionSeats(sessionId: string, page: Page): Promise<SessionSeatRow[]>;
-  /** The seat map as ready-made JSON text (one query), or undefined for an unknown session. */
-  seatMapJson(sessionId: string): Promise<string | undefined>;
+  /** Writes the seat map as JSON text in pieces (one consistent snapshot); false for an unknown session. */
+  streamSeatMap: SeatMapRenderer;
 }
 
 const required = <T>(value: T | undefined, resource: string, id: string): T => {
@@ -269,7 +269,12 @@ export async function getSessionOrganizer(store: CatalogStore, sessionId: string
 
 export async function listSessionSeats(store: CatalogStore, sessionId: string, page: Page) {
   required(await store.findSession(sessionId), 'Session', sessionId);
-  return (await store.listSessionSeats(sessionId, page)).map((row) => ({ ...row, price: moneyToNumber(row.price) }));
+  return (await store.listSessionSeats(sessionId, page)).map(({ id, ...row }) => ({
+    id,
+    session_seat_id: id,
+    ...row,
+    price: moneyToNumber(row.price),
+  }));
 }
 
 /** The rendered seat map of the session (possibly up to the cache's time-to-live old); 404 if unknown. */

@@ -1,8 +1,11 @@
 import {
+  authModeOf,
   createHttpApp,
   createIdentity,
+  identitySecurityScheme,
   createLogger,
   createMetricsRegistry,
+  httpEdgeOptions,
   pingDatabase,
   startHttpServer,
   warnIfUnverified,
@@ -16,6 +19,7 @@ import { resolveEventConfig, type EventConfig, type EventOverrides } from '../co
 import { catalogRepository } from '../data-access/catalog-repository';
 import { openEventDatabase } from '../data-access/database';
 import { seatInventoryRepository } from '../data-access/seat-inventory-repository';
+import { createSeatMapCache } from '../domain/seat-map-cache';
 import { catalogModule } from './http/catalog';
 import { INTERNAL_TOKEN_HEADER, INTERNAL_TOKEN_SCHEME } from './http/internal-token';
 import { internalInventoryModule } from './http/internal-inventory';
@@ -32,11 +36,23 @@ export interface EventApi {
 
 export function eventApiModules(db: Knex, config: EventConfig): ApiModule[] {
   const identity = createIdentity(config);
+  const catalog = catalogRepository(db);
+  const seatMaps = createSeatMapCache(catalog.streamSeatMap, { ttlMs: config.SEAT_MAP_CACHE_MS });
   return [
-    catalogModule(db, { seatMapCacheMs: config.SEAT_MAP_CACHE_MS, identity }),
-    internalInventoryModule(seatInventoryRepository(db), config.INTERNAL_API_TOKEN),
-    internalOwnershipModule(catalogRepository(db), config.INTERNAL_API_TOKEN),
+    catalogModule(db, { seatMaps, identity }),
+    // This instance's own seat changes show in its next map at once (issue 11); others' within the TTL.
+    internalInventoryModule(seatInventoryRepository(db), config.INTERNAL_API_TOKEN, (sessionId) =>
+      seatMaps.invalidate(sessionId),
+    ),
+    internalOwnershipModule(catalog, config.INTERNAL_API_TOKEN),
   ];
+}
+
+/** In jwt mode catalog writes take a bearer token: Swagger UI's Authorize button asks for it. */
+function bearerScheme(config: EventConfig): Record<string, Record<string, unknown>> {
+  if (authModeOf(config) !== 'jwt') return {};
+  const { name, scheme } = identitySecurityScheme('jwt');
+  return { [name]: scheme };
 }
 
 export function createEventApp(deps: { db: Knex; config: EventConfig; logger: Logger; registry: Registry }): Koa {
@@ -46,6 +62,7 @@ export function createEventApp(deps: { db: Knex; config: EventConfig; logger: Lo
     registry: deps.registry,
     modules: eventApiModules(deps.db, deps.config),
     readiness: { database: () => pingDatabase(deps.db) },
+    edge: httpEdgeOptions(deps.config),
     openapi: {
       title: 'Event Service',
       version: '1.0.0',
@@ -57,6 +74,7 @@ export function createEventApp(deps: { db: Knex; config: EventConfig; logger: Lo
         'when the service runs with INTERNAL_API_TOKEN.',
       securitySchemes: {
         [INTERNAL_TOKEN_SCHEME]: { type: 'apiKey', in: 'header', name: INTERNAL_TOKEN_HEADER },
+        ...bearerScheme(deps.config),
       },
     },
   });

@@ -23,12 +23,15 @@ import { openEventDatabase } from '../data-access/database';
 import { seatInventoryRepository } from '../data-access/seat-inventory-repository';
 import { applyBookingEvents, type BookingEventStore } from '../domain/booking-events';
 import { purgeOldMessageIds, type ProcessedMessageStore } from '../domain/message-retention';
+import { scheduleLapsedHoldCheck } from './lapsed-hold-job';
 
 export interface EventConsumer {
   /** Base URL of the consumer's /health, /ready and /metrics server (METRICS_PORT). */
   url: string;
   port: number;
   config: EventConfig;
+  /** Runs one lapsed-hold check now (it also runs every LAPSED_HOLD_CHECK_INTERVAL_SECONDS). */
+  checkLapsedHolds(): Promise<void>;
   /** Stops taking messages, lets the ones in hand finish, then closes the broker, server and pool. */
   stop(): Promise<void>;
 }
@@ -224,6 +227,7 @@ export async function startEventConsumer(overrides: EventOverrides = {}): Promis
       prefetch: config.CONSUMER_PREFETCH,
       maxAttempts: config.CONSUMER_MAX_ATTEMPTS,
       namespace: overrides.brokerNamespace,
+      declareTopology: config.RABBITMQ_DECLARE_TOPOLOGY,
     }),
     logger,
   );
@@ -235,6 +239,7 @@ export async function startEventConsumer(overrides: EventOverrides = {}): Promis
   });
   const inventory = seatInventoryRepository(db);
   const retention = scheduleRetention(inventory, config.PROCESSED_MESSAGES_RETENTION_HOURS, logger);
+  const lapsedHolds = scheduleLapsedHoldCheck({ inventory, config, logger, registry });
   const handler = bookingEventHandler({
     inventory,
     logger,
@@ -272,6 +277,8 @@ export async function startEventConsumer(overrides: EventOverrides = {}): Promis
     service: 'event-consumer',
     logger,
     registry,
+    // Unlike the APIs, the consumer needs the broker to do anything at all: without it, it is not ready (it
+    // serves no Service traffic, so "not ready" only reports; it is never taken out of anything it needs).
     readiness: { database: () => pingDatabase(db), broker: () => connection.check() },
   });
   let server;
@@ -280,6 +287,7 @@ export async function startEventConsumer(overrides: EventOverrides = {}): Promis
   } catch (error) {
     stopping = true;
     await retention.stop();
+    await lapsedHolds.stop();
     await queues.close();
     await connection.stop();
     await db.destroy();
@@ -299,6 +307,7 @@ export async function startEventConsumer(overrides: EventOverrides = {}): Promis
       logger.warn({ err: error }, 'Cancelling the subscription failed');
     }
     await retention.stop();
+    await lapsedHolds.stop();
     await queues.close();
     await connection.stop();
     await running.close(config.SHUTDOWN_TIMEOUT_MS);
@@ -309,6 +318,7 @@ export async function startEventConsumer(overrides: EventOverrides = {}): Promis
     url: running.url,
     port: running.port,
     config,
+    checkLapsedHolds: lapsedHolds.runNow,
     stop: () => (stopped ??= stop()),
   };
 }

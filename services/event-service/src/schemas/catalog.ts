@@ -290,6 +290,8 @@ export const listSessionsQuery = paginationQuery.extend({ event_id: uuid.optiona
 
 export const sessionSeat = z.object({
   id: uuidOutput,
+  /** The same value as `id`, under the name the seat map and the original system's clients use. */
+  session_seat_id: uuidOutput,
   session_id: uuidOutput,
   seat_id: uuidOutput,
   row_number: z.string(),

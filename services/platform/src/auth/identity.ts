@@ -55,7 +55,7 @@ export function createIdentity(config: IdentityConfig): Identity {
         clockTolerance: config.AUTH_CLOCK_SKEW_SECONDS,
       });
       const claims = claimsSchema.safeParse(payload);
-      if (!claims.success) throw unauthenticated('Token subject must be a user UUID');
+      if (!claims.success) throw unauthenticated('Token claims are invalid: sub must be a user UUID, roles a list of names');
       return { userId: claims.data.sub.toLowerCase(), roles: rolesOf(claims.data.roles) };
     } catch (error) {
       if (error instanceof AppError) throw error;

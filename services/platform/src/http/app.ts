@@ -9,10 +9,12 @@ import type { Registry } from 'prom-client';
 import { requestContext } from '../context';
 import { AppError, errorBody } from '../errors';
 import { createHttpDurationHistogram } from '../metrics';
-import { readJsonBody } from './body';
+import { assertJsonContentType, readJsonBody } from './body';
+import { cors } from './cors';
 import { errorHandler } from './error-handler';
 import { buildOpenApiDocument, type OpenApiInfo } from './openapi';
 import type { AnyRoute, ApiModule } from './route';
+import { docsContentSecurityPolicy, securityHeaders } from './security-headers';
 import { parsePart } from './validation';
 
 /** A named dependency check for /ready; it throws (or rejects) when the dependency is unreachable. */
@@ -24,9 +26,40 @@ export interface HttpAppOptions {
   registry: Registry;
   modules?: ApiModule[];
   readiness?: ReadinessChecks;
+  /**
+   * Dependencies /ready reports (`"required": false` in its body) without failing on them: what the process
+   * copes without, e.g. the broker behind the booking outbox. Taking the pod out of its Service for them
+   * would turn a broker outage into a booking outage.
+   */
+  reportedDependencies?: ReadinessChecks;
   openapi?: OpenApiInfo & { securitySchemes?: Record<string, Record<string, unknown>> };
   /** Milliseconds a single readiness check may take before it counts as down. */
   readinessTimeoutMs?: number;
+  /** Client address, CORS and documentation settings (`httpEdgeOptions(config)`); defaults are the strict ones. */
+  edge?: HttpEdgeOptions;
+}
+
+export interface HttpEdgeOptions {
+  /** Proxies in front whose X-Forwarded-For entries are believed (ctx.ip); 0 (default) uses the peer address. */
+  trustProxyHops?: number;
+  /** Browser origins allowed by CORS; none by default. */
+  corsAllowedOrigins?: readonly string[];
+  /** Whether /openapi.json and /docs list modules marked `internal`; default true. */
+  documentInternalRoutes?: boolean;
+}
+
+/** The edge settings from a process's config (`httpEdgeConfigShape` + NODE_ENV). */
+export function httpEdgeOptions(config: {
+  NODE_ENV: string;
+  TRUST_PROXY_HOPS: number;
+  CORS_ALLOWED_ORIGINS: readonly string[];
+}): HttpEdgeOptions {
+  return {
+    trustProxyHops: config.TRUST_PROXY_HOPS,
+    corsAllowedOrigins: config.CORS_ALLOWED_ORIGINS,
+    // Production documents the public surface only: internal routes are for the booking service.
+    documentInternalRoutes: config.NODE_ENV !== 'production',
+  };
 }
 
 const swaggerUiDistPath = path.dirname(require.resolve('swagger-ui-dist/package.json'));
@@ -84,20 +117,26 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   }
 }
 
-export async function runReadinessChecks(checks: ReadinessChecks, timeoutMs: number) {
-  const entries = await Promise.all(
-    Object.entries(checks).map(async ([name, check]) => {
-      try {
-        await withTimeout(Promise.resolve().then(check), timeoutMs);
-        return [name, { status: 'up' }] as const;
-      } catch (error) {
-        return [name, { status: 'down', error: (error as Error).message }] as const;
-      }
-    }),
-  );
-  const results = Object.fromEntries(entries);
-  const ready = entries.every(([, result]) => result.status === 'up');
-  return { ready, checks: results };
+interface CheckResult {
+  status: 'up' | 'down';
+  error?: string;
+  required?: false;
+}
+
+export async function runReadinessChecks(checks: ReadinessChecks, timeoutMs: number, reported: ReadinessChecks = {}) {
+  const run = async (name: string, check: () => Promise<unknown>, required: boolean): Promise<[string, CheckResult]> => {
+    const extra = required ? {} : { required: false as const };
+    try {
+      await withTimeout(Promise.resolve().then(check), timeoutMs);
+      return [name, { status: 'up', ...extra }];
+    } catch (error) {
+      return [name, { status: 'down', error: (error as Error).message, ...extra }];
+    }
+  };
+  const required = await Promise.all(Object.entries(checks).map(([name, check]) => run(name, check, true)));
+  const optional = await Promise.all(Object.entries(reported).map(([name, check]) => run(name, check, false)));
+  const ready = required.every(([, result]) => result.status === 'up');
+  return { ready, checks: Object.fromEntries([...required, ...optional]) };
 }
 
 function systemRouter(options: HttpAppOptions, document: Record<string, unknown> | undefined) {
@@ -106,7 +145,11 @@ function systemRouter(options: HttpAppOptions, document: Record<string, unknown>
     ctx.body = { status: 'ok', service: options.service };
   });
   router.get('/ready', async (ctx) => {
-    const { ready, checks } = await runReadinessChecks(options.readiness ?? {}, options.readinessTimeoutMs ?? 2000);
+    const { ready, checks } = await runReadinessChecks(
+      options.readiness ?? {},
+      options.readinessTimeoutMs ?? 2000,
+      options.reportedDependencies,
+    );
     ctx.status = ready ? 200 : 503;
     ctx.body = { status: ready ? 'ready' : 'not_ready', service: options.service, checks };
   });
@@ -118,18 +161,24 @@ function systemRouter(options: HttpAppOptions, document: Record<string, unknown>
     router.get('/openapi.json', (ctx) => {
       ctx.body = document;
     });
-    router.get(
-      '/docs',
-      koaSwagger({
-        routePrefix: false,
-        hideTopbar: true,
-        title: (document.info as OpenApiInfo).title,
-        // Served from this process (below), so the docs work without internet access.
-        swaggerCdnUrl: '/docs',
-        swaggerVersion: 'assets',
-        swaggerOptions: { url: '/openapi.json', persistAuthorization: true },
-      }),
-    );
+    const swaggerUi = koaSwagger({
+      routePrefix: false,
+      hideTopbar: true,
+      title: (document.info as OpenApiInfo).title,
+      // Served from this process (below), so the docs work without internet access.
+      swaggerCdnUrl: '/docs',
+      swaggerVersion: 'assets',
+      swaggerOptions: { url: '/openapi.json', persistAuthorization: true, validatorUrl: null },
+    });
+    router.get('/docs', async (ctx, next) => {
+      await swaggerUi(ctx, next);
+      const page: unknown = ctx.body;
+      if (typeof page !== 'string') return;
+      // The template links Google Fonts: an outside request per visitor (and blocked by the CSP anyway).
+      const html = page.replace(/<link[^>]*fonts\.googleapis\.com[^>]*>\s*/g, '');
+      ctx.body = html;
+      ctx.set('Content-Security-Policy', docsContentSecurityPolicy(html));
+    });
     router.get('/docs/assets/:file', async (ctx) => {
       const asset = SWAGGER_ASSETS[ctx.params.file];
       if (!asset) return;
@@ -143,7 +192,9 @@ function systemRouter(options: HttpAppOptions, document: Record<string, unknown>
 
 function mountRoute(router: Router, module: ApiModule, route: AnyRoute) {
   router[route.method](module.prefix + route.path, async (ctx: Context) => {
+    assertJsonContentType(ctx);
     if (module.guard) await module.guard(ctx);
+    if (route.rateLimit) await route.rateLimit(ctx);
     const headers = route.headers ? parsePart(route.headers, 'headers', ctx.headers) : undefined;
     const params = route.params ? parsePart(route.params, 'params', ctx.params) : undefined;
     const query = route.query ? parsePart(route.query, 'query', ctx.query) : undefined;
@@ -158,17 +209,23 @@ function mountRoute(router: Router, module: ApiModule, route: AnyRoute) {
 }
 
 /**
- * The Koa application every HTTP process uses: request ids, access log and latency histogram, the central
- * error handler, JSON 404s, /health, /ready, /metrics, /docs and /openapi.json.
+ * The Koa application every HTTP process uses: request ids, security headers, access log and latency
+ * histogram, the central error handler, CORS, JSON-only bodies, JSON 404s, /health, /ready, /metrics, /docs
+ * and /openapi.json.
  */
 export function createHttpApp(options: HttpAppOptions): Koa {
   const app = new Koa();
-  app.proxy = true;
+  const edge = options.edge ?? {};
+  // Koa then takes the client address from the last `trustProxyHops` X-Forwarded-For entries, the ones our
+  // own proxies appended; entries before them are whatever the client chose to send.
+  app.proxy = (edge.trustProxyHops ?? 0) > 0;
+  app.maxIpsCount = edge.trustProxyHops ?? 0;
   const modules = options.modules ?? [];
+  const documented = edge.documentInternalRoutes === false ? modules.filter((module) => !isInternalModule(module)) : modules;
   const document = options.openapi
     ? buildOpenApiDocument(
         { title: options.openapi.title, version: options.openapi.version, description: options.openapi.description },
-        modules,
+        documented,
         options.openapi.securitySchemes,
       )
     : undefined;
@@ -177,8 +234,10 @@ export function createHttpApp(options: HttpAppOptions): Koa {
   for (const module of modules) for (const route of module.routes) mountRoute(router, module, route);
 
   app.use(requestIdMiddleware());
+  app.use(securityHeaders());
   app.use(accessLog(options.logger, options.registry));
   app.use(errorHandler(options.logger));
+  app.use(cors(edge.corsAllowedOrigins ?? []));
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
   app.use(async (ctx) => {
@@ -192,3 +251,6 @@ export function createHttpApp(options: HttpAppOptions): Koa {
   });
   return app;
 }
+
+/** A module is internal when it says so or lives under /api/internal, so a new internal module cannot be forgotten. */
+const isInternalModule = (module: ApiModule) => module.internal ?? module.prefix.startsWith('/api/internal');

@@ -59,6 +59,8 @@ export function errorHandler(logger: Logger) {
       if (appError) {
         ctx.status = appError.status;
         ctx.body = errorBody(appError);
+        const retryAfter = appError.details?.retry_after_seconds;
+        if (appError.status === 429 && typeof retryAfter === 'number') ctx.set('Retry-After', String(retryAfter));
         if (appError.status >= 500) logger.warn({ err: error, code: appError.code }, appError.message);
         return;
       }

@@ -84,6 +84,11 @@ function responses(specs: Record<number, ResponseSpec>): JsonSchema {
   return out;
 }
 
+function securityOf(module: ApiModule, method: string): JsonSchema {
+  const names = method !== 'get' && module.writeSecurity ? module.writeSecurity : module.security;
+  return names ? { security: names.map((name) => ({ [name]: [] })) } : {};
+}
+
 /** Builds the OpenAPI 3.1 document from the same route specs that validate requests. */
 export function buildOpenApiDocument(
   info: OpenApiInfo,
@@ -103,7 +108,7 @@ export function buildOpenApiDocument(
         responses: responses(
           route.body || route.query ? { 422: { description: 'Validation failed' }, ...route.responses } : route.responses,
         ),
-        ...(module.security ? { security: module.security.map((name) => ({ [name]: [] })) } : {}),
+        ...securityOf(module, route.method),
       };
       if (route.body) {
         operation.requestBody = {

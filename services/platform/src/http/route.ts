@@ -49,6 +49,8 @@ export interface RouteSpec<
   status?: number;
   responses: Record<number, ResponseSpec>;
   handler: (input: RouteInput<P, Q, B, H>, ctx: Context) => Promise<unknown> | unknown;
+  /** Runs after the module guard (the caller is known) and before the body is read: rate limits. */
+  rateLimit?: (ctx: Context) => void | Promise<void>;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -72,4 +74,8 @@ export interface ApiModule {
   guard?: (ctx: Context) => void | Promise<void>;
   /** OpenAPI security requirement names applied to every route of the module. */
   security?: string[];
+  /** OpenAPI security requirement names for the module's write routes only (public reads, protected writes). */
+  writeSecurity?: string[];
+  /** For other services, not the public: left out of the production OpenAPI document and Swagger UI (default: true under /api/internal). */
+  internal?: boolean;
 }

@@ -21,6 +21,8 @@ export const ticketingEventSchema = z.object({
       session_id: z.guid(),
       user_id: z.guid(),
       session_seat_ids: z.array(z.guid()).min(1),
+      /** The original system's name for session_seat_ids (same values), for subscribers written against it. */
+      seat_ids: z.array(z.guid()).optional(),
     })
     .loose(),
 });
@@ -28,6 +30,12 @@ export const ticketingEventSchema = z.object({
 export type TicketingEvent = z.infer<typeof ticketingEventSchema>;
 export type TicketingEventData = TicketingEvent['data'];
 
-export function createTicketingEvent(type: RoutingKey, data: TicketingEventData, occurredAt = new Date()): TicketingEvent {
-  return { id: randomUUID(), type, occurred_at: occurredAt.toISOString(), data };
+/** Builds an event; `data.seat_ids` always repeats `session_seat_ids` for the original system's subscribers. */
+export function createTicketingEvent(
+  type: RoutingKey,
+  data: TicketingEventData,
+  occurredAt = new Date(),
+): TicketingEvent {
+  const seatIds: string[] = [...data.session_seat_ids];
+  return { id: randomUUID(), type, occurred_at: occurredAt.toISOString(), data: { ...data, seat_ids: seatIds } };
 }

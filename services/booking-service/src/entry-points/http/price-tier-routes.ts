@@ -1,4 +1,11 @@
-import { actorOf, defineRoute, requireCallerForWrites, type ApiModule, type Identity } from '@ticketing/platform';
+import {
+  actorOf,
+  defineRoute,
+  identitySecurityScheme,
+  requireCallerForWrites,
+  type ApiModule,
+  type Identity,
+} from '@ticketing/platform';
 import { z } from 'zod';
 import type { BookingDeps } from '../../domain/ports';
 import { createPriceTier, getPriceTier, listPriceTiers } from '../../domain/price-tiers';
@@ -11,6 +18,7 @@ export function priceTierModule(deps: Pick<BookingDeps, 'store' | 'eventService'
   return {
     prefix: '/api/v1',
     guard: requireCallerForWrites(identity),
+    ...(identity.mode === 'jwt' ? { writeSecurity: [identitySecurityScheme('jwt').name] } : {}),
     routes: [
       defineRoute({
         method: 'post',

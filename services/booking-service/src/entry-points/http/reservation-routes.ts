@@ -13,11 +13,12 @@ import {
   reservationWithTicketsSchema,
 } from '../../schemas';
 import { callerId } from './caller-identity';
+import type { RateLimits } from './rate-limits';
 
 const tags = ['Reservations'];
 const unauthenticated = { description: 'No or malformed caller identity' };
 
-export function reservationRoutes(deps: BookingDeps, maxSeats: number): AnyRoute[] {
+export function reservationRoutes(deps: BookingDeps, maxSeats: number, limits: RateLimits): AnyRoute[] {
   return [
     defineRoute({
       method: 'post',
@@ -37,8 +38,10 @@ export function reservationRoutes(deps: BookingDeps, maxSeats: number): AnyRoute
         401: unauthenticated,
         404: { description: 'Unknown session' },
         409: { description: 'Seat locked or unavailable, or session started' },
+        429: { description: 'Too many reservations from this caller or address (Retry-After)' },
         503: { description: 'Event service or lock service unavailable' },
       },
+      rateLimit: limits.create_reservation,
       handler: async ({ body, headers }, ctx) => {
         const result = await placeHold(deps, {
           userId: callerId(ctx),
@@ -96,7 +99,9 @@ export function reservationRoutes(deps: BookingDeps, maxSeats: number): AnyRoute
         404: { description: 'No such reservation of the caller' },
         409: { description: 'Cancelled, or confirmed with another payment' },
         410: { description: 'Reservation expired' },
+        429: { description: 'Too many confirms from this caller or address (Retry-After)' },
       },
+      rateLimit: limits.confirm_reservation,
       handler: ({ params, body }, ctx) =>
         confirmReservation(deps, { userId: callerId(ctx), reservationId: params.id, paymentId: body.payment_id }),
     }),

@@ -32,12 +32,30 @@ const inventorySpanAttributes = (sessionId: string, body: { reservation_id: stri
 });
 const unknownSession = { 404: { description: 'Unknown session' } };
 
-/** The synchronous API the booking service uses: availability, prices, hold, release, sell. */
-export function internalInventoryModule(inventory: SeatInventoryStore, internalToken?: string): ApiModule {
+/**
+ * The synchronous API the booking service uses: availability, prices, hold, release, sell. After every call
+ * that may change seats (whatever its answer), `onSeatsChanged` hears the session, so this instance's cached
+ * seat map of it is dropped.
+ */
+export function internalInventoryModule(
+  inventory: SeatInventoryStore,
+  internalToken?: string,
+  onSeatsChanged: (sessionId: string) => void = () => undefined,
+): ApiModule {
+  const changing =
+    <T>(sessionId: string, work: () => Promise<T>) =>
+    async (): Promise<T> => {
+      try {
+        return await work();
+      } finally {
+        onSeatsChanged(sessionId);
+      }
+    };
   return {
     prefix: '/api/internal',
     guard: internalTokenGuard(internalToken),
     security: [INTERNAL_TOKEN_SCHEME],
+    internal: true,
     routes: [
       defineRoute({
         method: 'get',
@@ -82,7 +100,8 @@ export function internalInventoryModule(inventory: SeatInventoryStore, internalT
         description:
           'Moves every requested seat from available to reserved for the reservation, or none of them. ' +
           'Repeating the call for seats the reservation already holds answers 200 and changes nothing. ' +
-          'Holds never lapse here: only release (or the consumer applying expired/cancelled) frees them.',
+          'Holds do not lapse by themselves: release, the consumer applying expired/cancelled, or the consumer\'s ' +
+          'lapsed-hold check (after asking booking, LAPSED_HOLD_GRACE_SECONDS past reserved_until) frees them.',
         tags,
         params: sessionParams,
         body: reserveBody,
@@ -92,13 +111,18 @@ export function internalInventoryModule(inventory: SeatInventoryStore, internalT
           409: { description: 'SEATS_UNAVAILABLE (details.unavailable lists them) or SESSION_STARTED' },
         },
         handler: ({ params, body }) =>
-          withSpan('event-service', 'seat_inventory.hold', { attributes: inventorySpanAttributes(params.id, body) }, () =>
-            placeHold(inventory, {
-              sessionId: params.id,
-              reservationId: body.reservation_id,
-              seatIds: body.session_seat_ids,
-              reservedUntil: new Date(body.reserved_until),
-            }),
+          withSpan(
+            'event-service',
+            'seat_inventory.hold',
+            { attributes: inventorySpanAttributes(params.id, body) },
+            changing(params.id, () =>
+              placeHold(inventory, {
+                sessionId: params.id,
+                reservationId: body.reservation_id,
+                seatIds: body.session_seat_ids,
+                reservedUntil: new Date(body.reserved_until),
+              }),
+            ),
           ),
       }),
       defineRoute({
@@ -112,8 +136,13 @@ export function internalInventoryModule(inventory: SeatInventoryStore, internalT
         body: reservationSeatsBody,
         responses: { 200: { description: 'Released', schema: releaseResponse }, ...unknownSession },
         handler: ({ params, body }) =>
-          withSpan('event-service', 'seat_inventory.release', { attributes: inventorySpanAttributes(params.id, body) }, () =>
-            releaseHold(inventory, { sessionId: params.id, reservationId: body.reservation_id, seatIds: body.session_seat_ids }),
+          withSpan(
+            'event-service',
+            'seat_inventory.release',
+            { attributes: inventorySpanAttributes(params.id, body) },
+            changing(params.id, () =>
+              releaseHold(inventory, { sessionId: params.id, reservationId: body.reservation_id, seatIds: body.session_seat_ids }),
+            ),
           ),
       }),
       defineRoute({
@@ -127,7 +156,9 @@ export function internalInventoryModule(inventory: SeatInventoryStore, internalT
         body: reservationSeatsBody,
         responses: { 200: { description: 'Sold', schema: confirmResponse }, ...unknownSession },
         handler: ({ params, body }) =>
-          sellHold(inventory, { sessionId: params.id, reservationId: body.reservation_id, seatIds: body.session_seat_ids }),
+          changing(params.id, () =>
+            sellHold(inventory, { sessionId: params.id, reservationId: body.reservation_id, seatIds: body.session_seat_ids }),
+          )(),
       }),
     ],
   };

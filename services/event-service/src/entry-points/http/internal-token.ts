@@ -1,20 +1,2 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Context } from 'koa';
-import { unauthorized } from '@ticketing/platform';
-
-export const INTERNAL_TOKEN_HEADER = 'X-Internal-Token';
-export const INTERNAL_TOKEN_SCHEME = 'internalToken';
-
-const digest = (value: string) => createHash('sha256').update(value).digest();
-
-/** When a token is configured, requests must present it; compared in constant time. */
-export function internalTokenGuard(token: string | undefined) {
-  if (!token) return undefined;
-  const expected = digest(token);
-  return (ctx: Context) => {
-    const presented = ctx.get(INTERNAL_TOKEN_HEADER);
-    if (!presented || !timingSafeEqual(digest(presented), expected)) {
-      throw unauthorized(`Missing or invalid ${INTERNAL_TOKEN_HEADER} header`, 'INVALID_INTERNAL_TOKEN');
-    }
-  };
-}
+// The guard moved to the platform, where the booking service's internal API uses it too.
+export { INTERNAL_TOKEN_HEADER, INTERNAL_TOKEN_SCHEME, internalTokenGuard } from '@ticketing/platform';

@@ -8,7 +8,7 @@ import {
   listSessions,
   type CatalogStore,
 } from '../../domain/catalog';
-import type { SeatMapCache } from '../../domain/seat-map-cache';
+import { plainBody, type SeatMapCache } from '../../domain/seat-map-cache';
 import { idParams, paginationQuery } from '../../schemas/common';
 import { createSessionBody, listSessionsQuery, seatMap, session, sessionSeat } from '../../schemas/catalog';
 
@@ -73,7 +73,8 @@ export const sessionRoutes = (catalog: CatalogStore, seatMaps: SeatMapCache): An
     description:
       'Every seat with its status (available, reserved, sold). Sends an ETag; a request with a matching ' +
       'If-None-Match gets 304 Not Modified without a body. Gzip-compressed when the request accepts it. The map ' +
-      'may be up to SEAT_MAP_CACHE_MS (default 500 ms) old.',
+      'may be up to SEAT_MAP_CACHE_MS (default 500 ms) old, except that holds, releases and sales made through ' +
+      'the same API instance show at once.',
     tags,
     params: idParams,
     responses: {
@@ -92,11 +93,13 @@ export const sessionRoutes = (catalog: CatalogStore, seatMaps: SeatMapCache): An
       }
       ctx.status = 200;
       ctx.type = 'application/json';
+      // Only the compressed copy is kept; a client that does not take gzip gets it decompressed as it reads.
       if (ctx.acceptsEncodings('gzip', 'identity') === 'gzip') {
         ctx.set('Content-Encoding', 'gzip');
-        ctx.body = await map.gzip();
+        ctx.body = map.gzip;
       } else {
-        ctx.body = map.body;
+        ctx.body = plainBody(map);
+        ctx.length = map.length;
       }
       return undefined;
     },
