@@ -24,6 +24,8 @@ const { summarizeProfile } = require('./lib/cpuprofile');
 const { round } = require('./lib/stats');
 const scenarios = require('./lib/scenarios');
 const { reachable } = require('../../scripts/lib/local-processes');
+const { startOtlpReceiver } = require('./lib/otlp-receiver');
+const { runTracingOverhead } = require('./lib/tracing-overhead');
 
 const execFileAsync = promisify(execFile);
 
@@ -93,6 +95,24 @@ function mb(bytes) {
   return Math.round((bytes / 1024 / 1024) * 10) / 10;
 }
 
+/** BENCH_TRACE_RATIO (0..1) turns tracing on for the product's processes; unset, they run untraced. */
+function tracingRatio() {
+  const raw = process.env.BENCH_TRACE_RATIO;
+  if (raw === undefined || raw === '') return undefined;
+  const ratio = Number(raw);
+  if (!(ratio >= 0 && ratio <= 1)) throw new Error(`BENCH_TRACE_RATIO must be between 0 and 1; got "${raw}"`);
+  return ratio;
+}
+
+function tracingEnv(receiver, ratio) {
+  if (!receiver) return {};
+  return {
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+    OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+    OTEL_TRACES_SAMPLER_ARG: String(ratio),
+  };
+}
+
 async function main() {
   let options;
   try {
@@ -108,6 +128,12 @@ async function main() {
     log(USAGE);
     return 0;
   }
+  if (options.tracingOverhead) {
+    if (options.build) await build();
+    await runTracingOverhead({ benchScript: __filename, rounds: options.rounds ?? 3, durationS: options.duration, log });
+    return 0;
+  }
+  const traceRatio = tracingRatio();
   const durationS = options.duration ?? DEFAULT_DURATION_S;
   const wanted = options.scenarios;
   const needsProduct = wanted.some((n) => n <= 5);
@@ -128,6 +154,9 @@ async function main() {
   }
   if (down.length) throw new Error(`infrastructure is down: ${down.join(', ')}`);
 
+  // The traced variant (set by --tracing-overhead): every product process exports to a receiver of ours.
+  const receiver = traceRatio === undefined ? undefined : await startOtlpReceiver();
+  if (receiver) log(`Tracing on: parent-based ratio ${traceRatio}, exporting OTLP/HTTP to the bench's own receiver at ${receiver.url}`);
   const processes = new ProcessGroup({ logDir: workDir, profileDir, benchDatabases: [EVENT_DB, BOOKING_DB] });
   const cleanup = async (reason, code) => {
     log(`\n${reason}; stopping every process the benchmark started…`);
@@ -171,7 +200,7 @@ async function main() {
       log(`Recreating databases ${EVENT_DB} and ${BOOKING_DB}…`);
       await Promise.all([dropDatabase(POSTGRES_URL, EVENT_DB), dropDatabase(POSTGRES_URL, BOOKING_DB)]);
       const [eventPort, consumerPort, bookingPort] = [await freePort(), await freePort(), await freePort()];
-      const shared = { LOG_LEVEL, RABBITMQ_URL, HOST: '127.0.0.1', NODE_ENV: 'production', ...BENCH_SECRETS };
+      const shared = { LOG_LEVEL, RABBITMQ_URL, HOST: '127.0.0.1', NODE_ENV: 'production', ...BENCH_SECRETS, ...tracingEnv(receiver, traceRatio) };
       const eventEnv = { ...shared, DATABASE_URL: `${POSTGRES_URL}/${EVENT_DB}`, PORT: String(eventPort), METRICS_PORT: String(consumerPort) };
       const bookingEnv = {
         ...shared,
@@ -256,7 +285,9 @@ async function main() {
     const memoryOfRunner = readMemory(process.pid);
     processes.memory.set('load generator (bench runner, not product)', { peakRss: memoryOfRunner?.hwm ?? 0, hwm: memoryOfRunner?.hwm ?? 0, byScenario: {} });
     await processes.stopAll();
+    await receiver?.close();
   }
+  if (receiver) log(`\nTraces received by the bench's OTLP receiver: ${JSON.stringify(receiver.stats())}`);
 
   // ---- memory, logs, profiles --------------------------------------------------------------------------
   const memoryFigures = [];
@@ -330,6 +361,7 @@ async function main() {
       finished_at: new Date().toISOString(),
       machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, memory_mb: Math.round(os.totalmem() / 1048576), node: process.version, load_average_at_end: os.loadavg() },
       options: { scenarios: wanted, duration_s: durationS, profile: options.profile },
+      tracing: receiver ? { sampler_ratio: traceRatio, received: receiver.stats() } : { sampler_ratio: null },
       code: { commit: git.commit, uncommitted_service_files: git.dirty },
       log_level: LOG_LEVEL,
       databases: { event: EVENT_DB, booking: BOOKING_DB },
