@@ -2,7 +2,8 @@
 /**
  * A local OTLP/HTTP trace receiver for the traced bench variant: accepts what the product's exporter posts
  * to /v1/traces, answers 200 at once (as a collector does) and counts requests, bytes and spans (OTLP/JSON,
- * the exporter's default encoding; protobuf bodies are counted in bytes only). It keeps nothing.
+ * the exporter's default encoding; protobuf bodies are counted in bytes only). It keeps nothing, unless
+ * `keep` asks for the decoded requests (test/observability/support/trace-tree.js).
  */
 const http = require('node:http');
 
@@ -13,8 +14,9 @@ function countSpans(body) {
   return spans;
 }
 
-function startOtlpReceiver() {
+function startOtlpReceiver({ keep = false } = {}) {
   const stats = { requests: 0, bytes: 0, spans: 0, undecoded: 0 };
+  const kept = [];
   const server = http.createServer((req, res) => {
     const chunks = [];
     req.on('data', (chunk) => chunks.push(chunk));
@@ -24,7 +26,9 @@ function startOtlpReceiver() {
       stats.bytes += body.length;
       if ((req.headers['content-type'] ?? '').includes('json')) {
         try {
-          stats.spans += countSpans(JSON.parse(body.toString('utf8')));
+          const decoded = JSON.parse(body.toString('utf8'));
+          stats.spans += countSpans(decoded);
+          if (keep) kept.push(decoded);
         } catch {
           stats.undecoded += 1;
         }
@@ -41,6 +45,7 @@ function startOtlpReceiver() {
       resolve({
         url: `http://127.0.0.1:${port}`,
         stats: () => ({ ...stats }),
+        requests: () => kept,
         close: () => new Promise((done) => server.close(() => done())),
       });
     });

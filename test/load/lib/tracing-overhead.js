@@ -75,6 +75,22 @@ function runChild(benchScript, variant, durationS, log) {
   });
 }
 
+/**
+ * A run that could not start (e.g. another bench or test briefly consuming the shared queue) is tried
+ * again; its failure is printed, not hidden.
+ */
+async function runWithRetries(benchScript, variant, durationS, log, attempts = 3) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await runChild(benchScript, variant, durationS, log);
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      log(`    (${variant.label}: attempt ${attempt} failed: ${error.message.split('\n').find((line) => /bench failed|Error/.test(line)) ?? error.message.split('\n')[0]}; retrying in 15 s)`);
+      await new Promise((resolve) => setTimeout(resolve, 15_000));
+    }
+  }
+}
+
 async function runTracingOverhead({ benchScript, rounds, durationS, log }) {
   log(`Tracing overhead — scenario 1 (steady bookings), ${rounds} round(s) of ${VARIANTS.map((v) => v.label).join(' / ')}, back to back`);
   log(`  load average before: ${os.loadavg().map((n) => n.toFixed(2)).join(' ')} on ${os.cpus().length} CPUs`);
@@ -83,7 +99,7 @@ async function runTracingOverhead({ benchScript, rounds, durationS, log }) {
     // Rotate the order every round.
     const order = VARIANTS.map((_, i) => VARIANTS[(i + round - 1) % VARIANTS.length]);
     for (const variant of order) {
-      const run = await runChild(benchScript, variant, durationS, log);
+      const run = await runWithRetries(benchScript, variant, durationS, log);
       runs[variant.key].push(run);
       log(
         `  round ${round} ${variant.label.padEnd(22)} ${String(run.rate).padStart(7)} reservations/s  p99 ${run.p99} ms  errors ${run.errors}  ` +
