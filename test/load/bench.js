@@ -219,15 +219,18 @@ async function main() {
         processes.run('event-migrate', 'services/event-service/dist/entry-points/migrate-main.js', eventEnv, { profile: false }),
         processes.run('booking-migrate', 'services/booking-service/dist/entry-points/migrate-main.js', bookingEnv, { profile: false }),
       ]);
-      log('Starting event-api, event-consumer and booking-api…');
+      // Without a scenario that publishes, no consumer: it would only take other runs' messages off the shared queue.
+      log(`Starting event-api, ${usesMessages ? 'event-consumer and ' : ''}booking-api…`);
       const started = await Promise.all([
         processes.start('event-api', 'services/event-service/dist/entry-points/api-main.js', eventEnv, { readyUrl: `http://127.0.0.1:${eventPort}/ready` }),
-        processes.start('event-consumer', 'services/event-service/dist/entry-points/consumer-main.js', eventEnv, { readyUrl: `http://127.0.0.1:${consumerPort}/ready` }),
+        ...(usesMessages
+          ? [processes.start('event-consumer', 'services/event-service/dist/entry-points/consumer-main.js', eventEnv, { readyUrl: `http://127.0.0.1:${consumerPort}/ready` })]
+          : []),
         processes.start('booking-api', 'services/booking-service/dist/entry-points/api-main.js', bookingEnv, { readyUrl: `http://127.0.0.1:${bookingPort}/ready` }),
       ]);
       for (const record of started) record.longRunning = true;
       const queueNow = await eventQueueState(RABBITMQ_URL);
-      if (queueNow.consumers !== 1) notes.push(`${EVENT_SERVICE_QUEUE} has ${queueNow.consumers} consumers after start (expected 1: the bench's event-consumer)`);
+      if (usesMessages && queueNow.consumers !== 1) notes.push(`${EVENT_SERVICE_QUEUE} has ${queueNow.consumers} consumers after start (expected 1: the bench's event-consumer)`);
       log(`  pids: ${started.map((record) => `${record.name} ${record.child.pid}`).join(', ')}; ${EVENT_SERVICE_QUEUE} consumers: ${queueNow.consumers}`);
 
       ctx.consumerMetricsUrl = `http://127.0.0.1:${consumerPort}/metrics`;

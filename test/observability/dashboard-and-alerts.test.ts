@@ -105,13 +105,13 @@ describe('the dashboard as the chart installs it: one per release', () => {
     expect(green.title).toContain('shop/green');
   });
 
-  test('when a query selects by namespace, then it also selects only this release’s Services', () => {
+  test('when a query selects by namespace, then it also selects only this release’s scrape jobs', () => {
     const selectors = (dashboard: { panels: Panel[] }) =>
       dashboard.panels.flatMap((panel) => (panel.targets ?? []).flatMap((target) => target.expr.match(/[a-z_:]+\{[^}]*\}/g) ?? []));
     expect(selectors(blue).length).toBeGreaterThan(30);
-    for (const selector of selectors(blue)) expect(selector).toContain('service=~"blue-ticketing-.*"');
+    for (const selector of selectors(blue)) expect(selector).toContain('job=~"blue-ticketing-.*"');
     const service = blue.templating.list.find((variable: { name: string }) => variable.name === 'service');
-    expect(service.query.query).toContain('service=~"blue-ticketing-.*"');
+    expect(service.query.query).toContain('job=~"blue-ticketing-.*"');
   });
 
   test('when the dashboard opens, then the namespace is the release’s own, not "All"', () => {
