@@ -28,6 +28,11 @@ describe('bench arguments', () => {
     expect(() => parseArgs(['--fast'])).toThrow(/unknown argument "--fast"/);
   });
 
+  it('reads --tracing-overhead and --rounds', () => {
+    expect(parseArgs(['--tracing-overhead', '--rounds', '5', '--duration', '10'])).toMatchObject({ tracingOverhead: true, rounds: 5, duration: 10 });
+    expect(() => parseArgs(['--rounds', '0'])).toThrow(/between 1 and 20/);
+  });
+
   it('recognises --help', () => {
     expect(parseArgs(['--help']).help).toBe(true);
   });

@@ -24,6 +24,8 @@ const { summarizeProfile } = require('./lib/cpuprofile');
 const { round } = require('./lib/stats');
 const scenarios = require('./lib/scenarios');
 const { reachable } = require('../../scripts/lib/local-processes');
+const { startOtlpReceiver } = require('./lib/otlp-receiver');
+const { runTracingOverhead } = require('./lib/tracing-overhead');
 
 const execFileAsync = promisify(execFile);
 
@@ -93,6 +95,24 @@ function mb(bytes) {
   return Math.round((bytes / 1024 / 1024) * 10) / 10;
 }
 
+/** BENCH_TRACE_RATIO (0..1) turns tracing on for the product's processes; unset, they run untraced. */
+function tracingRatio() {
+  const raw = process.env.BENCH_TRACE_RATIO;
+  if (raw === undefined || raw === '') return undefined;
+  const ratio = Number(raw);
+  if (!(ratio >= 0 && ratio <= 1)) throw new Error(`BENCH_TRACE_RATIO must be between 0 and 1; got "${raw}"`);
+  return ratio;
+}
+
+function tracingEnv(receiver, ratio) {
+  if (!receiver) return {};
+  return {
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+    OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+    OTEL_TRACES_SAMPLER_ARG: String(ratio),
+  };
+}
+
 async function main() {
   let options;
   try {
@@ -108,9 +128,18 @@ async function main() {
     log(USAGE);
     return 0;
   }
+  if (options.tracingOverhead) {
+    if (options.build) await build();
+    await runTracingOverhead({ benchScript: __filename, rounds: options.rounds ?? 3, durationS: options.duration, log });
+    return 0;
+  }
+  const traceRatio = tracingRatio();
   const durationS = options.duration ?? DEFAULT_DURATION_S;
   const wanted = options.scenarios;
   const needsProduct = wanted.some((n) => n <= 5);
+  // Steady bookings (1) and the seat map (3) publish nothing: another consumer on the shared queue cannot
+  // change their figures, so only runs with confirms, cancels or expiries need the queue to themselves.
+  const usesMessages = wanted.some((n) => n === 2 || n === 4 || n === 5);
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ticketing-bench-'));
   const profileDir = options.profile ? path.join(workDir, 'profiles') : undefined;
   if (profileDir) fs.mkdirSync(profileDir);
@@ -128,6 +157,9 @@ async function main() {
   }
   if (down.length) throw new Error(`infrastructure is down: ${down.join(', ')}`);
 
+  // The traced variant (set by --tracing-overhead): every product process exports to a receiver of ours.
+  const receiver = traceRatio === undefined ? undefined : await startOtlpReceiver();
+  if (receiver) log(`Tracing on: parent-based ratio ${traceRatio}, exporting OTLP/HTTP to the bench's own receiver at ${receiver.url}`);
   const processes = new ProcessGroup({ logDir: workDir, profileDir, benchDatabases: [EVENT_DB, BOOKING_DB] });
   const cleanup = async (reason, code) => {
     log(`\n${reason}; stopping every process the benchmark started…`);
@@ -160,7 +192,7 @@ async function main() {
   try {
     if (needsProduct) {
       queueBefore = await eventQueueState(RABBITMQ_URL);
-      if (queueBefore.consumers > 0) {
+      if (queueBefore.consumers > 0 && usesMessages) {
         throw new Error(
           `${queueBefore.consumers} consumer(s) already read RabbitMQ queue ${EVENT_SERVICE_QUEUE} (an \`npm start\` running?). ` +
             'The services take no queue namespace from the environment, so the benchmark uses the real queue and must be its only consumer: stop them first.',
@@ -171,7 +203,7 @@ async function main() {
       log(`Recreating databases ${EVENT_DB} and ${BOOKING_DB}…`);
       await Promise.all([dropDatabase(POSTGRES_URL, EVENT_DB), dropDatabase(POSTGRES_URL, BOOKING_DB)]);
       const [eventPort, consumerPort, bookingPort] = [await freePort(), await freePort(), await freePort()];
-      const shared = { LOG_LEVEL, RABBITMQ_URL, HOST: '127.0.0.1', NODE_ENV: 'production', ...BENCH_SECRETS };
+      const shared = { LOG_LEVEL, RABBITMQ_URL, HOST: '127.0.0.1', NODE_ENV: 'production', ...BENCH_SECRETS, ...tracingEnv(receiver, traceRatio) };
       const eventEnv = { ...shared, DATABASE_URL: `${POSTGRES_URL}/${EVENT_DB}`, PORT: String(eventPort), METRICS_PORT: String(consumerPort) };
       const bookingEnv = {
         ...shared,
@@ -187,15 +219,18 @@ async function main() {
         processes.run('event-migrate', 'services/event-service/dist/entry-points/migrate-main.js', eventEnv, { profile: false }),
         processes.run('booking-migrate', 'services/booking-service/dist/entry-points/migrate-main.js', bookingEnv, { profile: false }),
       ]);
-      log('Starting event-api, event-consumer and booking-api…');
+      // Without a scenario that publishes, no consumer: it would only take other runs' messages off the shared queue.
+      log(`Starting event-api, ${usesMessages ? 'event-consumer and ' : ''}booking-api…`);
       const started = await Promise.all([
         processes.start('event-api', 'services/event-service/dist/entry-points/api-main.js', eventEnv, { readyUrl: `http://127.0.0.1:${eventPort}/ready` }),
-        processes.start('event-consumer', 'services/event-service/dist/entry-points/consumer-main.js', eventEnv, { readyUrl: `http://127.0.0.1:${consumerPort}/ready` }),
+        ...(usesMessages
+          ? [processes.start('event-consumer', 'services/event-service/dist/entry-points/consumer-main.js', eventEnv, { readyUrl: `http://127.0.0.1:${consumerPort}/ready` })]
+          : []),
         processes.start('booking-api', 'services/booking-service/dist/entry-points/api-main.js', bookingEnv, { readyUrl: `http://127.0.0.1:${bookingPort}/ready` }),
       ]);
       for (const record of started) record.longRunning = true;
       const queueNow = await eventQueueState(RABBITMQ_URL);
-      if (queueNow.consumers !== 1) notes.push(`${EVENT_SERVICE_QUEUE} has ${queueNow.consumers} consumers after start (expected 1: the bench's event-consumer)`);
+      if (usesMessages && queueNow.consumers !== 1) notes.push(`${EVENT_SERVICE_QUEUE} has ${queueNow.consumers} consumers after start (expected 1: the bench's event-consumer)`);
       log(`  pids: ${started.map((record) => `${record.name} ${record.child.pid}`).join(', ')}; ${EVENT_SERVICE_QUEUE} consumers: ${queueNow.consumers}`);
 
       ctx.consumerMetricsUrl = `http://127.0.0.1:${consumerPort}/metrics`;
@@ -247,7 +282,7 @@ async function main() {
     }
     if (needsProduct) {
       queueAfter = await eventQueueState(RABBITMQ_URL);
-      if (queueAfter.consumers !== 1) violations.push(`${EVENT_SERVICE_QUEUE} had ${queueAfter.consumers} consumers at the end: something else consumed the bench's messages; the run is not trustworthy`);
+      if (queueAfter.consumers !== 1 && usesMessages) violations.push(`${EVENT_SERVICE_QUEUE} had ${queueAfter.consumers} consumers at the end: something else consumed the bench's messages; the run is not trustworthy`);
     }
   } finally {
     for (const client of clients) client.close();
@@ -256,7 +291,9 @@ async function main() {
     const memoryOfRunner = readMemory(process.pid);
     processes.memory.set('load generator (bench runner, not product)', { peakRss: memoryOfRunner?.hwm ?? 0, hwm: memoryOfRunner?.hwm ?? 0, byScenario: {} });
     await processes.stopAll();
+    await receiver?.close();
   }
+  if (receiver) log(`\nTraces received by the bench's OTLP receiver: ${JSON.stringify(receiver.stats())}`);
 
   // ---- memory, logs, profiles --------------------------------------------------------------------------
   const memoryFigures = [];
@@ -330,6 +367,7 @@ async function main() {
       finished_at: new Date().toISOString(),
       machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, memory_mb: Math.round(os.totalmem() / 1048576), node: process.version, load_average_at_end: os.loadavg() },
       options: { scenarios: wanted, duration_s: durationS, profile: options.profile },
+      tracing: receiver ? { sampler_ratio: traceRatio, received: receiver.stats() } : { sampler_ratio: null },
       code: { commit: git.commit, uncommitted_service_files: git.dirty },
       log_level: LOG_LEVEL,
       databases: { event: EVENT_DB, booking: BOOKING_DB },

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CHART, NAMESPACE, ROOT, render, type K8sObject } from '../charts/helm-tools';
+import { CHART, NAMESPACE, ROOT, helm, parseManifests, render, type K8sObject } from '../charts/helm-tools';
 
 interface Panel {
   id: number;
@@ -88,6 +88,38 @@ describe('Grafana dashboard', () => {
   });
 });
 
+describe('the dashboard as the chart installs it: one per release', () => {
+  const installed = (release: string, namespace: string) => {
+    const result = helm(['template', release, CHART, '--namespace', namespace, '--set', 'dashboards.enabled=true']);
+    if (result.status !== 0) throw new Error(result.stderr);
+    const configMap = parseManifests(result.stdout).find((o) => o.kind === 'ConfigMap' && o.metadata.name.endsWith('-dashboard'))!;
+    return JSON.parse(configMap.data['ticketing.json']);
+  };
+  const blue = installed('blue', 'shop');
+  const green = installed('green', 'shop');
+
+  test('when two releases share a Grafana, then their dashboards have different uids and titles', () => {
+    expect(blue.uid).not.toBe(green.uid);
+    expect(blue.uid.length).toBeLessThanOrEqual(40);
+    expect(blue.title).toContain('shop/blue');
+    expect(green.title).toContain('shop/green');
+  });
+
+  test('when a query selects by namespace, then it also selects only this release’s scrape jobs', () => {
+    const selectors = (dashboard: { panels: Panel[] }) =>
+      dashboard.panels.flatMap((panel) => (panel.targets ?? []).flatMap((target) => target.expr.match(/[a-z_:]+\{[^}]*\}/g) ?? []));
+    expect(selectors(blue).length).toBeGreaterThan(30);
+    for (const selector of selectors(blue)) expect(selector).toContain('job=~"blue-ticketing-.*"');
+    const service = blue.templating.list.find((variable: { name: string }) => variable.name === 'service');
+    expect(service.query.query).toContain('job=~"blue-ticketing-.*"');
+  });
+
+  test('when the dashboard opens, then the namespace is the release’s own, not "All"', () => {
+    const namespace = blue.templating.list.find((variable: { name: string }) => variable.name === 'namespace');
+    expect(namespace).toMatchObject({ includeAll: false, multi: false, current: { value: 'shop' } });
+  });
+});
+
 describe('PrometheusRule alerts', () => {
   const rules = rulesOf(render({ set: ['prometheusRule.enabled=true'] }));
   const runbooks = readFileSync(path.join(ROOT, 'docs', 'runbooks.md'), 'utf8');
@@ -117,6 +149,14 @@ describe('PrometheusRule alerts', () => {
     }
   });
 
+  test('when the chart runs without the event consumer, then no consumer alert is installed (absent() would fire for ever)', () => {
+    const withConsumer = rules.map((rule) => rule.alert);
+    const without = rulesOf(render({ set: ['prometheusRule.enabled=true', 'eventService.consumer.enabled=false'] })).map((rule) => rule.alert);
+    expect(withConsumer).toEqual(expect.arrayContaining(['TicketingConsumerDown', 'TicketingConsumerLag', 'TicketingConsumerFailures']));
+    expect(without.filter((alert) => /^TicketingConsumer/.test(alert))).toEqual([]);
+    expect(without.length).toBe(withConsumer.length - 3);
+  });
+
   test('runbook_url points at each alert’s section when runbookBaseUrl is set; thresholds are values', () => {
     const base = 'https://git.example.com/ticketing/blob/main/docs/runbooks.md';
     const linked = rulesOf(
@@ -128,5 +168,31 @@ describe('PrometheusRule alerts', () => {
     const latency = linked.find((rule) => rule.alert === 'TicketingBookingLatencyHigh')!;
     expect(latency.expr).toMatch(/\) > 3\n/);
     expect(latency.annotations.summary).toBe('p99 booking latency above 3 s');
+  });
+});
+
+describe('tracing settings in the chart', () => {
+  const configMaps = (set: string[]) => render({ set }).filter((o) => o.kind === 'ConfigMap' && /-(event|booking)-service$/.test(o.metadata.name));
+
+  test('when an OTLP endpoint is set, then both services sample parent-based at the chart’s ratio (10 % unless set)', () => {
+    for (const [set, ratio] of [
+      [['otel.endpoint=http://collector:4318'], '0.1'],
+      [['otel.endpoint=http://collector:4318', 'otel.samplerRatio=1'], '1'],
+      [['otel.endpoint=http://collector:4318', 'otel.samplerRatio=0.25'], '0.25'],
+    ] as Array<[string[], string]>) {
+      const maps = configMaps(set);
+      expect(maps).toHaveLength(2);
+      for (const map of maps) {
+        expect(map.data).toMatchObject({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: ratio });
+      }
+    }
+  });
+
+  test('when no endpoint is set, then tracing stays off and no sampler is configured', () => {
+    for (const map of configMaps([])) expect(Object.keys(map.data).filter((key) => key.startsWith('OTEL_'))).toEqual([]);
+  });
+
+  test('when the ratio is outside 0..1, then the chart refuses to render', () => {
+    expect(() => render({ set: ['otel.samplerRatio=1.5'] })).toThrow(/samplerRatio/);
   });
 });

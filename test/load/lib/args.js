@@ -12,6 +12,9 @@ const USAGE = `Usage: npm run bench -- [options]
   --profile          run the product's processes with --cpu-prof and summarize the top self-time functions
   --strict           exit 1 when any figure misses its target (correctness violations always exit 1)
   --no-build         skip the incremental build (tsc -b) before the run
+  --tracing-overhead instead of the scenarios: scenario 1 untraced, traced at 100 % and at 10 % (each
+                       exporting to a local OTLP receiver the bench starts), back to back, and the cost
+  --rounds N         rounds of --tracing-overhead (default 3)
   --help             show this help`;
 
 class ArgsError extends Error {
@@ -40,6 +43,12 @@ function parseDuration(value) {
 }
 
 /** Parses argv (without node and the script); throws ArgsError with a one-line reason. */
+function parseRounds(value) {
+  const rounds = Number(value);
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) throw new ArgsError(`--rounds expects a whole number between 1 and 20; got "${value ?? ''}"`);
+  return rounds;
+}
+
 function parseArgs(argv) {
   const options = { scenarios: [...ALL_SCENARIOS], duration: undefined, out: undefined, profile: false, strict: false, build: true, help: false };
   for (let i = 0; i < argv.length; i++) {
@@ -73,6 +82,12 @@ function parseArgs(argv) {
         break;
       case '--no-build':
         options.build = false;
+        break;
+      case '--tracing-overhead':
+        options.tracingOverhead = true;
+        break;
+      case '--rounds':
+        options.rounds = parseRounds(value());
         break;
       case '--help':
       case '-h':

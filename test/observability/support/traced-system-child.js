@@ -65,6 +65,8 @@ function serialize(span) {
     service: span.resource.attributes['service.name'],
     attributes: span.attributes,
     status: span.status.code,
+    links: span.links.map((link) => ({ traceId: link.context.traceId, spanId: link.context.spanId })),
+    events: span.events.map((event) => event.name),
   };
 }
 

@@ -16,6 +16,9 @@ export interface ExportedSpan {
   service: string;
   attributes: Record<string, unknown>;
   status: number;
+  links: Array<{ traceId: string; spanId: string }>;
+  /** Event names (e.g. `exception`). */
+  events: string[];
 }
 
 export interface TracedSystem {

@@ -1,5 +1,5 @@
 import { ROOT_CONTEXT, SpanKind, context, propagation } from '@opentelemetry/api';
-import { requestContext, withSpan, type Logger, type TicketingEvent } from '@ticketing/platform';
+import { TICKETING_EXCHANGE, requestContext, withSpan, type Logger, type TicketingEvent } from '@ticketing/platform';
 import type { BookingStore } from '../data-access/booking-store';
 import type { OutboxRow } from '../data-access/rows';
 import type { OutboxBacklog } from '../data-access/outbox-repository';
@@ -224,7 +224,9 @@ function logFailures(logger: Logger, failures: OutboxFailure[]) {
 /**
  * Publishes a row as a child of the request that wrote it: the trace context stored with the row (the
  * confirm's, the cancel's) becomes the parent of an `outbox.publish` span, and the publisher carries that
- * span on in the message headers to the consumer. Rows written outside any trace (the expiry sweep) start one.
+ * span on in the message headers to the consumer (each message its own: the header is written before Rascal
+ * queues the publish, and nothing downstream rewrites it). Rows written outside any trace (the expiry sweep)
+ * start one each.
  */
 function publishInItsTrace(publisher: OutboxPublisher, row: OutboxRow): Promise<void> {
   const headers = row.headers ?? {};
@@ -238,8 +240,11 @@ function publishInItsTrace(publisher: OutboxPublisher, row: OutboxRow): Promise<
         attributes: {
           'messaging.system': 'rabbitmq',
           'messaging.operation.type': 'send',
+          'messaging.operation.name': 'publish',
+          'messaging.destination.name': TICKETING_EXCHANGE,
           'messaging.rabbitmq.destination.routing_key': row.routing_key,
           'messaging.message.id': row.id,
+          'ticketing.reservation_id': (row.payload as TicketingEvent).data?.reservation_id,
           'ticketing.outbox_attempts': row.attempts ?? 0,
         },
       },

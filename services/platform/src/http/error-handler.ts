@@ -1,6 +1,7 @@
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import { AppError, errorBody } from '../errors';
+import { recordRequestFailure } from './trace-route';
 
 interface PgError extends Error {
   code?: string;
@@ -61,9 +62,13 @@ export function errorHandler(logger: Logger) {
         ctx.body = errorBody(appError);
         const retryAfter = appError.details?.retry_after_seconds;
         if (appError.status === 429 && typeof retryAfter === 'number') ctx.set('Retry-After', String(retryAfter));
-        if (appError.status >= 500) logger.warn({ err: error, code: appError.code }, appError.message);
+        if (appError.status >= 500) {
+          recordRequestFailure(error);
+          logger.warn({ err: error, code: appError.code }, appError.message);
+        }
         return;
       }
+      recordRequestFailure(error);
       logger.error({ err: error }, 'Unhandled error');
       ctx.status = 500;
       ctx.body = errorBody(new AppError(500, 'INTERNAL_ERROR', 'Internal server error'));

@@ -1,11 +1,11 @@
 import type { AckOrNack, BrokerAsPromised } from 'rascal';
 import type { Message } from 'amqplib';
 import type { Logger } from 'pino';
-import { ROOT_CONTEXT, SpanKind, context, propagation, trace, type Context } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import { requestContext } from '../context';
 import { tracingEnabled, withSpan } from '../spans';
 import { ticketingEventSchema, type TicketingEvent } from './events';
-import { EVENT_SERVICE_SUBSCRIPTION } from './topology';
+import { EVENT_SERVICE_QUEUE, EVENT_SERVICE_SUBSCRIPTION } from './topology';
 
 export type ConsumeOutcome = 'applied' | 'retried' | 'dead_lettered';
 
@@ -41,12 +41,11 @@ function previousAttempts(message: Message): number {
 export type EventBatchHandler = (events: TicketingEvent[]) => Promise<void>;
 
 /**
- * The parent of the handling span: the amqplib instrumentation's consume span when it is active (it already
- * continues the publisher's trace), otherwise the W3C trace context the publisher put in the headers.
+ * The producer's context: the W3C trace context the publisher put in the headers (publishEvent, inside the
+ * producer span). Never the context that happens to be active when Rascal emits the message: that is
+ * whatever the connection's socket was created under, not this message's.
  */
-function parentContext(message: Message): Context {
-  const active = context.active();
-  if (trace.getSpan(active)?.spanContext().traceId) return active;
+function producerContext(message: Message): Context {
   return propagation.extract(ROOT_CONTEXT, message.properties.headers ?? {});
 }
 
@@ -107,31 +106,27 @@ class BatchDispatcher {
     }
   }
 
-  /** The handler inside a consumer span that continues the first message's trace and links the others'. */
+  /**
+   * The handler inside consumer spans, following OpenTelemetry's messaging conventions for batches. A batch of
+   * one: a `process <routing key>` span in the message's own trace, around the handler. A batch of several:
+   * each message still gets its own `process <routing key>` span in its own trace (so every reservation's
+   * trace holds exactly its own publish and consume), linked to one `process batch` span that starts a trace
+   * of its own, links every message's producer context and holds the handler's work (the one transaction
+   * for all of them).
+   */
   private run(batch: Delivery[]): Promise<void> {
     const events = batch.map((delivery) => delivery.event);
     const [first] = batch;
     const work = () => this.handler(events);
     if (!tracingEnabled()) return requestContext.run({ requestId: first.event.id }, work);
-    const attributes = {
-      'messaging.system': 'rabbitmq',
-      'messaging.operation.type': 'process',
-      'messaging.rabbitmq.destination.routing_key': first.message.fields.routingKey,
-      'messaging.message.id': first.event.id,
-      'messaging.batch.message_count': batch.length,
-      'ticketing.reservation_id': first.event.data.reservation_id,
-    };
-    const links = batch
-      .slice(1)
-      .map((delivery) => trace.getSpanContext(delivery.parent))
-      .filter((spanContext) => spanContext !== undefined)
-      .map((spanContext) => ({ context: spanContext }));
-    const name = batch.length === 1 ? `process ${first.event.type}` : 'process batch';
-    return context.with(first.parent, () =>
-      requestContext.run({ requestId: first.event.id }, () =>
-        withSpan('@ticketing/platform', name, { kind: SpanKind.CONSUMER, attributes, links }, work),
-      ),
-    );
+    if (batch.length === 1) {
+      return context.with(first.parent, () =>
+        requestContext.run({ requestId: first.event.id }, () =>
+          withSpan(TRACER, `process ${first.message.fields.routingKey}`, { kind: SpanKind.CONSUMER, attributes: messageAttributes(first) }, work),
+        ),
+      );
+    }
+    return runBatchInSpans(batch, work);
   }
 
   private failed({ event, message, ackOrNack }: Delivery, error: Error) {
@@ -168,11 +163,15 @@ export async function consumeEvents(broker: BrokerAsPromised, handler: EventBatc
       return;
     }
     const event = parsed.data;
-    logger.info(
-      { routing_key: message.fields.routingKey, reservation_id: event.data.reservation_id, message_id: event.id, redelivered: message.fields.redelivered },
-      'Received message',
+    const parent = producerContext(message);
+    // Logged in the producer's context, so the line carries this message's trace id.
+    context.with(parent, () =>
+      logger.info(
+        { routing_key: message.fields.routingKey, reservation_id: event.data.reservation_id, message_id: event.id, redelivered: message.fields.redelivered },
+        'Received message',
+      ),
     );
-    dispatcher.push({ event, message, ackOrNack, parent: parentContext(message) });
+    dispatcher.push({ event, message, ackOrNack, parent });
   });
   subscription.on('invalid_content', (error: Error, message: Message, ackOrNack) =>
     deadLetter('Message is not valid JSON; dead-lettering', message, error, ackOrNack),
@@ -185,4 +184,69 @@ export async function consumeEvents(broker: BrokerAsPromised, handler: EventBatc
   );
   subscription.on('error', (error: Error) => logger.error({ err: error }, 'Subscription error'));
   return subscription;
+}
+
+const TRACER = '@ticketing/platform';
+
+/** Stable-convention messaging attributes of one consumed message. */
+function messageAttributes({ event, message }: Delivery): Attributes {
+  return {
+    'messaging.system': 'rabbitmq',
+    'messaging.operation.type': 'process',
+    'messaging.operation.name': 'process',
+    'messaging.destination.name': EVENT_SERVICE_QUEUE,
+    'messaging.rabbitmq.destination.routing_key': message.fields.routingKey,
+    'messaging.message.id': event.id,
+    'ticketing.reservation_id': event.data.reservation_id,
+  };
+}
+
+function endSpan(span: Span, error: unknown) {
+  if (error !== undefined) {
+    span.recordException(error instanceof Error ? error : String(error));
+    span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.message });
+  }
+  span.end();
+}
+
+async function runBatchInSpans(batch: Delivery[], work: () => Promise<void>): Promise<void> {
+  const tracer = trace.getTracer(TRACER);
+  const producerLinks = batch
+    .map((delivery) => trace.getSpanContext(delivery.parent))
+    .filter((spanContext) => spanContext !== undefined)
+    .map((spanContext) => ({ context: spanContext }));
+  const batchSpan = tracer.startSpan(
+    'process batch',
+    {
+      kind: SpanKind.CONSUMER,
+      root: true,
+      links: producerLinks,
+      attributes: {
+        'messaging.system': 'rabbitmq',
+        'messaging.operation.type': 'process',
+        'messaging.operation.name': 'process',
+        'messaging.destination.name': EVENT_SERVICE_QUEUE,
+        'messaging.batch.message_count': batch.length,
+      },
+    },
+    ROOT_CONTEXT,
+  );
+  const batchLink = [{ context: batchSpan.spanContext() }];
+  const messageSpans = batch.map((delivery) =>
+    tracer.startSpan(
+      `process ${delivery.message.fields.routingKey}`,
+      { kind: SpanKind.CONSUMER, links: batchLink, attributes: { ...messageAttributes(delivery), 'messaging.batch.message_count': batch.length } },
+      delivery.parent,
+    ),
+  );
+  let failure: unknown;
+  try {
+    await context.with(trace.setSpan(ROOT_CONTEXT, batchSpan), () => requestContext.run({ requestId: batch[0].event.id }, work));
+  } catch (error) {
+    failure = error;
+    throw error;
+  } finally {
+    for (const span of messageSpans) endSpan(span, failure);
+    endSpan(batchSpan, failure);
+  }
 }
