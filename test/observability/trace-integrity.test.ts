@@ -10,11 +10,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { SpanKind } from '@opentelemetry/api';
-import { POSTGRES_URL } from '../support/infra';
+import { POSTGRES_URL, testDatabaseName } from '../support/infra';
 import { eventually, request } from '../support/http';
 import { startTracedSystem, type ExportedSpan, type TracedSystem } from './support/traced-system';
 
-const LABEL = `obs_integrity${process.env.TEST_DATABASE_SUFFIX ?? ''}`;
+const LABEL = 'obs_integrity';
 const CONFIRMS = 50;
 const EXPIRIES = 20;
 
@@ -85,7 +85,7 @@ describe('traces stay per message under concurrency (50 concurrent confirms and 
       }),
     );
     // Time passes for the expiring holds; the booking API's sweep (every second) expires them in one batch.
-    const db = new Client({ connectionString: `${POSTGRES_URL}/booking_${LABEL}` });
+    const db = new Client({ connectionString: `${POSTGRES_URL}/${testDatabaseName(`booking_${LABEL}`)}` });
     await db.connect();
     try {
       await db.query("UPDATE reservations SET expiry_time = now() - interval '1 second' WHERE id = ANY($1::uuid[])", [

@@ -14,6 +14,7 @@ import { SpanKind } from '@opentelemetry/api';
 import { startTracing, stopTracing } from '@ticketing/platform/tracing';
 import { tracingEnabled, withSpan } from '@ticketing/platform';
 import { eventually, request } from '../support/http';
+import { testDatabaseName } from '../support/infra';
 import { startTracedSystem, type ExportedSpan, type TracedSystem } from './support/traced-system';
 
 const SESSION_ID = 'b623792d-f564-44c4-a6cd-255b83f9a4db';
@@ -21,7 +22,7 @@ const SEAT_4 = 'fd67f9ef-6058-4f48-a6a6-ba4fcf7435cd';
 const PRICE_TIER_ID = '5525e24a-fb4e-46bd-bebb-046efb9ffefe';
 const USER_ID = '123e4567-e89b-12d3-a456-426614174000';
 const PAYMENT_ID = '99999999-0000-0000-0000-000000000001';
-const LABEL = `obs_trace${process.env.TEST_DATABASE_SUFFIX ?? ''}`;
+const LABEL = 'obs_trace';
 
 const INSTRUMENTATION = {
   http: '@opentelemetry/instrumentation-http',
@@ -151,14 +152,14 @@ describe('one buyer, one trace (booking + confirm, across both services, RabbitM
       /^http:POST \/api\/v1\/reservations\/:id\/confirm$/,
     ]);
     const consumerQueries = trace.filter((span) => span.scope === INSTRUMENTATION.pg && ancestry(span).includes('booking-service:outbox.publish'));
-    expect(consumerQueries.map((span) => span.attributes['db.namespace'])).toEqual(expect.arrayContaining([`event_${LABEL}`]));
+    expect(consumerQueries.map((span) => span.attributes['db.namespace'])).toEqual(expect.arrayContaining([testDatabaseName(`event_${LABEL}`)]));
   });
 
   test('HTTP, pg and ioredis instrumentation contribute, in both databases, next to our producer and consumer spans', () => {
     const scopes = new Set(trace.map((span) => span.scope));
     for (const scope of Object.values(INSTRUMENTATION)) expect([...scopes]).toContain(scope);
     const databases = new Set(trace.filter((span) => span.scope === INSTRUMENTATION.pg).map((span) => span.attributes['db.namespace']));
-    expect([...databases]).toEqual(expect.arrayContaining([`booking_${LABEL}`, `event_${LABEL}`]));
+    expect([...databases]).toEqual(expect.arrayContaining([testDatabaseName(`booking_${LABEL}`), testDatabaseName(`event_${LABEL}`)]));
     expect(named('outbox.publish').kind).toBe(SpanKind.PRODUCER);
     expect(named('process reservation.confirmed').kind).toBe(SpanKind.CONSUMER);
     // Koa's middleware spans and amqplib's channel spans are gone (they were most of the cost, and the
