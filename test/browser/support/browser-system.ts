@@ -88,3 +88,14 @@ export async function startBrowserSystem(label: string, options: { ttlSeconds?: 
 
 /** The seat buttons of the map, by status. */
 export const seatSelector = (status?: string) => (status ? `button.seat[data-status="${status}"]` : 'button.seat');
+
+/** Calls an API through the web server's proxy, as the browser does. */
+export async function viaWeb<T>(env: BrowserSystem, path: string, options: { method?: string; body?: unknown; userId?: string } = {}): Promise<T> {
+  const response = await fetch(`${env.web.url}/api/v1${path}`, {
+    method: options.method ?? 'GET',
+    headers: { 'Content-Type': 'application/json', ...(options.userId ? { 'X-User-ID': options.userId } : {}) },
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
+  if (!response.ok) throw new Error(`${options.method ?? 'GET'} ${path}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}

@@ -46,10 +46,10 @@ export function proxyTo(base: URL, ctx: Context): Promise<void> {
         resolve();
       });
     });
-    upstream.once('error', (error) => {
+    upstream.once('error', () => {
       if (!ctx.res.headersSent) {
         ctx.res.writeHead(502, { 'content-type': 'application/json' });
-        ctx.res.end(JSON.stringify({ error: { code: 'BAD_GATEWAY', message: `API unreachable: ${error.message}` } }));
+        ctx.res.end(JSON.stringify({ error: { code: 'BAD_GATEWAY', message: 'The API is unreachable; try again shortly' } }));
       } else ctx.res.destroy();
       resolve();
     });

@@ -133,7 +133,7 @@ export function sessionPage(root: HTMLElement, sessionId: string): () => void {
     },
     onMode(current) {
       mode.dataset.mode = current;
-      mode.textContent = current === 'live' ? '● live' : '↻ updating every 0.4 s';
+      mode.textContent = current === 'live' ? '● live' : '↻ updating every 0.25 s';
     },
   });
 
