@@ -19,7 +19,7 @@ COPY services/web-app/package.json services/web-app/
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY services/platform services/platform
 COPY services/web-app services/web-app
-RUN npx tsc -b services/platform && npm run build -w @ticketing/web-app
+RUN npx tsc -b services/web-app && npx vite build --config services/web-app/vite.config.mjs
 
 # ---- prod-deps: production dependencies of the workspaces the server runs --------------------
 FROM node:${NODE_VERSION}-bookworm-slim AS prod-deps
