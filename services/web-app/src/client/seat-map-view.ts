@@ -2,7 +2,7 @@ import { h, money } from './dom';
 import { priceTiers, rowsOf, SeatStatusBoard, type SeatChange, type SeatMap, type SeatStatus } from './seat-map-model';
 
 const STATUS_WORDS: Record<SeatStatus, string> = { available: 'available', reserved: 'taken (on hold)', sold: 'sold' };
-const MIN_SEAT_PX = 6;
+const MIN_SEAT_PX = 3;
 const MAX_SEAT_PX = 40;
 
 export interface SeatMapView {
