@@ -58,7 +58,7 @@ describeWithBrowser('web app: a buyer in a real browser', () => {
   test('when the page is opened on a phone-sized screen, then the seat map and the order panel both fit', async () => {
     const { page } = await env.openPage(`#/sessions/${DEMO_SESSION_ID}`, { width: 390, height: 844 });
     await page.waitForSelector(seatSelector());
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = (await page.evaluate('document.documentElement.scrollWidth - window.innerWidth')) as number;
     expect(overflow).toBeLessThanOrEqual(0);
     await env.screenshot(page, 'buyer-phone');
   });
