@@ -60,7 +60,8 @@ describeWithBrowser('web app: two buyers watching one session', () => {
 
     const opened = Date.now();
     const watcher = await env.openPage(`#/sessions/${session.id}`);
-    await watcher.page.waitForFunction("document.querySelectorAll('button.seat').length === 20000", undefined, { timeout: 20_000 });
+    await watcher.page.locator(seatSelector()).nth(19_999).waitFor({ state: 'attached', timeout: 20_000 });
+    expect(await watcher.page.locator(seatSelector()).count()).toBe(20_000);
     console.log(`browser large hall: 20,000 seats drawn ${Date.now() - opened} ms after opening the page`);
     const zoomLevel = watcher.page.locator('.zoom-level');
     const fitted = await zoomLevel.textContent();
