@@ -72,4 +72,32 @@ describe('the web app server', () => {
     expect(JSON.parse(answer.body).error.code).toBe('BAD_GATEWAY');
     expect((await rawGet(web.url, '/api/internal/sessions/x/pricing')).status).toBe(404);
   });
+
+  test('when an API streams Server-Sent Events, then each event reaches the browser through the proxy as it is written, with Last-Event-ID passed on', async () => {
+    let lastEventId: string | undefined;
+    let release: () => void = () => undefined;
+    const upstream = http.createServer((request, response) => {
+      lastEventId = request.headers['last-event-id'] as string | undefined;
+      response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      response.write('id: 8\nevent: seats\ndata: {"session_seat_id":"a","status":"reserved"}\n\n');
+      release = () => response.end();
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const upstreamUrl = `http://127.0.0.1:${(upstream.address() as net.AddressInfo).port}`;
+    const streaming = await startWebServer({ HOST: '127.0.0.1', PORT: 0, LOG_LEVEL: 'silent', STATIC_DIR: staticDir, EVENT_API_URL: upstreamUrl, BOOKING_API_URL: upstreamUrl });
+    try {
+      const response = await fetch(`${streaming.url}/api/v1/sessions/s/seat-map/stream`, { headers: { 'Last-Event-ID': '7' } });
+      expect(response.headers.get('content-type')).toBe('text/event-stream');
+      const reader = response.body!.getReader();
+      // The upstream has not ended: the first event must arrive anyway (no buffering in the proxy).
+      const first = new TextDecoder().decode((await reader.read()).value);
+      expect(first).toContain('event: seats');
+      expect(lastEventId).toBe('7');
+      release();
+      await reader.cancel();
+    } finally {
+      await streaming.stop();
+      await new Promise((resolve) => upstream.close(resolve));
+    }
+  });
 });
