@@ -12,6 +12,8 @@ export interface SeatMapView {
   applyChanges(changes: SeatChange[]): void;
   selected(): string[];
   clearSelection(): void;
+  /** Marks the seats the buyer holds (drawn as "your hold"); an empty list clears the mark. */
+  markHeld(ids: string[]): void;
   seatLabel(id: string): string;
   price(id: string): number;
   counts(): Record<SeatStatus, number>;
@@ -28,6 +30,7 @@ export function createSeatMapView(onSelectionChange: (selected: string[]) => voi
   const buttons = new Map<string, HTMLButtonElement>();
   const info = new Map<string, { label: string; price: number }>();
   const chosen = new Set<string>();
+  const held = new Set<string>();
   let grid: HTMLButtonElement[][] = [];
   let seatPx = 22;
   let tabStop: HTMLButtonElement | undefined;
@@ -84,7 +87,8 @@ export function createSeatMapView(onSelectionChange: (selected: string[]) => voi
   function describe(id: string): string {
     const seat = info.get(id)!;
     const status = board.status(id) ?? 'available';
-    return `${seat.label}, ${money(seat.price)}, ${chosen.has(id) ? 'selected' : STATUS_WORDS[status]}`;
+    const state = chosen.has(id) ? 'selected' : held.has(id) && status === 'reserved' ? 'held for you' : STATUS_WORDS[status];
+    return `${seat.label}, ${money(seat.price)}, ${state}`;
   }
 
   function paint(id: string) {
@@ -93,6 +97,8 @@ export function createSeatMapView(onSelectionChange: (selected: string[]) => voi
     if (!button || !status) return;
     if (status !== 'available' && chosen.delete(id)) onSelectionChange([...chosen]);
     button.dataset.status = status;
+    if (held.has(id)) button.dataset.mine = 'true';
+    else delete button.dataset.mine;
     button.setAttribute('aria-pressed', String(chosen.has(id)));
     button.setAttribute('aria-disabled', String(status !== 'available'));
     button.setAttribute('aria-label', describe(id));
@@ -174,6 +180,7 @@ export function createSeatMapView(onSelectionChange: (selected: string[]) => voi
     legend.replaceChildren(
       ...tiers.slice(0, 6).map((price, index) => h('li', {}, h('span', { class: 'swatch seat', 'data-status': 'available', 'data-tier': String(index), 'aria-hidden': 'true' }), index === 5 && tiers.length > 6 ? `${money(price)}+` : money(price))),
       h('li', {}, h('span', { class: 'swatch seat', 'data-status': 'available', 'aria-pressed': 'true', 'aria-hidden': 'true' }), 'your pick'),
+      h('li', {}, h('span', { class: 'swatch seat', 'data-status': 'reserved', 'data-mine': 'true', 'aria-hidden': 'true' }), 'your hold'),
       h('li', {}, h('span', { class: 'swatch seat', 'data-status': 'reserved', 'aria-hidden': 'true' }), 'on hold'),
       h('li', {}, h('span', { class: 'swatch seat', 'data-status': 'sold', 'aria-hidden': 'true' }), 'sold'),
     );
@@ -199,6 +206,12 @@ export function createSeatMapView(onSelectionChange: (selected: string[]) => voi
       chosen.clear();
       for (const id of ids) paint(id);
       onSelectionChange([]);
+    },
+    markHeld(ids) {
+      const before = [...held];
+      held.clear();
+      for (const id of ids) held.add(id);
+      for (const id of new Set([...before, ...ids])) paint(id);
     },
     seatLabel: (id) => info.get(id)?.label ?? id,
     price: (id) => info.get(id)?.price ?? 0,

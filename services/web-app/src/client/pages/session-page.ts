@@ -48,6 +48,7 @@ export function sessionPage(root: HTMLElement, sessionId: string): () => void {
         body: { session_id: sessionId, seats: seats.map((session_seat_id) => ({ session_seat_id })) },
       });
       view.clearSelection();
+      view.markHeld(hold.items.map((item) => item.session_seat_id));
       showHold(hold);
     } catch (error) {
       message.textContent = `Could not hold: ${errorText(error)}`;
@@ -112,6 +113,7 @@ export function sessionPage(root: HTMLElement, sessionId: string): () => void {
 
   function resetAfter() {
     hold = undefined;
+    view.markHeld([]);
     const actions = checkout.querySelector('.hold-actions');
     actions?.replaceWith(holdButton);
     showPicks([]);
