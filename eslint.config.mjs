@@ -15,4 +15,5 @@ export default tseslint.config(
   },
   { files: ['**/test/**/*.ts', '**/*.test.ts'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },
   { files: ['**/*.js', '**/*.cjs'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
+  { files: ['services/web-app/src/client/**/*.ts'], languageOptions: { globals: { ...globals.browser } } },
 );

@@ -12,11 +12,12 @@ ARG NODE_VERSION=24.17.0
 FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /app
 # Manifests first so the npm layer is cached until package*.json change.
-# All three workspace manifests are copied: `npm ci` checks the whole lockfile.
+# Every workspace manifest is copied: `npm ci` checks the whole lockfile.
 COPY package.json package-lock.json tsconfig.base.json ./
 COPY services/platform/package.json services/platform/
 COPY services/event-service/package.json services/event-service/
 COPY services/booking-service/package.json services/booking-service/
+COPY services/web-app/package.json services/web-app/
 # Install scripts are not needed to compile (and would run unreviewed code at build time).
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY services/platform services/platform
@@ -31,6 +32,7 @@ COPY package.json package-lock.json ./
 COPY services/platform/package.json services/platform/
 COPY services/event-service/package.json services/event-service/
 COPY services/booking-service/package.json services/booking-service/
+COPY services/web-app/package.json services/web-app/
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
       --workspace=@ticketing/platform --workspace=@ticketing/booking-service \
  && npm cache clean --force

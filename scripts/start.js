@@ -2,7 +2,8 @@
 /**
  * `npm start`: the whole product on one machine, against the local Postgres, Redis and RabbitMQ.
  * Checks the infrastructure, creates and migrates both databases, seeds the demo data of docs/user-flow.md,
- * starts every process (event API, event consumer, booking API with its outbox relay and expiry sweep),
+ * starts every process (event API, event consumer, booking API with its outbox relay and expiry sweep, and the
+ * web app at :8080 with its same-origin proxy to both APIs),
  * waits until they are ready and prints where to go. Ctrl-C stops everything cleanly.
  *
  * Runs the compiled code (`npm start` builds first). LOG_FORMAT=json keeps the raw JSON log lines.
@@ -25,6 +26,7 @@ const rabbitUrl = withBrokerUrlFromParts(env).RABBITMQ_URL ?? 'amqp://guest:gues
 const eventPort = env.EVENT_PORT ?? '8000';
 const bookingPort = env.BOOKING_PORT ?? '8001';
 const consumerMetricsPort = env.CONSUMER_METRICS_PORT ?? '9101';
+const webPort = env.WEB_PORT ?? '8080';
 const rawLogs = env.LOG_FORMAT === 'json';
 
 const shared = { LOG_LEVEL: env.LOG_LEVEL ?? 'info', RABBITMQ_URL: rabbitUrl };
@@ -43,13 +45,21 @@ const bookingEnv = {
   EVENT_SERVICE_URL: env.EVENT_SERVICE_URL ?? `http://127.0.0.1:${eventPort}`,
 };
 
+const webEnv = {
+  LOG_LEVEL: shared.LOG_LEVEL,
+  PORT: webPort,
+  EVENT_API_URL: `http://127.0.0.1:${eventPort}`,
+  BOOKING_API_URL: `http://127.0.0.1:${bookingPort}`,
+};
+
 const processes = [
   { name: 'event-api', script: 'services/event-service/dist/entry-points/api-main.js', env: eventEnv },
   { name: 'event-consumer', script: 'services/event-service/dist/entry-points/consumer-main.js', env: eventEnv },
   { name: 'booking-api', script: 'services/booking-service/dist/entry-points/api-main.js', env: bookingEnv },
+  { name: 'web-app', script: 'services/web-app/dist/server/main.js', env: webEnv },
 ];
 
-const COLORS = { 'event-api': 36, 'event-consumer': 35, 'booking-api': 33, 'event-migrate': 32, 'booking-migrate': 32 };
+const COLORS = { 'web-app': 34, 'event-api': 36, 'event-consumer': 35, 'booking-api': 33, 'event-migrate': 32, 'booking-migrate': 32 };
 const color = (name, text) => (process.stdout.isTTY ? `\x1b[${COLORS[name] ?? 37}m${text}\x1b[0m` : text);
 
 /** One compact, readable line per JSON log record; anything else passes through. */
@@ -168,9 +178,11 @@ async function main() {
     waitUntilReady(`http://127.0.0.1:${eventPort}/ready`),
     waitUntilReady(`http://127.0.0.1:${bookingPort}/ready`),
     waitUntilReady(`http://127.0.0.1:${consumerMetricsPort}/ready`),
+    waitUntilReady(`http://127.0.0.1:${webPort}/health`),
   ]);
   console.log(`
 Ticketing is running.
+  Box office web app          http://localhost:${webPort}
   Event Service   Swagger UI  http://localhost:${eventPort}/docs
   Booking Service Swagger UI  http://localhost:${bookingPort}/docs
   Demo seat map               http://localhost:${eventPort}/api/v1/sessions/b623792d-f564-44c4-a6cd-255b83f9a4db/seat-map

@@ -544,3 +544,39 @@ describe('NOTES.txt and helm test', () => {
     expect(pod.spec.restartPolicy).toBe('Never');
   });
 });
+
+describe('web app', () => {
+  const WEB_APP = `${RELEASE}-web-app`;
+
+  test('its Deployment runs the web server on 8080 with /health probes and the URLs of both API Services', () => {
+    for (const set of Object.values(rendered)) {
+      const deployment = find(set, 'Deployment', WEB_APP);
+      const c = container(deployment);
+      expect(c.command).toEqual(['node', 'services/web-app/dist/server/main.js']);
+      expect(c.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
+      for (const probe of [c.livenessProbe, c.readinessProbe, c.startupProbe]) expect(probe.httpGet).toEqual({ path: '/health', port: 'http' });
+      expect(envOf(c).EVENT_API_URL.value).toBe(`http://${EVENT_API}:8000`);
+      expect(envOf(c).BOOKING_API_URL.value).toBe(`http://${BOOKING_API}:8001`);
+      // It holds no secrets: no Secret or ConfigMap reaches it.
+      expect(c.envFrom).toBeUndefined();
+      expect(JSON.stringify(c.env)).not.toMatch(/secretKeyRef/);
+      expect(deployment.spec.template.metadata.labels['ticketing.io/event-api-client']).toBe('true');
+    }
+  });
+
+  test('its Service exposes 8080 to the web app pods and skaffold forwards it to localhost:8080', () => {
+    const svc = find(rendered.default, 'Service', WEB_APP);
+    expect(svc.spec.ports).toEqual([{ name: 'http', port: 8080, targetPort: 'http', protocol: 'TCP' }]);
+    expect(find(rendered.default, 'Deployment', WEB_APP).spec.template.metadata.labels).toMatchObject(svc.spec.selector);
+    const skaffold = readFileSync(path.join(CHART, '..', '..', 'skaffold.yaml'), 'utf8');
+    expect(skaffold).toMatch(/resourceName: ticketing-web-app\n\s+port: 8080\n\s+localPort: 8080/);
+    expect(skaffold).toContain('dockerfile: docker/web-app.Dockerfile');
+    expect(readFileSync(path.join(CHART, '..', '..', 'docker/web-app.Dockerfile'), 'utf8')).toMatch(/^USER 1000:1000$/m);
+  });
+
+  test('webApp.enabled=false renders no web app objects; NOTES print its port-forward otherwise', () => {
+    expect(render({ set: ['webApp.enabled=false'] }).some((o) => o.metadata.name === WEB_APP)).toBe(false);
+    const r = helm(['install', RELEASE, CHART, '--dry-run=client', '--namespace', NAMESPACE]);
+    expect(r.stdout.slice(r.stdout.indexOf('NOTES:'))).toContain(`port-forward svc/${WEB_APP} 8080:8080`);
+  });
+});

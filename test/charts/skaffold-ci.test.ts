@@ -49,10 +49,11 @@ describe('skaffold.yaml', () => {
     expect(skaffold.kind).toBe('Config');
   });
 
-  test('builds both images from docker/ with the repository root as context', () => {
+  test('builds the three images (event, booking, web app) from docker/ with the repository root as context', () => {
     expect(skaffold.build.artifacts).toEqual([
       { image: 'ticketing-event-service', context: '.', docker: { dockerfile: 'docker/event-service.Dockerfile' } },
       { image: 'ticketing-booking-service', context: '.', docker: { dockerfile: 'docker/booking-service.Dockerfile' } },
+      { image: 'ticketing-web-app', context: '.', docker: { dockerfile: 'docker/web-app.Dockerfile' } },
     ]);
     for (const a of skaffold.build.artifacts) expect(existsSync(path.join(ROOT, a.docker.dockerfile))).toBe(true);
   });
@@ -75,12 +76,14 @@ describe('skaffold.yaml', () => {
     expect(chart.chartPath).toBe('charts/ticketing');
     expect(chart.dependsOn).toEqual(['postgresql', 'redis', 'rabbitmq']);
     for (const f of chart.valuesFiles) expect(existsSync(path.join(ROOT, f))).toBe(true);
-    const [eventImage, bookingImage] = skaffold.build.artifacts.map((a: { image: string }) => sanitize(a.image));
+    const [eventImage, bookingImage, webImage] = skaffold.build.artifacts.map((a: { image: string }) => sanitize(a.image));
     expect(chart.setValueTemplates).toEqual({
       'eventService.image.repository': `{{.IMAGE_REPO_${eventImage}}}`,
       'eventService.image.tag': `{{.IMAGE_TAG_${eventImage}}}@{{.IMAGE_DIGEST_${eventImage}}}`,
       'bookingService.image.repository': `{{.IMAGE_REPO_${bookingImage}}}`,
       'bookingService.image.tag': `{{.IMAGE_TAG_${bookingImage}}}@{{.IMAGE_DIGEST_${bookingImage}}}`,
+      'webApp.image.repository': `{{.IMAGE_REPO_${webImage}}}`,
+      'webApp.image.tag': `{{.IMAGE_TAG_${webImage}}}@{{.IMAGE_DIGEST_${webImage}}}`,
     });
     expect(eventImage).toBe('ticketing_event_service');
     // The keys skaffold sets exist in the chart's values (the schema would reject them otherwise).
@@ -91,10 +94,11 @@ describe('skaffold.yaml', () => {
     }
   });
 
-  test('port-forwards the chart Services to localhost 8000 and 8001', () => {
+  test('port-forwards the chart Services to localhost 8000, 8001 and the web app to 8080', () => {
     expect(skaffold.portForward).toEqual([
       { resourceType: 'service', resourceName: 'ticketing-event-api', port: 8000, localPort: 8000 },
       { resourceType: 'service', resourceName: 'ticketing-booking-api', port: 8001, localPort: 8001 },
+      { resourceType: 'service', resourceName: 'ticketing-web-app', port: 8080, localPort: 8080 },
     ]);
     const objs = render({ valuesFiles: release(skaffold, 'ticketing').valuesFiles });
     for (const pf of skaffold.portForward) {

@@ -72,6 +72,10 @@ ticketing.io/event-api-client: "true"
 {{- include "ticketing.componentName" (dict "ctx" . "suffix" "booking-api") }}
 {{- end }}
 
+{{- define "ticketing.webAppName" -}}
+{{- printf "%s-web-app" (include "ticketing.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
 {{- define "ticketing.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create }}
 {{- default (include "ticketing.fullname" .) .Values.serviceAccount.name }}

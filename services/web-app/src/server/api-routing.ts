@@ -1,0 +1,11 @@
+/** Resources the booking service owns; every other `/api/v1/...` path belongs to the event service. */
+const BOOKING_RESOURCES = new Set(['reservations', 'tickets', 'price-tiers', 'check-ins', 'ticket-keys']);
+
+export type ApiTarget = 'event' | 'booking';
+
+/** Which API answers a same-origin `/api/v1/...` path (undefined: not an API path). */
+export function apiTargetFor(pathname: string): ApiTarget | undefined {
+  const match = /^\/api\/v1\/([^/?#]+)/.exec(pathname);
+  if (!match) return undefined;
+  return BOOKING_RESOURCES.has(match[1]) ? 'booking' : 'event';
+}

@@ -1,0 +1,4 @@
+import { runProcess } from '@ticketing/platform';
+import { startWebServer } from './web-server';
+
+void runProcess('web-app', () => startWebServer());
