@@ -62,10 +62,11 @@ describe('release names up to the 53 characters helm allows', () => {
     expect(cronJob.metadata.name).toMatch(/^ticketing-box-office-.*-expire-reservations$/);
     expect(cronJob.metadata.name.length).toBeLessThanOrEqual(52);
     const deployments = objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name);
-    expect(deployments.map((name) => name.replace(/^.*?-(event-api|event-consumer|booking-api)$/, '$1')).sort()).toEqual([
+    expect(deployments.map((name) => name.replace(/^.*?-(event-api|event-consumer|booking-api|web-app)$/, '$1')).sort()).toEqual([
       'booking-api',
       'event-api',
       'event-consumer',
+      'web-app',
     ]);
   });
 

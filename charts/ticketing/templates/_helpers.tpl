@@ -73,7 +73,7 @@ ticketing.io/event-api-client: "true"
 {{- end }}
 
 {{- define "ticketing.webAppName" -}}
-{{- printf "%s-web-app" (include "ticketing.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- include "ticketing.componentName" (dict "ctx" . "suffix" "web-app") }}
 {{- end }}
 
 {{- define "ticketing.serviceAccountName" -}}
