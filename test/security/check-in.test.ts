@@ -9,11 +9,10 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { createTicketKeyRing } from '../../services/booking-service/src/domain/ticket-signing';
 import {
   asUser,
-  confirm,
+  confirmedPurchase,
   createTestSession,
   newUser,
   request,
-  reserve,
   useBookingSystem,
 } from '../../services/booking-service/test/support/harness';
 import { AttackTally, startJwtServices, user, type JwtServices } from './support/identity-support';
@@ -24,11 +23,7 @@ const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('bas
 const decode = (part: string) => JSON.parse(Buffer.from(part, 'base64url').toString());
 
 async function confirmedTickets(seats = 1) {
-  const { sessionId, seatIds } = await createTestSession(system.event.url, { seats });
-  const buyer = newUser();
-  const held = await reserve(system.booking.url, buyer, sessionId, seatIds);
-  const confirmed = await confirm(system.booking.url, buyer, held.body.id);
-  expect(confirmed.status).toBe(200);
+  const { buyer, sessionId, confirmed } = await confirmedPurchase(system.event.url, system.booking.url, seats);
   return { buyer, sessionId, tickets: confirmed.body.tickets as Array<{ id: string; code: string }> };
 }
 

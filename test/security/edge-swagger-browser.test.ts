@@ -1,19 +1,13 @@
 /**
  * The Content-Security-Policy must keep Swagger UI working: a real headless Chromium loads /docs of the
  * booking API, renders its operations and runs one request, with no CSP violation reported. Needs a Chromium
- * (CHROMIUM_PATH, or /usr/bin/chromium: `apt-get install -y chromium`); without one the test says so and skips.
+ * (test/support/chromium.ts: CHROMIUM_PATH, or /usr/bin/chromium); without one it skips with a warning, or fails in CI.
  */
-import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import type { RunningBookingApi } from '../../services/booking-service/src/entry-points/api';
 import type { EventApi } from '../../services/event-service/src/entry-points/api';
 import { startBookingSide, startEventSide, stopBookingSide } from '../../services/booking-service/test/support/harness';
-
-const executablePath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find(
-  (candidate): candidate is string => Boolean(candidate && existsSync(candidate)),
-);
-if (!executablePath) console.warn('edge-swagger-browser: no Chromium found (set CHROMIUM_PATH); skipping the browser check');
-const describeWithBrowser = executablePath ? describe : describe.skip;
+import { describeWithBrowser, executablePath } from '../support/chromium';
 
 describeWithBrowser('Swagger UI under the CSP, in headless Chromium', () => {
   let event: EventApi;
@@ -66,5 +60,5 @@ describeWithBrowser('Swagger UI under the CSP, in headless Chromium', () => {
     expect(status).toBe('200/200');
     expect(refused).toEqual([]);
     expect(outside).toEqual([]);
-  });
+  }, 60_000);
 });

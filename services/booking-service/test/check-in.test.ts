@@ -4,11 +4,10 @@ import type { RunningBookingApi } from '../src/entry-points/api';
 import { issueTicketCode, qrContent } from '../src/domain/ticket-code';
 import {
   asUser,
-  confirm,
+  confirmedPurchase,
   createTestSession,
   newUser,
   request,
-  reserve,
   startBookingSide,
   stopBookingSide,
   useBookingSystem,
@@ -29,12 +28,7 @@ interface Ticket {
 }
 
 async function confirmedTickets(seats = 1, bookingUrl = system.booking.url) {
-  const { sessionId, seatIds } = await createTestSession(system.event.url, { seats });
-  const buyer = newUser();
-  const held = await reserve(bookingUrl, buyer, sessionId, seatIds);
-  expect(held.status).toBe(201);
-  const confirmed = await confirm(bookingUrl, buyer, held.body.id);
-  expect(confirmed.status).toBe(200);
+  const { buyer, sessionId, confirmed } = await confirmedPurchase(system.event.url, bookingUrl, seats);
   return { buyer, sessionId, tickets: confirmed.body.tickets as Ticket[] };
 }
 

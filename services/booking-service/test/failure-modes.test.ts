@@ -5,7 +5,7 @@ import { runExpirySweep } from '../src/entry-points/expire-reservations-main';
 import { EVENT_TEST_DATABASE_URL, RABBITMQ_URL, silentLogLevel, uniqueBrokerNamespace } from '../../../test/support/infra';
 import {
   asUser,
-  confirm,
+  confirmedPurchase,
   createTestSession,
   eventually,
   newUser,
@@ -167,12 +167,7 @@ describe('when RabbitMQ is unreachable while confirming', () => {
   });
 
   async function confirmWhileBrokerDown() {
-    const { sessionId, seatIds } = await createTestSession(system.event.url, { seats: 1 });
-    const user = newUser();
-    const created = await reserve(booking.url, user, sessionId, seatIds);
-    expect(created.status).toBe(201);
-    const confirmed = await confirm(booking.url, user, created.body.id);
-    expect(confirmed.status).toBe(200);
+    const { seatIds, reservationId, confirmed } = await confirmedPurchase(system.event.url, booking.url);
     expect(confirmed.body.status).toBe('confirmed');
     // The API stays ready (the outbox carries the confirm); /ready only reports the broker.
     const ready = await request(booking.url, 'GET', '/ready');
@@ -180,10 +175,10 @@ describe('when RabbitMQ is unreachable while confirming', () => {
     expect(ready.body.checks.rabbitmq).toMatchObject({ status: 'down', required: false });
     // The row waits in the outbox, and the seat is still only reserved.
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const [row] = await outboxRows(booking.db, created.body.id);
+    const [row] = await outboxRows(booking.db, reservationId);
     expect(row).toMatchObject({ routing_key: 'reservation.confirmed', published_at: null });
     expect((await seatStates(system.eventDb, seatIds)).get(seatIds[0])?.status).toBe('reserved');
-    return { reservationId: created.body.id, seatId: seatIds[0] };
+    return { reservationId, seatId: seatIds[0] };
   }
 
   async function expectPublishedAndSold(reservationId: string, seatId: string) {

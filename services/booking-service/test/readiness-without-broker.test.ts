@@ -3,7 +3,7 @@ import { startEventApi, type EventApi } from '../../event-service/src/entry-poin
 import { migrateEventDatabase } from '../../event-service/src/data-access/database';
 import type { RunningBookingApi } from '../src/entry-points/api';
 import { EVENT_TEST_DATABASE_URL, silentLogLevel } from '../../../test/support/infra';
-import { confirm, createTestSession, newUser, request, reserve, startBookingSide, stopBookingSide } from './support/harness';
+import { confirmedPurchase, request, startBookingSide, stopBookingSide } from './support/harness';
 
 /** A port nothing listens on: RabbitMQ "down" as a refused connection. */
 async function closedPort(): Promise<number> {
@@ -54,12 +54,7 @@ describe('readiness while RabbitMQ is unreachable', () => {
   });
 
   test('when the broker is down, then a ready booking API still holds and confirms (the event waits in the outbox)', async () => {
-    const { sessionId, seatIds } = await createTestSession(event.url, { seats: 1 });
-    const user = newUser();
-    const created = await reserve(booking.url, user, sessionId, seatIds);
-    expect(created.status).toBe(201);
-    const confirmed = await confirm(booking.url, user, created.body.id);
-    expect(confirmed.status).toBe(200);
+    const { confirmed } = await confirmedPurchase(event.url, booking.url);
     expect(confirmed.body.status).toBe('confirmed');
   });
 

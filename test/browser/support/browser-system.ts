@@ -4,22 +4,19 @@
  * playwright-core. Screenshots go to test/browser/artifacts/ (git-ignored).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startWebServer, type RunningWebServer } from '../../../services/web-app/src/server/web-server';
 import { startSystem, type RunningSystem } from '../../support/system';
 import { silentLogLevel } from '../../support/infra';
+import { executablePath } from '../../support/chromium';
+
+export { describeWithBrowser, executablePath } from '../../support/chromium';
 
 const root = path.resolve(__dirname, '../../..');
 const webAppDir = path.join(root, 'services/web-app');
 export const ARTIFACTS = path.join(root, 'test/browser/artifacts');
-
-export const executablePath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find(
-  (candidate): candidate is string => Boolean(candidate && existsSync(candidate)),
-);
-export const describeWithBrowser = executablePath ? describe : describe.skip;
-if (!executablePath) console.warn('browser tests: no Chromium found (apt-get install -y chromium, or set CHROMIUM_PATH); skipping');
 
 export const DEMO_SESSION_ID = 'b623792d-f564-44c4-a6cd-255b83f9a4db';
 

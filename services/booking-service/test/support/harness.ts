@@ -242,3 +242,14 @@ export async function outboxRows(bookingDb: Knex, reservationId: string) {
     .orderBy('created_at')
     .select('id', 'routing_key', 'payload', 'headers', 'published_at', 'attempts', 'last_error');
 }
+
+/** A new session of `seats` seats bought whole by a new buyer: held (201), then confirmed (200). */
+export async function confirmedPurchase(eventUrl: string, bookingUrl: string, seats = 1) {
+  const { sessionId, seatIds } = await createTestSession(eventUrl, { seats });
+  const buyer = newUser();
+  const held = await reserve(bookingUrl, buyer, sessionId, seatIds);
+  expect(held.status).toBe(201);
+  const confirmed = await confirm(bookingUrl, buyer, held.body.id);
+  expect(confirmed.status).toBe(200);
+  return { buyer, sessionId, seatIds, reservationId: held.body.id as string, confirmed };
+}

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
 import { unauthorized } from '../errors';
+import type { AnyRoute, ApiModule } from './route';
 
 export const INTERNAL_TOKEN_HEADER = 'X-Internal-Token';
 export const INTERNAL_TOKEN_SCHEME = 'internalToken';
@@ -20,4 +21,9 @@ export function internalTokenGuard(token: string | undefined) {
       throw unauthorized(`Missing or invalid ${INTERNAL_TOKEN_HEADER} header`, 'INVALID_INTERNAL_TOKEN');
     }
   };
+}
+
+/** Routes for other services under /api/internal, guarded by the internal token (when one is configured). */
+export function internalApiModule(internalToken: string | undefined, routes: AnyRoute[]): ApiModule {
+  return { prefix: '/api/internal', guard: internalTokenGuard(internalToken), security: [INTERNAL_TOKEN_SCHEME], internal: true, routes };
 }

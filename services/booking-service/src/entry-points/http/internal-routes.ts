@@ -1,4 +1,4 @@
-import { INTERNAL_TOKEN_SCHEME, defineRoute, internalTokenGuard, type ApiModule } from '@ticketing/platform';
+import { defineRoute, internalApiModule, type ApiModule } from '@ticketing/platform';
 import { z } from 'zod';
 import type { BookingDeps } from '../../domain/ports';
 import { reservationFates } from '../../domain/reservation-status';
@@ -17,24 +17,19 @@ const statusResponse = z.object({
 
 /** Booking's API for the event service, protected like the event service's internal API (X-Internal-Token). */
 export function internalModule(deps: Pick<BookingDeps, 'store' | 'logger' | 'relay' | 'metrics'>, internalToken?: string): ApiModule {
-  return {
-    prefix: '/api/internal',
-    guard: internalTokenGuard(internalToken),
-    security: [INTERNAL_TOKEN_SCHEME],
-    routes: [
-      defineRoute({
-        method: 'post',
-        path: '/reservations/status',
-        operationId: 'reservationStatuses',
-        summary: 'What became of these reservations (the event service asks before returning lapsed holds to sale)',
-        description:
-          'Active reservations past their expiry are expired first (with their reservation.expired message). ' +
-          '`pending`: no reservation yet but its hold request may still be running; `unknown`: no such reservation.',
-        tags,
-        body: statusBody,
-        responses: { 200: { description: 'One answer per distinct id', schema: statusResponse } },
-        handler: async ({ body }) => ({ reservations: await reservationFates(deps, body.reservation_ids) }),
-      }),
-    ],
-  };
+  return internalApiModule(internalToken, [
+    defineRoute({
+      method: 'post',
+      path: '/reservations/status',
+      operationId: 'reservationStatuses',
+      summary: 'What became of these reservations (the event service asks before returning lapsed holds to sale)',
+      description:
+        'Active reservations past their expiry are expired first (with their reservation.expired message). ' +
+        '`pending`: no reservation yet but its hold request may still be running; `unknown`: no such reservation.',
+      tags,
+      body: statusBody,
+      responses: { 200: { description: 'One answer per distinct id', schema: statusResponse } },
+      handler: async ({ body }) => ({ reservations: await reservationFates(deps, body.reservation_ids) }),
+    }),
+  ]);
 }

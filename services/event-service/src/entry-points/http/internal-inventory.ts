@@ -1,4 +1,4 @@
-import { defineRoute, withSpan, type ApiModule } from '@ticketing/platform';
+import { defineRoute, internalApiModule, withSpan, type ApiModule } from '@ticketing/platform';
 import { z } from 'zod';
 import {
   checkAvailability,
@@ -20,7 +20,6 @@ import {
   reserveResponse,
   sessionParams,
 } from '../../schemas/inventory';
-import { INTERNAL_TOKEN_SCHEME, internalTokenGuard } from './internal-token';
 
 const tags = ['internal (booking service)'];
 
@@ -51,115 +50,109 @@ export function internalInventoryModule(
         onSeatsChanged(sessionId);
       }
     };
-  return {
-    prefix: '/api/internal',
-    guard: internalTokenGuard(internalToken),
-    security: [INTERNAL_TOKEN_SCHEME],
-    internal: true,
-    routes: [
-      defineRoute({
-        method: 'get',
-        path: '/health',
-        operationId: 'internalHealth',
-        summary: 'Liveness of the internal API (checks the token when one is configured)',
-        tags,
-        responses: { 200: { description: 'Alive', schema: z.object({ status: z.literal('ok') }) } },
-        handler: () => ({ status: 'ok' }),
-      }),
-      defineRoute({
-        method: 'post',
-        path: '/sessions/:id/seats/check-availability',
-        operationId: 'checkSeatAvailability',
-        summary: 'Current status of up to 100 session seats',
-        description: 'Seats that are not part of the session get status "not_found" and make `available` false.',
-        tags,
-        params: sessionParams,
-        body: checkAvailabilityBody,
-        responses: { 200: { description: 'Statuses', schema: availabilityResponse }, ...unknownSession },
-        handler: ({ params, body }) => checkAvailability(inventory, params.id, body.session_seat_ids),
-      }),
-      defineRoute({
-        method: 'get',
-        path: '/sessions/:id/pricing',
-        operationId: 'getSessionPricing',
-        summary: 'Base price and per-seat prices of a session',
-        tags,
-        params: sessionParams,
-        query: pricingQuery,
-        responses: {
-          200: { description: 'Prices', schema: pricingResponse },
-          404: { description: 'Unknown session, or seats not in it (SEATS_NOT_FOUND)' },
-        },
-        handler: ({ params, query }) => getPricing(inventory, params.id, query.session_seat_ids),
-      }),
-      defineRoute({
-        method: 'post',
-        path: '/sessions/:id/seats/reserve',
-        operationId: 'reserveSeats',
-        summary: 'Hold seats for a reservation, all or nothing',
-        description:
-          'Moves every requested seat from available to reserved for the reservation, or none of them. ' +
-          'Repeating the call for seats the reservation already holds answers 200 and changes nothing. ' +
-          'Holds do not lapse by themselves: release, the consumer applying expired/cancelled, or the consumer\'s ' +
-          'lapsed-hold check (after asking booking, LAPSED_HOLD_GRACE_SECONDS past reserved_until) frees them.',
-        tags,
-        params: sessionParams,
-        body: reserveBody,
-        responses: {
-          200: { description: 'All seats held', schema: reserveResponse },
-          ...unknownSession,
-          409: { description: 'SEATS_UNAVAILABLE (details.unavailable lists them) or SESSION_STARTED' },
-        },
-        handler: ({ params, body }) =>
-          withSpan(
-            'event-service',
-            'seat_inventory.hold',
-            { attributes: inventorySpanAttributes(params.id, body) },
-            changing(params.id, () =>
-              placeHold(inventory, {
-                sessionId: params.id,
-                reservationId: body.reservation_id,
-                seatIds: body.session_seat_ids,
-                reservedUntil: new Date(body.reserved_until),
-              }),
-            ),
-          ),
-      }),
-      defineRoute({
-        method: 'post',
-        path: '/sessions/:id/seats/release',
-        operationId: 'releaseSeats',
-        summary: "Return a reservation's held seats to sale",
-        description: 'Only seats held by this reservation change; `released` also lists requested seats that are already available.',
-        tags,
-        params: sessionParams,
-        body: reservationSeatsBody,
-        responses: { 200: { description: 'Released', schema: releaseResponse }, ...unknownSession },
-        handler: ({ params, body }) =>
-          withSpan(
-            'event-service',
-            'seat_inventory.release',
-            { attributes: inventorySpanAttributes(params.id, body) },
-            changing(params.id, () =>
-              releaseHold(inventory, { sessionId: params.id, reservationId: body.reservation_id, seatIds: body.session_seat_ids }),
-            ),
-          ),
-      }),
-      defineRoute({
-        method: 'post',
-        path: '/sessions/:id/seats/confirm',
-        operationId: 'confirmSeats',
-        summary: "Mark a reservation's held seats sold",
-        description: 'Only seats held (or already sold) by this reservation are listed in `sold`.',
-        tags,
-        params: sessionParams,
-        body: reservationSeatsBody,
-        responses: { 200: { description: 'Sold', schema: confirmResponse }, ...unknownSession },
-        handler: ({ params, body }) =>
+  return internalApiModule(internalToken, [
+    defineRoute({
+      method: 'get',
+      path: '/health',
+      operationId: 'internalHealth',
+      summary: 'Liveness of the internal API (checks the token when one is configured)',
+      tags,
+      responses: { 200: { description: 'Alive', schema: z.object({ status: z.literal('ok') }) } },
+      handler: () => ({ status: 'ok' }),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/sessions/:id/seats/check-availability',
+      operationId: 'checkSeatAvailability',
+      summary: 'Current status of up to 100 session seats',
+      description: 'Seats that are not part of the session get status "not_found" and make `available` false.',
+      tags,
+      params: sessionParams,
+      body: checkAvailabilityBody,
+      responses: { 200: { description: 'Statuses', schema: availabilityResponse }, ...unknownSession },
+      handler: ({ params, body }) => checkAvailability(inventory, params.id, body.session_seat_ids),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/sessions/:id/pricing',
+      operationId: 'getSessionPricing',
+      summary: 'Base price and per-seat prices of a session',
+      tags,
+      params: sessionParams,
+      query: pricingQuery,
+      responses: {
+        200: { description: 'Prices', schema: pricingResponse },
+        404: { description: 'Unknown session, or seats not in it (SEATS_NOT_FOUND)' },
+      },
+      handler: ({ params, query }) => getPricing(inventory, params.id, query.session_seat_ids),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/sessions/:id/seats/reserve',
+      operationId: 'reserveSeats',
+      summary: 'Hold seats for a reservation, all or nothing',
+      description:
+        'Moves every requested seat from available to reserved for the reservation, or none of them. ' +
+        'Repeating the call for seats the reservation already holds answers 200 and changes nothing. ' +
+        'Holds do not lapse by themselves: release, the consumer applying expired/cancelled, or the consumer\'s ' +
+        'lapsed-hold check (after asking booking, LAPSED_HOLD_GRACE_SECONDS past reserved_until) frees them.',
+      tags,
+      params: sessionParams,
+      body: reserveBody,
+      responses: {
+        200: { description: 'All seats held', schema: reserveResponse },
+        ...unknownSession,
+        409: { description: 'SEATS_UNAVAILABLE (details.unavailable lists them) or SESSION_STARTED' },
+      },
+      handler: ({ params, body }) =>
+        withSpan(
+          'event-service',
+          'seat_inventory.hold',
+          { attributes: inventorySpanAttributes(params.id, body) },
           changing(params.id, () =>
-            sellHold(inventory, { sessionId: params.id, reservationId: body.reservation_id, seatIds: body.session_seat_ids }),
-          )(),
-      }),
-    ],
-  };
+            placeHold(inventory, {
+              sessionId: params.id,
+              reservationId: body.reservation_id,
+              seatIds: body.session_seat_ids,
+              reservedUntil: new Date(body.reserved_until),
+            }),
+          ),
+        ),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/sessions/:id/seats/release',
+      operationId: 'releaseSeats',
+      summary: "Return a reservation's held seats to sale",
+      description: 'Only seats held by this reservation change; `released` also lists requested seats that are already available.',
+      tags,
+      params: sessionParams,
+      body: reservationSeatsBody,
+      responses: { 200: { description: 'Released', schema: releaseResponse }, ...unknownSession },
+      handler: ({ params, body }) =>
+        withSpan(
+          'event-service',
+          'seat_inventory.release',
+          { attributes: inventorySpanAttributes(params.id, body) },
+          changing(params.id, () =>
+            releaseHold(inventory, { sessionId: params.id, reservationId: body.reservation_id, seatIds: body.session_seat_ids }),
+          ),
+        ),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/sessions/:id/seats/confirm',
+      operationId: 'confirmSeats',
+      summary: "Mark a reservation's held seats sold",
+      description: 'Only seats held (or already sold) by this reservation are listed in `sold`.',
+      tags,
+      params: sessionParams,
+      body: reservationSeatsBody,
+      responses: { 200: { description: 'Sold', schema: confirmResponse }, ...unknownSession },
+      handler: ({ params, body }) =>
+        changing(params.id, () =>
+          sellHold(inventory, { sessionId: params.id, reservationId: body.reservation_id, seatIds: body.session_seat_ids }),
+        )(),
+    }),
+  ]);
 }

@@ -1,30 +1,24 @@
-import { defineRoute, type ApiModule } from '@ticketing/platform';
+import { defineRoute, internalApiModule, type ApiModule } from '@ticketing/platform';
 import { z } from 'zod';
 import { getSessionOrganizer, type CatalogStore } from '../../domain/catalog';
 import { uuid, uuidOutput } from '../../schemas/common';
 import { sessionParams } from '../../schemas/inventory';
-import { INTERNAL_TOKEN_SCHEME, internalTokenGuard } from './internal-token';
 
 const sessionOrganizer = z.object({ session_id: uuidOutput, organizer_id: uuidOutput, member: z.boolean() });
 
 /** Ownership questions the booking service asks before it lets an organizer price a session. */
 export function internalOwnershipModule(catalog: CatalogStore, internalToken?: string): ApiModule {
-  return {
-    prefix: '/api/internal',
-    guard: internalTokenGuard(internalToken),
-    security: [INTERNAL_TOKEN_SCHEME],
-    routes: [
-      defineRoute({
-        method: 'get',
-        path: '/sessions/:id/organizer',
-        operationId: 'getSessionOrganizer',
-        summary: "The session's organizer and whether user_id is one of its members",
-        tags: ['internal (booking service)'],
-        params: sessionParams,
-        query: z.object({ user_id: uuid }),
-        responses: { 200: { description: 'Owner', schema: sessionOrganizer }, 404: { description: 'Unknown session' } },
-        handler: ({ params, query }) => getSessionOrganizer(catalog, params.id, query.user_id),
-      }),
-    ],
-  };
+  return internalApiModule(internalToken, [
+    defineRoute({
+      method: 'get',
+      path: '/sessions/:id/organizer',
+      operationId: 'getSessionOrganizer',
+      summary: "The session's organizer and whether user_id is one of its members",
+      tags: ['internal (booking service)'],
+      params: sessionParams,
+      query: z.object({ user_id: uuid }),
+      responses: { 200: { description: 'Owner', schema: sessionOrganizer }, 404: { description: 'Unknown session' } },
+      handler: ({ params, query }) => getSessionOrganizer(catalog, params.id, query.user_id),
+    }),
+  ]);
 }
