@@ -2,6 +2,12 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
+/** A service never reaches into another service's source: shared code lives in @ticketing/platform. */
+const otherServicesSource = {
+  regex: '(^|/)(event-service|booking-service|web-app|platform)/src(/|$)',
+  message: 'Import shared code from @ticketing/platform; a service never imports another service\'s src.',
+};
+
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', 'coverage/**', '.tools/**', 'charts/**'] },
   js.configs.recommended,
@@ -16,4 +22,38 @@ export default tseslint.config(
   { files: ['**/test/**/*.ts', '**/*.test.ts'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },
   { files: ['**/*.js', '**/*.cjs'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
   { files: ['services/web-app/src/client/**/*.ts'], languageOptions: { globals: { ...globals.browser } } },
+  // Import boundaries (docs/architecture.md): entry points -> domain -> (ports it owns) <- data access.
+  {
+    files: ['services/*/src/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [otherServicesSource] }] },
+  },
+  {
+    files: ['services/*/src/domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            otherServicesSource,
+            {
+              // The one exception, until the internal API schema is shared (issue 16): the event service
+              // client's interface and errors still live with the client.
+              regex: '(^|/)(data-access(?!/event-service-client$)|entry-points)(/|$)',
+              message: 'The domain owns its ports (domain/ports.ts); data access and entry points implement and call them.',
+            },
+            { regex: '^(koa|pg|knex|ioredis|redlock|rascal|amqplib|prom-client)$', message: 'Infrastructure belongs in data-access or entry-points.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['services/*/src/data-access/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [otherServicesSource, { regex: '(^|/)entry-points(/|$)', message: 'Data access never calls entry points.' }] },
+      ],
+    },
+  },
 );

@@ -1,5 +1,5 @@
 import { AppError } from '@ticketing/platform';
-import type { ReservationRow } from '../src/data-access/rows';
+import type { ReservationRow } from '../src/domain/records';
 import { confirmDecision } from '../src/domain/reservations';
 import { assertRefundWindowOpen } from '../src/domain/tickets';
 

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createDatabase, createLogger, createTicketingEvent, type Knex, type TicketingEvent } from '@ticketing/platform';
-import { createBookingStore, type BookingStore } from '../src/data-access/booking-store';
-import type { NewTicket } from '../src/data-access/ticket-repository';
+import { createBookingStore } from '../src/data-access/booking-store';
+import type { BookingStore } from '../src/domain/store';
+import type { NewTicket } from '../src/domain/store';
 import { expireReservations } from '../src/domain/expiry';
 import { privateBookingDatabase } from './support/harness';
 import { newReservation } from './support/reservation-rows';

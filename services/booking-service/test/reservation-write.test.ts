@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createDatabase, type Knex } from '@ticketing/platform';
-import { createBookingStore, type BookingStore } from '../src/data-access/booking-store';
-import type { ReservationItemRow } from '../src/data-access/rows';
+import { createBookingStore } from '../src/data-access/booking-store';
+import type { BookingStore } from '../src/domain/store';
+import type { ReservationItemRow } from '../src/domain/records';
 import { migrateBookingDatabase } from '../src/entry-points/migrate';
 import { BOOKING_TEST_DATABASE_URL } from '../../../test/support/infra';
 import { newReservation } from './support/reservation-rows';

@@ -1,4 +1,5 @@
 import type { Knex } from '@ticketing/platform';
+import type { BookingRepositories, BookingStore } from '../domain/store';
 import { idempotencyRepository } from './idempotency-repository';
 import { outboxRepository } from './outbox-repository';
 import { paymentRepository } from './payment-repository';
@@ -7,7 +8,7 @@ import { priceTierRepository } from './price-tier-repository';
 import { reservationRepository } from './reservation-repository';
 import { ticketRepository } from './ticket-repository';
 
-function repositories(db: Knex | Knex.Transaction) {
+function repositories(db: Knex | Knex.Transaction): BookingRepositories {
   return {
     priceTiers: priceTierRepository(db),
     reservations: reservationRepository(db),
@@ -19,13 +20,7 @@ function repositories(db: Knex | Knex.Transaction) {
   };
 }
 
-export type BookingRepositories = ReturnType<typeof repositories>;
-
-/** The repositories, plus `transaction(fn)` giving the same repositories bound to one database transaction. */
-export interface BookingStore extends BookingRepositories {
-  transaction<T>(work: (tx: BookingRepositories) => Promise<T>): Promise<T>;
-}
-
+/** The booking store (domain/store.ts) over Postgres. */
 export function createBookingStore(db: Knex): BookingStore {
   return {
     ...repositories(db),

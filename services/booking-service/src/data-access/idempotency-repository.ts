@@ -1,5 +1,5 @@
 import type { Knex } from '@ticketing/platform';
-import type { IdempotencyRow } from './rows';
+import type { IdempotencyRow } from '../domain/records';
 
 export function idempotencyRepository(db: Knex | Knex.Transaction) {
   return {
@@ -63,4 +63,3 @@ export function idempotencyRepository(db: Knex | Knex.Transaction) {
   };
 }
 
-export type IdempotencyRepository = ReturnType<typeof idempotencyRepository>;

@@ -1,6 +1,7 @@
 import { context, propagation } from '@opentelemetry/api';
 import { definePreparedStatement, type Knex, type TicketingEvent } from '@ticketing/platform';
-import type { OutboxRow } from './rows';
+import type { OutboxRow } from '../domain/records';
+import type { OutboxBacklog } from '../domain/store';
 
 // Named prepared statements for the relay's every pass and the expiry sweep's batches.
 /** Any number of rows in one statement text (arrays, not a VALUES list that changes with the count). */
@@ -36,11 +37,6 @@ const markFailedStatement = definePreparedStatement<{ ids: string[]; errors: str
    FROM unnest(:ids::uuid[], :errors::text[]) AS f(id, error)
    WHERE o.id = f.id`,
 );
-
-export interface OutboxBacklog {
-  rows: number;
-  oldestAgeSeconds: number;
-}
 
 /** The outbox row of an event, carrying the current trace context for the relay's outbox.publish span. */
 export function outboxRowOf(event: TicketingEvent) {
@@ -111,4 +107,3 @@ export function outboxRepository(db: Knex | Knex.Transaction) {
   };
 }
 
-export type OutboxRepository = ReturnType<typeof outboxRepository>;

@@ -1,5 +1,6 @@
 import { definePreparedStatement, type Knex } from '@ticketing/platform';
-import type { PaymentRefundRow, PaymentRow } from './rows';
+import type { PaymentRefundRow, PaymentRow } from '../domain/records';
+import type { UnsettledPayment } from '../domain/store';
 
 // Named prepared statements for the two writes every confirm makes; the rest stays on the query builder.
 const startStatement = definePreparedStatement<{ id: string; reservationId: string; paymentId: string; amount: string }>(
@@ -11,9 +12,6 @@ const markCapturedStatement = definePreparedStatement<{ id: string }>(
   'booking.payments.mark_captured',
   `UPDATE payments SET state = 'captured', captured_amount = amount, updated_at = now() WHERE id = :id AND state = 'authorized'`,
 );
-
-/** A payment that still owes the provider a call, with what recovery needs to decide which one. */
-export type UnsettledPayment = PaymentRow & { won: boolean };
 
 export function paymentRepository(db: Knex | Knex.Transaction) {
   const payments = () => db<PaymentRow>('payments');
@@ -114,4 +112,3 @@ export function paymentRepository(db: Knex | Knex.Transaction) {
   };
 }
 
-export type PaymentRepository = ReturnType<typeof paymentRepository>;

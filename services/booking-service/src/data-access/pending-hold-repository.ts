@@ -1,5 +1,6 @@
 import { definePreparedStatement, type Knex } from '@ticketing/platform';
-import type { PendingHoldRow } from './rows';
+import type { PendingHoldRow } from '../domain/records';
+import type { CappedRecord } from '../domain/store';
 
 // Named prepared statements: the reservation path and the sweep run these on every request / batch.
 const recordStatement = definePreparedStatement<
@@ -40,12 +41,6 @@ const recordWithinCapStatement = definePreparedStatement<
    )
    SELECT (SELECT reservation_id FROM recorded) AS reservation_id, (SELECT seats FROM held)::int AS held`,
 );
-
-/** What recording a pending hold under the per-user seat cap came to. */
-export type CappedRecord =
-  | { kind: 'recorded' }
-  | { kind: 'abandoned' }
-  | { kind: 'cap_exceeded'; held: number };
 
 const clearStatement = definePreparedStatement<{ reservationId: string }>(
   'booking.pending_holds.clear',
@@ -135,4 +130,3 @@ export function pendingHoldRepository(db: Knex | Knex.Transaction) {
   };
 }
 
-export type PendingHoldRepository = ReturnType<typeof pendingHoldRepository>;

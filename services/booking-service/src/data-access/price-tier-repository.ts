@@ -1,7 +1,6 @@
 import type { Knex } from '@ticketing/platform';
-import type { PriceTierRow } from './rows';
-
-export type NewPriceTier = Omit<PriceTierRow, 'created_at'>;
+import type { PriceTierRow } from '../domain/records';
+import type { NewPriceTier } from '../domain/store';
 
 export function priceTierRepository(db: Knex | Knex.Transaction) {
   return {
@@ -29,4 +28,3 @@ export function priceTierRepository(db: Knex | Knex.Transaction) {
   };
 }
 
-export type PriceTierRepository = ReturnType<typeof priceTierRepository>;

@@ -1,16 +1,7 @@
 import { definePreparedStatement, type Knex, type TicketingEvent } from '@ticketing/platform';
 import { outboxRowOf } from './outbox-repository';
-import type { ReservationItemRow, ReservationRow, ReservationStatus } from './rows';
-import type { NewTicket } from './ticket-repository';
-
-export type NewReservation = Omit<
-  ReservationRow,
-  'created_at' | 'updated_at' | 'payment_id' | 'confirmed_at' | 'payment_ref' | 'session_starts_at'
-> & {
-  session_starts_at?: Date | null;
-  created_at: Date;
-  updated_at: Date;
-};
+import type { ReservationItemRow, ReservationRow, ReservationStatus } from '../domain/records';
+import type { NewReservation, NewTicket } from '../domain/store';
 
 // Named prepared statements for the hot paths (placing a hold, confirming, the expiry sweep): parsed once per
 // connection instead of on every call. Cold paths stay on knex's query builder.
@@ -262,4 +253,3 @@ export function reservationRepository(db: Knex | Knex.Transaction) {
   };
 }
 
-export type ReservationRepository = ReturnType<typeof reservationRepository>;

@@ -1,26 +1,7 @@
 import type { Redis } from 'ioredis';
 import Redlock, { ExecutionError, ResourceLockedError, type Lock } from 'redlock';
+import { LockServiceError, SeatsLockedError, type SeatLocker } from '../domain/ports';
 
-/** Another request holds a lock on at least one of the seats. */
-export class SeatsLockedError extends Error {
-  constructor() {
-    super('Seat already locked by another user');
-    this.name = 'SeatsLockedError';
-  }
-}
-
-/** Redis could not be asked (down, timed out). */
-export class LockServiceError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'LockServiceError';
-  }
-}
-
-export interface SeatLocker {
-  /** Locks every seat at once or throws SeatsLockedError immediately (no waiting); resolves to a release function. */
-  lockSeats(sessionSeatIds: string[], ttlMs: number): Promise<() => Promise<void>>;
-}
 
 export const seatLockResource = (sessionSeatId: string) => `locks:session-seat:${sessionSeatId}`;
 

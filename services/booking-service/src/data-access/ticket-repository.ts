@@ -1,21 +1,6 @@
 import type { Knex } from '@ticketing/platform';
-import type { TicketRow } from './rows';
-
-export type NewTicket = Omit<TicketRow, 'refunded_at' | 'used_at' | 'checked_in_gate' | 'checked_in_by' | 'updated_at'>;
-
-/** One row of a session's check-in list. */
-export type SessionTicketState = Pick<TicketRow, 'id' | 'status' | 'used_at' | 'checked_in_gate' | 'updated_at'>;
-
-export interface CheckInScan {
-  id: string;
-  ticket_id: string | null;
-  session_id: string;
-  gate: string | null;
-  scanned_by: string | null;
-  result: 'admitted' | 'already_used' | 'revoked' | 'wrong_session' | 'invalid_code';
-  source: 'online' | 'offline';
-  scanned_at: Date;
-}
+import type { TicketRow } from '../domain/records';
+import type { CheckInScan, NewTicket, SessionTicketState } from '../domain/store';
 
 export function ticketRepository(db: Knex | Knex.Transaction) {
   return {
@@ -85,4 +70,3 @@ export function ticketRepository(db: Knex | Knex.Transaction) {
   };
 }
 
-export type TicketRepository = ReturnType<typeof ticketRepository>;

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { AppError, conflict, gone } from '@ticketing/platform';
-import type { TicketRow } from '../data-access/rows';
-import type { CheckInScan } from '../data-access/ticket-repository';
+import type { TicketRow } from './records';
+import type { CheckInScan } from './store';
 import { secondsSince, type BookingDeps } from './ports';
 import { parseQrContent, verifyTicketCode } from './ticket-code';
 import { InvalidTicketCode, type InvalidCodeReason, type PublicTicketJwk } from './ticket-signing';

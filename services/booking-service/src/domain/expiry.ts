@@ -1,6 +1,6 @@
 import { createTicketingEvent, type Logger } from '@ticketing/platform';
-import type { BookingRepositories, BookingStore } from '../data-access/booking-store';
-import type { ReservationRow } from '../data-access/rows';
+import type { BookingRepositories, BookingStore } from './store';
+import type { ReservationRow } from './records';
 import { noMetrics, type BookingMetrics, type OutboxKicker } from './ports';
 
 export interface ExpirySweepResult {

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { AppError, conflict, unprocessable } from '@ticketing/platform';
-import type { BookingStore } from '../data-access/booking-store';
+import type { BookingStore } from './store';
 
 export type IdempotencyClaim =
   | { kind: 'claimed'; reservationId: string }

@@ -1,8 +1,8 @@
 import { ROOT_CONTEXT, SpanKind, context, propagation } from '@opentelemetry/api';
 import { TICKETING_EXCHANGE, requestContext, withSpan, type Logger, type TicketingEvent } from '@ticketing/platform';
-import type { BookingStore } from '../data-access/booking-store';
-import type { OutboxRow } from '../data-access/rows';
-import type { OutboxBacklog } from '../data-access/outbox-repository';
+import type { BookingStore } from './store';
+import type { OutboxRow } from './records';
+import type { OutboxBacklog } from './store';
 import type { BookingMetrics, OutboxKicker } from './ports';
 
 export interface OutboxPublisher {

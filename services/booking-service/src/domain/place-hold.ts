@@ -7,17 +7,23 @@ import {
   unprocessable,
   withSpan,
 } from '@ticketing/platform';
-import type { BookingRepositories } from '../data-access/booking-store';
+import type { BookingRepositories } from './store';
 import {
   EventServiceRejectedError,
   EventServiceUnavailableError,
   type ReserveResult,
 } from '../data-access/event-service-client';
-import type { PriceTierRow, ReservationItemRow } from '../data-access/rows';
-import { LockServiceError, SeatsLockedError } from '../data-access/seat-locks';
+import type { PriceTierRow, ReservationItemRow } from './records';
 import { claimIdempotencyKey, requestFingerprint } from './idempotency';
 import { applyMultiplier, centsToDecimal, sumCents, toBasisPoints, toCents } from './money';
-import { secondsSince, type BookingDeps, type LockResult, type ReservationOutcome } from './ports';
+import {
+  LockServiceError,
+  SeatsLockedError,
+  secondsSince,
+  type BookingDeps,
+  type LockResult,
+  type ReservationOutcome,
+} from './ports';
 import { toReservationBody, type ReservationBody } from './reservation-view';
 
 export interface SeatRequest {

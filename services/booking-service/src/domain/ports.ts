@@ -1,9 +1,29 @@
 import type { Logger } from '@ticketing/platform';
-import type { BookingStore } from '../data-access/booking-store';
 import type { EventServiceClient } from '../data-access/event-service-client';
-import type { SeatLocker } from '../data-access/seat-locks';
 import type { PaymentProvider } from './payment-provider';
+import type { BookingStore } from './store';
 import type { TicketKeyRing } from './ticket-signing';
+
+/** Another request holds a lock on at least one of the seats. */
+export class SeatsLockedError extends Error {
+  constructor() {
+    super('Seat already locked by another user');
+    this.name = 'SeatsLockedError';
+  }
+}
+
+/** Redis could not be asked (down, timed out). */
+export class LockServiceError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LockServiceError';
+  }
+}
+
+export interface SeatLocker {
+  /** Locks every seat at once or throws SeatsLockedError immediately (no waiting); resolves to a release function. */
+  lockSeats(sessionSeatIds: string[], ttlMs: number): Promise<() => Promise<void>>;
+}
 
 export type ReservationOutcome = 'created' | 'conflict' | 'rejected' | 'error';
 export type ConfirmOutcome = 'confirmed' | 'replayed' | 'declined' | 'conflict' | 'rejected' | 'error';

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { forbidden, hasRole, notFound, requireRole, serviceUnavailable, type Actor } from '@ticketing/platform';
-import type { BookingStore } from '../data-access/booking-store';
+import type { BookingStore } from './store';
 import {
   EventServiceRejectedError,
   EventServiceUnavailableError,
   type EventServiceClient,
 } from '../data-access/event-service-client';
-import type { PriceTierRow } from '../data-access/rows';
+import type { PriceTierRow } from './records';
 import { basisPointsToNumber, toBasisPoints } from './money';
 
 export interface PriceTier {

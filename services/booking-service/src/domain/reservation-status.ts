@@ -6,7 +6,7 @@
  * outbox row, so a confirm racing this has exactly one winner and the world hears reservation.expired.
  */
 import type { Logger } from '@ticketing/platform';
-import type { BookingStore } from '../data-access/booking-store';
+import type { BookingStore } from './store';
 import { addExpiredEvents } from './expiry';
 import { noMetrics, type BookingMetrics, type OutboxKicker } from './ports';
 

@@ -1,4 +1,4 @@
-import type { ReservationItemRow, ReservationRow, TicketRow } from '../data-access/rows';
+import type { ReservationItemRow, ReservationRow, TicketRow } from './records';
 import { fromCents, toCents } from './money';
 import { pngDataUri, qrTextOf } from './ticket-code';
 

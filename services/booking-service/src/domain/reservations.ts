@@ -10,9 +10,9 @@ import {
   serviceUnavailable,
   withSpan,
 } from '@ticketing/platform';
-import type { BookingStore } from '../data-access/booking-store';
-import type { ReservationItemRow, ReservationRow, TicketRow } from '../data-access/rows';
-import type { NewTicket } from '../data-access/ticket-repository';
+import type { BookingStore } from './store';
+import type { ReservationItemRow, ReservationRow, TicketRow } from './records';
+import type { NewTicket } from './store';
 import { toCents } from './money';
 import { capturePayment, providerKeys, voidPayment } from './payments';
 import { secondsSince, type BookingDeps, type ConfirmOutcome } from './ports';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { conflict, createTicketingEvent, forbidden, notFound, serviceUnavailable } from '@ticketing/platform';
-import type { BookingStore } from '../data-access/booking-store';
-import type { TicketRow } from '../data-access/rows';
+import type { BookingStore } from './store';
+import type { TicketRow } from './records';
 import { capturePayment, sendRefund } from './payments';
 import type { BookingDeps } from './ports';
 import { toTicketBody, type TicketBody } from './reservation-view';

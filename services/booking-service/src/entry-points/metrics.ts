@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { LATENCY_BUCKETS, ROUTING_KEYS, type Logger } from '@ticketing/platform';
-import type { OutboxBacklog } from '../data-access/outbox-repository';
+import type { OutboxBacklog } from '../domain/store';
 import type {
   BookingMetrics,
   CheckInOutcome,
