@@ -16,8 +16,6 @@ export class AppError extends Error {
   }
 }
 
-export const badRequest = (message: string, details?: ErrorDetails) =>
-  new AppError(400, 'BAD_REQUEST', message, details);
 export const unauthorized = (message: string, code = 'UNAUTHORIZED') => new AppError(401, code, message);
 export const paymentRequired = (message: string, details?: ErrorDetails) =>
   new AppError(402, 'PAYMENT_DECLINED', message, details);

@@ -56,26 +56,13 @@ const reserveResponseSchema = z.object({
   session_start_time: z.string().nullish(),
   seats: z.array(reservedSeatSchema),
 });
-const availabilityResponseSchema = z.object({
-  available: z.boolean(),
-  seats: z.array(z.object({ session_seat_id: z.string(), status: z.string() })),
-});
-const pricingResponseSchema = z.object({
-  session_id: z.string(),
-  base_price: money,
-  currency: z.string(),
-  seats: z.array(z.object({ session_seat_id: z.string(), price: money })),
-});
 const sessionResponseSchema = z.object({ start_time: z.string() });
 const sessionOrganizerSchema = z.object({ session_id: z.string(), organizer_id: z.string(), member: z.boolean() });
 const errorResponseSchema = z.object({
   error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }),
 });
 
-export type ReservedSeat = z.infer<typeof reservedSeatSchema>;
 export type ReserveResult = z.infer<typeof reserveResponseSchema>;
-export type AvailabilityResult = z.infer<typeof availabilityResponseSchema>;
-export type PricingResult = z.infer<typeof pricingResponseSchema>;
 /** Who organizes a session, and whether a given user is one of that organizer's members. */
 export type SessionOrganizer = z.infer<typeof sessionOrganizerSchema>;
 
@@ -90,9 +77,6 @@ export interface SeatHoldRequest {
 export interface EventServiceClient {
   reserveSeats(request: SeatHoldRequest): Promise<ReserveResult>;
   releaseSeats(request: { sessionId: string; reservationId: string; sessionSeatIds: string[] }): Promise<void>;
-  confirmSeats(request: { sessionId: string; reservationId: string; sessionSeatIds: string[] }): Promise<void>;
-  checkAvailability(sessionId: string, sessionSeatIds: string[]): Promise<AvailabilityResult>;
-  getPricing(sessionId: string, sessionSeatIds?: string[]): Promise<PricingResult>;
   /** The session's start time (public catalog read), for reservations that did not store it. */
   getSessionStart(sessionId: string): Promise<Date>;
   sessionOrganizer(sessionId: string, userId: string): Promise<SessionOrganizer>;
@@ -248,23 +232,6 @@ export function createEventServiceClient(options: EventServiceClientOptions): Ev
         reservation_id: request.reservationId,
         session_seat_ids: request.sessionSeatIds,
       });
-    },
-    async confirmSeats(request) {
-      await call('POST', `${sessionPath(request.sessionId)}/seats/confirm`, {
-        reservation_id: request.reservationId,
-        session_seat_ids: request.sessionSeatIds,
-      });
-    },
-    async checkAvailability(sessionId, sessionSeatIds) {
-      const response = await call('POST', `${sessionPath(sessionId)}/seats/check-availability`, {
-        session_seat_ids: sessionSeatIds,
-      });
-      return decode(availabilityResponseSchema, response, 'check-availability');
-    },
-    async getPricing(sessionId, sessionSeatIds) {
-      const query = sessionSeatIds?.length ? `?session_seat_ids=${sessionSeatIds.map(encodeURIComponent).join(',')}` : '';
-      const response = await call('GET', `${sessionPath(sessionId)}/pricing${query}`);
-      return decode(pricingResponseSchema, response, 'pricing');
     },
     async getSessionStart(sessionId) {
       const response = await call('GET', `/api/v1/sessions/${encodeURIComponent(sessionId)}`);

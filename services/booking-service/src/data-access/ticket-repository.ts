@@ -1,12 +1,9 @@
 import type { Knex } from '@ticketing/platform';
 import type { TicketRow } from '../domain/records';
-import type { CheckInScan, NewTicket, SessionTicketState } from '../domain/store';
+import type { CheckInScan, SessionTicketState } from '../domain/store';
 
 export function ticketRepository(db: Knex | Knex.Transaction) {
   return {
-    async insertMany(tickets: NewTicket[]): Promise<void> {
-      if (tickets.length) await db('tickets').insert(tickets.map((t) => ({ ...t, updated_at: t.created_at })));
-    },
     async findById(id: string): Promise<TicketRow | undefined> {
       return db<TicketRow>('tickets').where({ id }).first();
     },

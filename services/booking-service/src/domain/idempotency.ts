@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { AppError, conflict, unprocessable } from '@ticketing/platform';
+import { conflict, unprocessable } from '@ticketing/platform';
 import type { BookingStore } from './store';
 
 export type IdempotencyClaim =
@@ -65,6 +65,3 @@ export async function claimIdempotencyKey(
     await new Promise((resolve) => setTimeout(resolve, WAIT_STEP_MS));
   }
 }
-
-/** Errors that say "this request is wrong", which a retry with the same key would not fix either. */
-export const isClientError = (error: unknown) => error instanceof AppError && error.status < 500;

@@ -107,7 +107,6 @@ export interface ReservationRepository {
 }
 
 export interface TicketRepository {
-  insertMany(tickets: NewTicket[]): Promise<void>;
   findById(id: string): Promise<TicketRow | undefined>;
   listByUser(userId: string, page: {
     limit: number;

@@ -196,16 +196,6 @@ function transactionQueries(trx: Knex.Transaction): SeatInventoryTransaction {
       );
       return rows;
     },
-    async hold(sessionId, seatIds, reservationId, reservedUntil) {
-      return rowCount(
-        await trx.raw(
-          `UPDATE session_seats
-              SET status = 'reserved', reservation_id = ?, reserved_until = ?, updated_at = now()
-            WHERE session_id = ? AND id = ANY(?::uuid[]) AND status = 'available'`,
-          [reservationId, reservedUntil, sessionId, seatIds],
-        ),
-      );
-    },
     async sell(sessionId, seatIds, reservationId, includeUnheld) {
       return rowCount(
         await trx.raw(

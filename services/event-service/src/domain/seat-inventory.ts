@@ -41,8 +41,6 @@ export interface SessionSummary {
 export interface SeatInventoryTransaction {
   /** Current state of the given seats of the session, locked FOR UPDATE in id order. */
   lockSeats(sessionId: string, seatIds: string[]): Promise<SeatState[]>;
-  /** available → reserved by the reservation; returns how many rows changed. */
-  hold(sessionId: string, seatIds: string[], reservationId: string, reservedUntil: Date): Promise<number>;
   /** reserved by the reservation (or, with includeUnheld, available) → sold; returns rows changed. */
   sell(sessionId: string, seatIds: string[], reservationId: string, includeUnheld: boolean): Promise<number>;
   /** reserved/sold by the reservation (the given statuses only) → available; returns rows changed. */

@@ -6,6 +6,8 @@ import {
   createLogger,
   createMetricsRegistry,
   httpEdgeOptions,
+  INTERNAL_TOKEN_HEADER,
+  INTERNAL_TOKEN_SCHEME,
   pingDatabase,
   startHttpServer,
   warnIfUnverified,
@@ -21,7 +23,6 @@ import { openEventDatabase } from '../data-access/database';
 import { seatInventoryRepository } from '../data-access/seat-inventory-repository';
 import { createSeatMapCache } from '../domain/seat-map-cache';
 import { catalogModule } from './http/catalog';
-import { INTERNAL_TOKEN_HEADER, INTERNAL_TOKEN_SCHEME } from './http/internal-token';
 import { internalInventoryModule } from './http/internal-inventory';
 import { internalOwnershipModule } from './http/internal-ownership';
 

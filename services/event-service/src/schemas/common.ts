@@ -50,7 +50,6 @@ export const paginationQuery = z.object({
     .default(0)
     .meta({ description: 'Items to skip (default 0)' }),
 });
-export type Page = z.infer<typeof paginationQuery>;
 
 /** A list of unique session seat ids, 1..100 of them. */
 export const sessionSeatIds = z

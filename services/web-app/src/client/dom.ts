@@ -21,10 +21,6 @@ export function append(parent: Node, ...children: Child[]) {
   }
 }
 
-export function clear(element: Element) {
-  element.replaceChildren();
-}
-
 /** A polite live region message (status line) for screen readers and sighted users alike. */
 export function statusLine(text = ''): HTMLParagraphElement {
   return h('p', { class: 'status', role: 'status', 'aria-live': 'polite' }, text);
