@@ -10,7 +10,8 @@
 import http from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { catalogRepository } from '../../services/event-service/src/data-access/catalog-repository';
-import { createSeatMapCache, type SeatMapRenderer } from '../../services/event-service/src/domain/seat-map-cache';
+import type { SeatMapRenderer } from '../../services/event-service/src/domain/catalog';
+import { createSeatMapCache } from '../../services/event-service/src/entry-points/http/seat-map-cache';
 import type { EventApi } from '../../services/event-service/src/entry-points/api';
 import { buildCatalog, startTestApi } from '../../services/event-service/test/support/api';
 

@@ -3,7 +3,8 @@ import http from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import type { EventApi } from '../src/entry-points/api';
 import { catalogRepository } from '../src/data-access/catalog-repository';
-import { createSeatMapCache, type SeatMapRenderer } from '../src/domain/seat-map-cache';
+import type { SeatMapRenderer } from '../src/domain/catalog';
+import { createSeatMapCache } from '../src/entry-points/http/seat-map-cache';
 import { request } from '../../../test/support/http';
 import { buildCatalog, startTestApi } from './support/api';
 

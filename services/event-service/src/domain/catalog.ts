@@ -11,7 +11,6 @@ import {
   type OwnershipStore,
 } from './catalog-ownership';
 import { moneyToNumber } from './money';
-import type { RenderedSeatMap, SeatMapCache, SeatMapRenderer } from './seat-map-cache';
 
 export interface Page {
   limit: number;
@@ -92,6 +91,12 @@ export interface OrganizerMember {
   added_by: string | null;
   created_at: Date;
 }
+
+/**
+ * Writes the session's seat map as JSON text in pieces, awaiting each `write` (backpressure); resolves
+ * false, writing nothing, when the session does not exist.
+ */
+export type SeatMapRenderer = (sessionId: string, write: (piece: string) => Promise<void>) => Promise<boolean>;
 
 export interface CatalogStore extends OwnershipStore {
   /** Inserts the organizer and, when given, its first member, in one transaction. */
@@ -275,9 +280,4 @@ export async function listSessionSeats(store: CatalogStore, sessionId: string, p
     ...row,
     price: moneyToNumber(row.price),
   }));
-}
-
-/** The rendered seat map of the session (possibly up to the cache's time-to-live old); 404 if unknown. */
-export async function getSeatMap(seatMaps: SeatMapCache, sessionId: string): Promise<RenderedSeatMap> {
-  return required(await seatMaps.get(sessionId), 'Session', sessionId);
 }

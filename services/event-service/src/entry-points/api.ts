@@ -21,7 +21,7 @@ import { resolveEventConfig, type EventConfig, type EventOverrides } from '../co
 import { catalogRepository } from '../data-access/catalog-repository';
 import { openEventDatabase } from '../data-access/database';
 import { seatInventoryRepository } from '../data-access/seat-inventory-repository';
-import { createSeatMapCache } from '../domain/seat-map-cache';
+import { createSeatMapCache } from './http/seat-map-cache';
 import { catalogModule } from './http/catalog';
 import { internalInventoryModule } from './http/internal-inventory';
 import { internalOwnershipModule } from './http/internal-ownership';

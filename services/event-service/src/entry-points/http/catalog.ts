@@ -6,7 +6,7 @@ import {
   type Knex,
 } from '@ticketing/platform';
 import { catalogRepository } from '../../data-access/catalog-repository';
-import type { SeatMapCache } from '../../domain/seat-map-cache';
+import type { SeatMapCache } from './seat-map-cache';
 import { eventRoutes } from './events';
 import { hallRoutes } from './halls';
 import { locationRoutes } from './locations';

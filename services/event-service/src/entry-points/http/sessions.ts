@@ -1,14 +1,13 @@
-import { actorOf, defineRoute, type AnyRoute } from '@ticketing/platform';
+import { actorOf, defineRoute, notFound, type AnyRoute } from '@ticketing/platform';
 import { z } from 'zod';
 import {
   createSession,
-  getSeatMap,
   getSession,
   listSessionSeats,
   listSessions,
   type CatalogStore,
 } from '../../domain/catalog';
-import { plainBody, type SeatMapCache } from '../../domain/seat-map-cache';
+import { plainBody, type SeatMapCache } from './seat-map-cache';
 import { idParams, paginationQuery } from '../../schemas/common';
 import { createSessionBody, listSessionsQuery, seatMap, session, sessionSeat } from '../../schemas/catalog';
 
@@ -83,7 +82,9 @@ export const sessionRoutes = (catalog: CatalogStore, seatMaps: SeatMapCache): An
       ...unknownSession,
     },
     handler: async ({ params }, ctx) => {
-      const map = await getSeatMap(seatMaps, params.id);
+      // Possibly up to the cache's time-to-live old.
+      const map = await seatMaps.get(params.id);
+      if (!map) throw notFound('Session', params.id);
       ctx.set('ETag', map.etag);
       ctx.set('Cache-Control', 'no-cache');
       ctx.vary('Accept-Encoding');

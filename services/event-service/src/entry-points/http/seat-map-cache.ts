@@ -22,6 +22,7 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { createGunzip, createGzip, constants as zlibConstants } from 'node:zlib';
+import type { SeatMapRenderer } from '../../domain/catalog';
 
 export interface RenderedSeatMap {
   /** Strong ETag of the uncompressed JSON body, quoted. */
@@ -31,12 +32,6 @@ export interface RenderedSeatMap {
   /** Bytes of the uncompressed JSON body. */
   length: number;
 }
-
-/**
- * Writes the session's seat map as JSON text in pieces, awaiting each `write` (backpressure); resolves
- * false, writing nothing, when the session does not exist.
- */
-export type SeatMapRenderer = (sessionId: string, write: (piece: string) => Promise<void>) => Promise<boolean>;
 
 export interface SeatMapCacheOptions {
   /** How long one render is served; 0 renders on every request. */
