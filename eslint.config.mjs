@@ -41,9 +41,22 @@ export default tseslint.config(
               regex: '(^|/)(data-access(?!/event-service-client$)|entry-points)(/|$)',
               message: 'The domain owns its ports (domain/ports.ts); data access and entry points implement and call them.',
             },
-            { regex: '^(koa|pg|knex|ioredis|redlock|rascal|amqplib|prom-client)$', message: 'Infrastructure belongs in data-access or entry-points.' },
+            {
+              regex: '^(koa|pg|knex|ioredis|redlock|rascal|amqplib|prom-client|qrcode)$',
+              message: 'Infrastructure belongs in data-access, entry-points or lib.',
+            },
           ],
         },
+      ],
+    },
+  },
+  {
+    // lib/: small technical helpers of one service (e.g. the QR PNG encoder), knowing nothing of its rooms.
+    files: ['services/*/src/lib/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [otherServicesSource, { regex: '(^|/)(domain|data-access|entry-points)(/|$)', message: 'lib/ knows no domain, data access or entry point.' }] },
       ],
     },
   },

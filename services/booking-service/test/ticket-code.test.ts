@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
-import { issueTicketCode, parseQrContent, pngDataUri, qrContent, renderQrPng, verifyTicketCode } from '../src/domain/ticket-code';
+import { issueTicketCode, parseQrContent, qrContent, verifyTicketCode } from '../src/domain/ticket-code';
+import { pngDataUri, renderQrPng } from '../src/lib/qr-png';
 
 const SECRET = 'test-secret';
 

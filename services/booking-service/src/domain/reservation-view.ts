@@ -1,6 +1,7 @@
 import type { ReservationItemRow, ReservationRow, TicketRow } from './records';
 import { fromCents, toCents } from './money';
-import { pngDataUri, qrTextOf } from './ticket-code';
+import { pngDataUri } from '../lib/qr-png';
+import { qrTextOf } from './ticket-code';
 
 /** The seed's reservation body. */
 export interface ReservationBody {

@@ -22,7 +22,7 @@ import {
   type ReservationBody,
   type ReservationWithTickets,
 } from './reservation-view';
-import { renderQrPng } from './ticket-code';
+import { renderQrPng } from '../lib/qr-png';
 import type { TicketKeyRing } from './ticket-signing';
 
 /** The caller's own reservation, or 404 (another user's reservation is indistinguishable from none). */
