@@ -13,6 +13,7 @@ import {
   pingDatabase,
   publishEvent,
   startHttpServer,
+  startPeriodicJob,
   warnIfUnverified,
   type Knex,
 } from '@ticketing/platform';
@@ -218,37 +219,30 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
   }
   relay.start();
 
-  let sweeping: Promise<unknown> | undefined;
-  const sweepTimer =
-    config.EXPIRY_SWEEP_INTERVAL_SECONDS > 0
-      ? setInterval(() => {
-          if (sweeping) return;
-          sweeping = expireReservations(
-            { store, logger, relay, metrics },
-            {
-              batchSize: config.EXPIRY_BATCH_SIZE,
-              pendingHoldGraceSeconds: pendingHoldGraceSeconds(config),
-              outboxRetentionSeconds: config.OUTBOX_RETENTION_HOURS * 3600,
-            },
-          )
-            .catch((error: unknown) => logger.error({ err: error }, 'Expiry sweep failed'))
-            .finally(() => (sweeping = undefined));
-        }, config.EXPIRY_SWEEP_INTERVAL_SECONDS * 1000)
-      : undefined;
-  sweepTimer?.unref();
-
+  const sweep = startPeriodicJob({
+    name: 'Expiry sweep',
+    intervalMs: config.EXPIRY_SWEEP_INTERVAL_SECONDS * 1000,
+    logger,
+    run: async () => {
+      await expireReservations(
+        { store, logger, relay, metrics },
+        {
+          batchSize: config.EXPIRY_BATCH_SIZE,
+          pendingHoldGraceSeconds: pendingHoldGraceSeconds(config),
+          outboxRetentionSeconds: config.OUTBOX_RETENTION_HOURS * 3600,
+        },
+      );
+    },
+  });
   // In the process that owns the provider client (not the CronJob): captures, voids and refunds a crash left owing.
-  let recovering: Promise<unknown> | undefined;
-  const recoveryTimer =
-    config.PAYMENT_RECOVERY_INTERVAL_SECONDS > 0
-      ? setInterval(() => {
-          if (recovering) return;
-          recovering = recoverPayments(deps, { graceSeconds: pendingHoldGraceSeconds(config), batchSize: config.EXPIRY_BATCH_SIZE })
-            .catch((error: unknown) => logger.error({ err: error }, 'Payment recovery failed'))
-            .finally(() => (recovering = undefined));
-        }, config.PAYMENT_RECOVERY_INTERVAL_SECONDS * 1000)
-      : undefined;
-  recoveryTimer?.unref();
+  const recovery = startPeriodicJob({
+    name: 'Payment recovery',
+    intervalMs: config.PAYMENT_RECOVERY_INTERVAL_SECONDS * 1000,
+    logger,
+    run: async () => {
+      await recoverPayments(deps, { graceSeconds: pendingHoldGraceSeconds(config), batchSize: config.EXPIRY_BATCH_SIZE });
+    },
+  });
 
   logger.info({ url: server.url }, 'Booking API listening');
   const running = server;
@@ -262,11 +256,9 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
     payments,
     stop() {
       stopping ??= (async () => {
-        clearInterval(sweepTimer);
-        clearInterval(recoveryTimer);
+        const jobsStopped = Promise.all([sweep.stop(), recovery.stop()]);
         await running.close(config.SHUTDOWN_TIMEOUT_MS);
-        await sweeping;
-        await recovering;
+        await jobsStopped;
         await relay.stop();
         await Promise.allSettled([broker.stop(), closeRedis(redis)]);
         eventService.close();

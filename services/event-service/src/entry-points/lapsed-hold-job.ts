@@ -1,4 +1,4 @@
-import type { Logger } from '@ticketing/platform';
+import { startPeriodicJob, type Logger } from '@ticketing/platform';
 import { Counter, type Registry } from 'prom-client';
 import type { EventConfig } from '../config';
 import { bookingReservationStatuses } from '../data-access/booking-service-client';
@@ -41,29 +41,19 @@ export function scheduleLapsedHoldCheck(deps: {
 }) {
   const metrics = lapsedHoldMetrics(deps.registry);
   const askBooking = bookingReservationStatuses({ baseUrl: deps.config.BOOKING_SERVICE_URL, internalToken: deps.config.INTERNAL_API_TOKEN });
-  let running: Promise<void> | undefined;
-  const run = () =>
-    (running ??= returnLapsedHolds(
-      { inventory: deps.inventory, askBooking, logger: deps.logger },
-      { graceSeconds: deps.config.LAPSED_HOLD_GRACE_SECONDS, batchSize: BATCH_SIZE },
-    )
-      .then((report) => {
-        for (const outcome of ['released', 'sold', 'kept', 'unchecked'] as const) metrics.holds.inc({ outcome }, report[outcome]);
-        metrics.seats.inc({ outcome: 'released' }, report.seatsReleased);
-        metrics.seats.inc({ outcome: 'sold' }, report.seatsSold);
-        if (report.found) deps.logger.info(report, 'Lapsed hold check finished');
-      })
-      .catch((error: unknown) => deps.logger.warn({ err: error }, 'Lapsed hold check failed; will retry'))
-      .finally(() => {
-        running = undefined;
-      }));
-  const intervalMs = deps.config.LAPSED_HOLD_CHECK_INTERVAL_SECONDS * 1000;
-  const timer = intervalMs > 0 ? setInterval(run, intervalMs).unref() : undefined;
-  return {
-    runNow: run,
-    stop: async () => {
-      clearInterval(timer);
-      await running;
+  return startPeriodicJob({
+    name: 'Lapsed hold check',
+    intervalMs: deps.config.LAPSED_HOLD_CHECK_INTERVAL_SECONDS * 1000,
+    logger: deps.logger,
+    run: async () => {
+      const report = await returnLapsedHolds(
+        { inventory: deps.inventory, askBooking, logger: deps.logger },
+        { graceSeconds: deps.config.LAPSED_HOLD_GRACE_SECONDS, batchSize: BATCH_SIZE },
+      );
+      for (const outcome of ['released', 'sold', 'kept', 'unchecked'] as const) metrics.holds.inc({ outcome }, report[outcome]);
+      metrics.seats.inc({ outcome: 'released' }, report.seatsReleased);
+      metrics.seats.inc({ outcome: 'sold' }, report.seatsSold);
+      if (report.found) deps.logger.info(report, 'Lapsed hold check finished');
     },
-  };
+  });
 }
