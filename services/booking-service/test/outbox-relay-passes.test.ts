@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { createDatabase, createLogger, createTicketingEvent, type Knex, type TicketingEvent } from '@ticketing/platform';
 import { createBookingStore } from '../src/data-access/booking-store';
 import type { BookingStore } from '../src/domain/store';
-import { OutboxRelay, type OutboxPublisher } from '../src/domain/outbox-relay';
+import { OutboxRelay, type OutboxPublisher } from '../src/entry-points/outbox-relay';
 import { noMetrics } from '../src/domain/ports';
 import { eventually } from '../../../test/support/http';
 import { privateBookingDatabase, type PrivateBookingDatabase } from './support/harness';

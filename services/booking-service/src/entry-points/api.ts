@@ -23,7 +23,7 @@ import { createBookingStore } from '../data-access/booking-store';
 import { createEventServiceClient } from '../data-access/event-service-client';
 import { createSeatLocker } from '../data-access/seat-locks';
 import { expireReservations } from '../domain/expiry';
-import { OutboxRelay } from '../domain/outbox-relay';
+import { OutboxRelay } from './outbox-relay';
 import { createMockPaymentProvider, meteredPaymentProvider, type MockPaymentProvider } from '../domain/payment-provider';
 import { recoverPayments } from '../domain/payments';
 import type { BookingDeps } from '../domain/ports';

@@ -1,9 +1,9 @@
 import { ROOT_CONTEXT, SpanKind, context, propagation } from '@opentelemetry/api';
 import { TICKETING_EXCHANGE, requestContext, withSpan, type Logger, type TicketingEvent } from '@ticketing/platform';
-import type { BookingStore } from './store';
-import type { OutboxRow } from './records';
-import type { OutboxBacklog } from './store';
-import type { BookingMetrics, OutboxKicker } from './ports';
+import type { BookingStore } from '../domain/store';
+import type { OutboxRow } from '../domain/records';
+import type { OutboxBacklog } from '../domain/store';
+import type { BookingMetrics, OutboxKicker } from '../domain/ports';
 
 export interface OutboxPublisher {
   /**
