@@ -16,6 +16,7 @@ export * from './http/error-handler';
 export * from './http/internal-token';
 export * from './db/database';
 export * from './db/prepared-statement';
+export * from './db/postgres-errors';
 export * from './messaging/events';
 export * from './messaging/topology';
 export * from './messaging/broker';

@@ -2,7 +2,6 @@ import {
   BrokerConnection,
   EVENT_SERVICE_DEAD_LETTER_QUEUE,
   EVENT_SERVICE_QUEUE,
-  ROUTING_KEYS,
   brokerConfig,
   consumeEvents,
   createHttpApp,
@@ -11,19 +10,16 @@ import {
   pingDatabase,
   queueDepthProbe,
   startHttpServer,
-  withSpan,
   type ConsumeOutcome,
-  type QueueDepthProbe,
-  type Logger,
   type TicketingEvent,
 } from '@ticketing/platform';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { resolveEventConfig, type EventConfig, type EventOverrides } from '../config';
 import { openEventDatabase } from '../data-access/database';
 import { seatInventoryRepository } from '../data-access/seat-inventory-repository';
-import { applyBookingEvents, type BookingEventStore } from '../domain/booking-events';
-import { purgeOldMessageIds, type ProcessedMessageStore } from '../domain/message-retention';
+import { bookingEventHandler } from './booking-event-handler';
+import { consumerMetrics, routingKeyLabel, type Outcome } from './consumer-metrics';
 import { scheduleLapsedHoldCheck } from './lapsed-hold-job';
+import { scheduleMessageRetention } from './message-retention-job';
 
 export interface EventConsumer {
   /** Base URL of the consumer's /health, /ready and /metrics server (METRICS_PORT). */
@@ -34,178 +30,6 @@ export interface EventConsumer {
   checkLapsedHolds(): Promise<void>;
   /** Stops taking messages, lets the ones in hand finish, then closes the broker, server and pool. */
   stop(): Promise<void>;
-}
-
-type Outcome = ConsumeOutcome | 'duplicate';
-const OUTCOMES: Outcome[] = ['applied', 'duplicate', 'retried', 'dead_lettered'];
-
-const LAG_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800];
-
-function consumerMetrics(registry: Registry, probes: { subscribed: () => boolean; queues: QueueDepthProbe }) {
-  new Gauge({
-    name: 'consumer_subscribed',
-    help: '1 while this consumer is connected to RabbitMQ and subscribed to event_service_queue, else 0',
-    registers: [registry],
-    collect() {
-      this.set(probes.subscribed() ? 1 : 0);
-    },
-  });
-  new Gauge({
-    name: 'event_queue_messages',
-    help: 'Messages waiting in event_service_queue and in its dead-letter queue event_service_queue.dead (read at scrape time)',
-    labelNames: ['queue'],
-    registers: [registry],
-    async collect() {
-      const depths = await probes.queues.depths();
-      // No value rather than a stale one while the broker cannot be asked.
-      this.reset();
-      for (const [queue, messages] of Object.entries(depths ?? {})) this.set({ queue }, messages);
-    },
-  });
-  const metrics = {
-    consumed: new Counter({
-      name: 'messages_consumed_total',
-      help: 'Booking events handled, by routing key and outcome (applied, duplicate, retried, dead_lettered)',
-      labelNames: ['routing_key', 'outcome'],
-      registers: [registry],
-    }),
-    deadLettered: new Counter({
-      name: 'messages_dead_lettered_total',
-      help: 'Booking events sent to the dead-letter queue, by routing key',
-      labelNames: ['routing_key'],
-      registers: [registry],
-    }),
-    batchMessages: new Histogram({
-      name: 'consumer_batch_messages',
-      help: 'Messages applied per database transaction (a batch: what arrived while the previous one was applied)',
-      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
-      registers: [registry],
-    }),
-    lag: new Histogram({
-      name: 'consumer_lag_seconds',
-      help:
-        'Time from an event occurring (occurred_at) to its change being applied to the seat inventory, by routing key ' +
-        '(reservation.confirmed: the confirm -> sold delay)',
-      labelNames: ['routing_key'],
-      buckets: LAG_BUCKETS,
-      registers: [registry],
-    }),
-  };
-  // Every series exists from the start at zero, so increase() sees the first dead letter too.
-  for (const routingKey of [...ROUTING_KEYS, 'unknown']) {
-    for (const outcome of OUTCOMES) metrics.consumed.inc({ routing_key: routingKey, outcome }, 0);
-    metrics.deadLettered.inc({ routing_key: routingKey }, 0);
-  }
-  for (const routingKey of ROUTING_KEYS) metrics.lag.zero({ routing_key: routingKey });
-  return metrics;
-}
-
-/** Bounded label values: one of the four routing keys, or "unknown" for anything else that reached the queue. */
-const routingKeyLabel = (routingKey: string, event?: TicketingEvent): string =>
-  event?.type ?? ((ROUTING_KEYS as readonly string[]).includes(routingKey) ? routingKey : 'unknown');
-
-/** Failures worth waiting out in place (the database restarting or briefly overloaded) before Rascal's retry. */
-function isTransientDatabaseError(error: unknown): boolean {
-  const err = error as { code?: string; name?: string };
-  return (
-    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '53300', '40001', '40P01'].includes(
-      err?.code ?? '',
-    ) ||
-    (err?.code ?? '').startsWith('08') ||
-    err?.name === 'KnexTimeoutError'
-  );
-}
-
-/** How often the consumer deletes message ids older than PROCESSED_MESSAGES_RETENTION_HOURS. */
-const RETENTION_INTERVAL_MS = 3_600_000;
-/** The first purge waits this long after start, out of the way of a restart's backlog. */
-const FIRST_RETENTION_DELAY_MS = 60_000;
-
-/**
- * Runs the processed_messages purge every hour (first a minute after start); `stop` clears the timer and waits
- * for a purge in progress. Never overlaps itself; a failure is logged and tried again at the next hour.
- */
-function scheduleRetention(store: ProcessedMessageStore, retentionHours: number, logger: Logger) {
-  if (retentionHours <= 0) return { stop: async () => undefined };
-  let running: Promise<void> | undefined;
-  let timer: NodeJS.Timeout;
-  const run = () => {
-    running ??= purgeOldMessageIds(store, retentionHours * 3600)
-      .then((purged) => {
-        if (purged) logger.info({ purged, retention_hours: retentionHours }, 'Deleted old processed message ids');
-      })
-      .catch((error: unknown) => logger.warn({ err: error }, 'Purging old processed message ids failed; will retry'))
-      .finally(() => {
-        running = undefined;
-      });
-  };
-  timer = setTimeout(() => {
-    run();
-    timer = setInterval(run, RETENTION_INTERVAL_MS).unref();
-  }, FIRST_RETENTION_DELAY_MS).unref();
-  return {
-    stop: async () => {
-      clearTimeout(timer); // clears the interval too (one timer type in Node)
-      await running;
-    },
-  };
-}
-
-/** The one value every element has, or 'mixed' (a span attribute for a whole batch). */
-const sameOrMixed = (values: string[]): string => (values.every((value) => value === values[0]) ? values[0] : 'mixed');
-
-/**
- * The batch handler given to the platform's consumer: applies the events through the seat inventory in one
- * transaction, waiting out short database outages in place (up to `transientBudgetMs`) so they do not use up
- * the bounded attempts.
- */
-function bookingEventHandler(deps: {
-  inventory: BookingEventStore;
-  logger: Logger;
-  /** Marks events that turned out to be duplicates, so the metrics can tell them from applied ones. */
-  duplicates: WeakSet<TicketingEvent>;
-  isStopping: () => boolean;
-  onBatch: (messages: number) => void;
-  transientBudgetMs?: number;
-}) {
-  const { inventory, logger, duplicates } = deps;
-  return async (events: TicketingEvent[]) => {
-    deps.onBatch(events.length);
-    const deadline = Date.now() + (deps.transientBudgetMs ?? 30_000);
-    for (let pause = 250; ; pause = Math.min(pause * 2, 5_000)) {
-      try {
-        const results = await withSpan(
-          'event-service',
-          'seat_inventory.apply_event',
-          {
-            attributes: {
-              'ticketing.routing_key': sameOrMixed(events.map((event) => event.type)),
-              'ticketing.message_count': events.length,
-              'ticketing.seat_count': events.reduce((seats, event) => seats + event.data.session_seat_ids.length, 0),
-            },
-          },
-          async (span) => {
-            const applied = await applyBookingEvents(inventory, events, logger);
-            span?.setAttribute('ticketing.result', sameOrMixed(applied));
-            return applied;
-          },
-        );
-        results.forEach((result, index) => {
-          if (result === 'duplicate') duplicates.add(events[index]);
-        });
-        return;
-      } catch (error) {
-        if (isTransientDatabaseError(error) && Date.now() + pause < deadline && !deps.isStopping()) {
-          logger.warn({ err: error, message_ids: events.map((event) => event.id) }, 'Database unavailable; retrying the messages in place');
-          await new Promise((resolve) => setTimeout(resolve, pause));
-          continue;
-        }
-        // The platform retries the batch message by message, and dead-letters a message after
-        // CONSUMER_MAX_ATTEMPTS attempts.
-        throw error;
-      }
-    }
-  };
 }
 
 /**
@@ -238,7 +62,7 @@ export async function startEventConsumer(overrides: EventOverrides = {}): Promis
     queues,
   });
   const inventory = seatInventoryRepository(db);
-  const retention = scheduleRetention(inventory, config.PROCESSED_MESSAGES_RETENTION_HOURS, logger);
+  const retention = scheduleMessageRetention(inventory, config.PROCESSED_MESSAGES_RETENTION_HOURS, logger);
   const lapsedHolds = scheduleLapsedHoldCheck({ inventory, config, logger, registry });
   const handler = bookingEventHandler({
     inventory,
