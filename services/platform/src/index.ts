@@ -5,6 +5,7 @@ export * from './errors';
 export * from './logger';
 export * from './metrics';
 export * from './lifecycle';
+export * from './batches';
 export * from './periodic-job';
 export * from './spans';
 export * from './http/app';

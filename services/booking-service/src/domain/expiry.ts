@@ -1,4 +1,4 @@
-import { createTicketingEvent, type Logger } from '@ticketing/platform';
+import { createTicketingEvent, inBatches, type Logger } from '@ticketing/platform';
 import type { BookingRepositories, BookingStore } from './store';
 import type { ReservationRow } from './records';
 import { noMetrics, type BookingMetrics, type OutboxKicker } from './ports';
@@ -43,22 +43,6 @@ export async function addExpiredEvents(tx: BookingRepositories, rows: Reservatio
       }),
     ),
   );
-}
-
-/**
- * Runs `batch` until one does less than a full batch; each count > 0 goes to `onBatch`. Returns the total.
- * Every step of the sweep works like this, so one run never holds a long transaction or delete.
- */
-async function inBatches(batchSize: number, batch: () => Promise<number>, onBatch: (count: number) => void = () => undefined) {
-  let total = 0;
-  for (;;) {
-    const count = await batch();
-    if (count > 0) {
-      total += count;
-      onBatch(count);
-    }
-    if (count < batchSize) return total;
-  }
 }
 
 /**

@@ -1,3 +1,5 @@
+import { inBatches } from '@ticketing/platform';
+
 /**
  * processed_messages only has to outlive any redelivery of a message (RabbitMQ redelivers within seconds to
  * minutes; the dead-letter queue is replayed by hand within days). Older ids are deleted so the table does not
@@ -10,11 +12,6 @@ export interface ProcessedMessageStore {
 }
 
 /** Deletes every id older than the retention, in batches (short statements beside the consumer's). */
-export async function purgeOldMessageIds(store: ProcessedMessageStore, retentionSeconds: number, batchSize = 5_000): Promise<number> {
-  let purged = 0;
-  for (;;) {
-    const count = await store.purgeProcessedMessages(retentionSeconds, batchSize);
-    purged += count;
-    if (count < batchSize) return purged;
-  }
+export function purgeOldMessageIds(store: ProcessedMessageStore, retentionSeconds: number, batchSize = 5_000): Promise<number> {
+  return inBatches(batchSize, () => store.purgeProcessedMessages(retentionSeconds, batchSize));
 }

@@ -1,5 +1,6 @@
 import knex, { type Knex } from 'knex';
 import { Client, types } from 'pg';
+import { errorCode, isConcurrentMigrationError, PG } from './postgres-errors';
 
 export type { Knex } from 'knex';
 
@@ -43,8 +44,8 @@ export async function ensureDatabase(url: string): Promise<void> {
         await client.query(`CREATE DATABASE "${name}"`);
       } catch (error) {
         // Another process created it between our check and our CREATE.
-        const code = (error as { code?: string }).code;
-        if (code !== '42P04' && code !== '23505') throw error;
+        const code = errorCode(error);
+        if (code !== PG.duplicateDatabase && code !== PG.uniqueViolation) throw error;
       }
     }
   } finally {
@@ -67,6 +68,31 @@ export async function migrateToLatest(db: Knex, migrations: Migration[], tableNa
   };
   const [, applied] = (await db.migrate.latest({ migrationSource: source, tableName })) as [number, string[]];
   return applied;
+}
+
+/** Attempts of a migration run that finds another process migrating; it waits 200 ms to 1 s between them. */
+const MIGRATION_ATTEMPTS = 50;
+
+/**
+ * Creates the database named in the URL if it is missing and applies every migration; returns the names
+ * applied. Safe when several processes (pods, parallel test files, a Helm hook) do it at once: a run that finds
+ * the migration lock taken, or a table created under it, waits and tries again.
+ */
+export async function migrateDatabase(url: string, migrations: Migration[]): Promise<string[]> {
+  await ensureDatabase(url);
+  const db = createDatabase({ url, poolMax: 1 });
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await migrateToLatest(db, migrations);
+      } catch (error) {
+        if (attempt >= MIGRATION_ATTEMPTS || !isConcurrentMigrationError(error)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200 * Math.min(attempt, 5)));
+      }
+    }
+  } finally {
+    await db.destroy();
+  }
 }
 
 export async function pingDatabase(db: Knex): Promise<void> {

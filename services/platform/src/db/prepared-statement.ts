@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { DatabaseError, type Client as PgClient, type QueryResult, type QueryResultRow } from 'pg';
+import { PG } from './postgres-errors';
 
 /**
  * Named prepared statements on knex's own pool.
@@ -241,5 +242,5 @@ async function execute<Row extends QueryResultRow>(
 
 /** Postgres' answer to a prepared statement whose result columns changed since it was prepared. */
 function isStalePlan(error: unknown): boolean {
-  return error instanceof DatabaseError && error.code === '0A000' && /cached plan must not change result type/.test(error.message);
+  return error instanceof DatabaseError && error.code === PG.featureNotSupported && /cached plan must not change result type/.test(error.message);
 }

@@ -7,6 +7,7 @@ import { koaSwagger } from 'koa2-swagger-ui';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { requestContext } from '../context';
+import { withTimeout } from '../timeout';
 import { AppError, errorBody } from '../errors';
 import { createHttpDurationHistogram } from '../metrics';
 import { assertJsonContentType, readJsonBody } from './body';
@@ -102,20 +103,6 @@ function accessLog(logger: Logger, registry: Registry) {
       else logger.info(line, 'request completed');
     }
   };
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 interface CheckResult {

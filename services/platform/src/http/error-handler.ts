@@ -2,6 +2,7 @@ import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import { AppError, errorBody } from '../errors';
 import { recordRequestFailure } from './trace-route';
+import { PG } from '../db/postgres-errors';
 
 interface PgError extends Error {
   code?: string;
@@ -35,16 +36,16 @@ export function translateError(error: unknown): AppError | undefined {
   if (http?.status === 501) return new AppError(405, 'METHOD_NOT_ALLOWED', http.message);
   const pg = error as PgError;
   switch (pg?.code) {
-    case '23505':
+    case PG.uniqueViolation:
       return new AppError(409, 'CONFLICT', 'Resource already exists', { constraint: pg.constraint });
-    case '23503':
+    case PG.foreignKeyViolation:
       return new AppError(422, 'REFERENCE_NOT_FOUND', 'A referenced resource does not exist', {
         constraint: pg.constraint,
       });
-    case '22P02':
-    case '22003':
-    case '22007':
-    case '22008':
+    case PG.invalidTextRepresentation:
+    case PG.numericValueOutOfRange:
+    case PG.invalidDatetimeFormat:
+    case PG.datetimeFieldOverflow:
       return new AppError(422, 'VALIDATION_ERROR', 'A value is out of range or malformed');
     default:
       return undefined;

@@ -1,5 +1,6 @@
 import type { BrokerAsPromised } from 'rascal';
 import type { Logger } from 'pino';
+import { withTimeout } from '../timeout';
 import type { BrokerConnection } from './broker';
 
 /** The callback-style amqplib connection and channel Rascal's `broker.connect()` hands back. */
@@ -18,17 +19,6 @@ export interface QueueDepthProbe {
   /** Messages waiting in each queue (by its contract name), or undefined when the broker cannot be asked. */
   depths(): Promise<Record<string, number> | undefined>;
   close(): Promise<void>;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-      timer.unref();
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 /**
