@@ -15,7 +15,7 @@ import { migrateEventDatabase } from '../../services/event-service/src/data-acce
 import { startEventApi, type EventApi } from '../../services/event-service/src/entry-points/api';
 import { startEventConsumer, type EventConsumer } from '../../services/event-service/src/entry-points/consumer';
 import { startBookingApi, type RunningBookingApi } from '../../services/booking-service/src/entry-points/api';
-import { migrateBookingDatabase } from '../../services/booking-service/src/entry-points/migrate';
+import { migrateBookingDatabase } from '../../services/booking-service/src/data-access/database';
 import { buildCatalog } from '../../services/event-service/test/support/api';
 import { dropDatabase } from '../support/databases';
 import { request } from '../support/http';

@@ -7,7 +7,7 @@ import { startEventConsumer } from '../../services/event-service/src/entry-point
 import { migrateEventDatabase, openEventDatabase } from '../../services/event-service/src/data-access/database';
 import { seedEventDemoData } from '../../services/event-service/src/data-access/demo-seed';
 import { startBookingApi } from '../../services/booking-service/src/entry-points/api';
-import { migrateBookingDatabase } from '../../services/booking-service/src/entry-points/migrate';
+import { migrateBookingDatabase } from '../../services/booking-service/src/data-access/database';
 import { seedBookingDemoData } from '../../services/booking-service/src/data-access/demo-seed';
 import { createDatabase } from '@ticketing/platform';
 import { dropDatabase } from './databases';

@@ -3,7 +3,7 @@ import { createDatabase, type Knex } from '@ticketing/platform';
 import { createBookingStore } from '../src/data-access/booking-store';
 import type { BookingStore } from '../src/domain/store';
 import type { ReservationItemRow } from '../src/domain/records';
-import { migrateBookingDatabase } from '../src/entry-points/migrate';
+import { migrateBookingDatabase } from '../src/data-access/database';
 import { BOOKING_TEST_DATABASE_URL } from '../../../test/support/infra';
 import { newReservation } from './support/reservation-rows';
 

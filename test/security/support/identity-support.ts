@@ -7,7 +7,7 @@ import { SignJWT } from 'jose';
 import { startEventApi } from '../../../services/event-service/src/entry-points/api';
 import { migrateEventDatabase } from '../../../services/event-service/src/data-access/database';
 import { startBookingApi } from '../../../services/booking-service/src/entry-points/api';
-import { migrateBookingDatabase } from '../../../services/booking-service/src/entry-points/migrate';
+import { migrateBookingDatabase } from '../../../services/booking-service/src/data-access/database';
 import {
   BOOKING_TEST_DATABASE_URL,
   EVENT_TEST_DATABASE_URL,

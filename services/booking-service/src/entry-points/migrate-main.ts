@@ -14,9 +14,9 @@ import {
 } from '@ticketing/platform';
 import { z } from 'zod';
 import { seedBookingDemoData } from '../data-access/demo-seed';
-import { migrateBookingDatabase } from './migrate';
+import { migrateBookingDatabase } from '../data-access/database';
 
-export { migrateBookingDatabase } from './migrate';
+export { migrateBookingDatabase } from '../data-access/database';
 export { seedBookingDemoData } from '../data-access/demo-seed';
 
 /**

@@ -9,7 +9,7 @@ import { brokerConfig, createDatabase, type Knex } from '@ticketing/platform';
 import { migrateEventDatabase } from '../../../event-service/src/data-access/database';
 import { startEventApi, type EventApi } from '../../../event-service/src/entry-points/api';
 import { startBookingApi, type BookingApiOverrides, type RunningBookingApi } from '../../src/entry-points/api';
-import { migrateBookingDatabase } from '../../src/entry-points/migrate';
+import { migrateBookingDatabase } from '../../src/data-access/database';
 import { paymentScore } from '../../src/domain/payment-provider';
 import {
   BOOKING_TEST_DATABASE_URL,

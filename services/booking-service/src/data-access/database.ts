@@ -1,5 +1,5 @@
 import { createDatabase, ensureDatabase, migrateToLatest } from '@ticketing/platform';
-import { bookingMigrations } from '../data-access/migrations';
+import { bookingMigrations } from './migrations';
 
 /**
  * Creates the database if needed and applies every migration; returns the names applied. Safe when several
