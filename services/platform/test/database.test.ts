@@ -1,12 +1,13 @@
-import { createDatabase, ensureDatabase, migrateToLatest, pingDatabase, type Migration } from '../src/db/database';
+import { createDatabase, ensureDatabase, migrateDatabase, migrateToLatest, pingDatabase, type Migration } from '../src/db/database';
 import { POSTGRES_URL } from '../../../test/support/infra';
 import { dropDatabase } from '../../../test/support/databases';
 
 const NAME = `platform_db_test_${process.pid}`;
+const RACE = `platform_db_race_${process.pid}`;
 
 describe('database helpers', () => {
-  beforeAll(() => dropDatabase(NAME));
-  afterAll(() => dropDatabase(NAME));
+  beforeAll(() => Promise.all([dropDatabase(NAME), dropDatabase(RACE)]));
+  afterAll(() => Promise.all([dropDatabase(NAME), dropDatabase(RACE)]));
 
   it('creates a missing database, tolerates it existing, and concurrent callers', async () => {
     await Promise.all([ensureDatabase(`${POSTGRES_URL}/${NAME}`), ensureDatabase(`${POSTGRES_URL}/${NAME}`)]);
@@ -30,6 +31,27 @@ describe('database helpers', () => {
     expect(await migrateToLatest(db, migrations)).toEqual([]);
     await db('widgets').insert({ name: 'x' });
     expect(await db('widgets').count({ n: '*' })).toEqual([{ n: 1 }]);
+    await db.destroy();
+  });
+
+  it('when several processes migrate a missing database at once, then each succeeds and every migration applies once', async () => {
+    const slow: Migration[] = [
+      {
+        name: '001_gadgets',
+        up: async (db) => {
+          await db.schema.createTable('gadgets', (t) => t.increments('id'));
+          await db.raw('SELECT pg_sleep(0.3)');
+        },
+        down: (db) => db.schema.dropTable('gadgets'),
+      },
+    ];
+    const url = `${POSTGRES_URL}/${RACE}`;
+
+    const runs = await Promise.all([migrateDatabase(url, slow), migrateDatabase(url, slow), migrateDatabase(url, slow)]);
+
+    expect(runs.flat()).toEqual(['001_gadgets']);
+    const db = createDatabase({ url });
+    expect(await db('knex_migrations').count({ n: '*' })).toEqual([{ n: 1 }]);
     await db.destroy();
   });
 });
