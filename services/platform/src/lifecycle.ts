@@ -72,3 +72,23 @@ function reportStartFailure(name: string, error: unknown, logger?: Logger) {
     process.stderr.write(`${name}: ${(error as Error)?.stack ?? String(error)}\n`);
   }
 }
+
+/**
+ * A process's stop: runs the steps in order, once (later calls share the first call's promise). A failing step
+ * does not keep the later ones (closing pools) from running; the first failure is rethrown at the end.
+ */
+export function stopInOrder(steps: Array<() => unknown>): () => Promise<void> {
+  let stopping: Promise<void> | undefined;
+  const run = async () => {
+    const failures: unknown[] = [];
+    for (const step of steps) {
+      try {
+        await step();
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+    if (failures.length) throw failures[0];
+  };
+  return () => (stopping ??= run());
+}

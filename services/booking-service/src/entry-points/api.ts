@@ -14,6 +14,7 @@ import {
   publishEvent,
   startHttpServer,
   startPeriodicJob,
+  stopInOrder,
   warnIfUnverified,
   type Knex,
 } from '@ticketing/platform';
@@ -209,12 +210,12 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
   });
   broker.connect().catch((error: unknown) => logger.debug({ err: error }, 'Broker connection attempts stopped'));
 
+  const closeConnections = [() => Promise.allSettled([broker.stop(), closeRedis(redis)]), () => eventService.close(), () => db.destroy()];
   let server;
   try {
     server = await startHttpServer(app, config.PORT, config.HOST);
   } catch (error) {
-    await Promise.allSettled([broker.stop(), closeRedis(redis), db.destroy()]);
-    eventService.close();
+    await stopInOrder(closeConnections)();
     throw error;
   }
   relay.start();
@@ -246,7 +247,6 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
 
   logger.info({ url: server.url }, 'Booking API listening');
   const running = server;
-  let stopping: Promise<void> | undefined;
   return {
     url: running.url,
     port: running.port,
@@ -254,17 +254,17 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
     db,
     relay,
     payments,
-    stop() {
-      stopping ??= (async () => {
+    stop: stopInOrder([
+      async () => {
         const jobsStopped = Promise.all([sweep.stop(), recovery.stop()]);
-        await running.close(config.SHUTDOWN_TIMEOUT_MS);
-        await jobsStopped;
-        await relay.stop();
-        await Promise.allSettled([broker.stop(), closeRedis(redis)]);
-        eventService.close();
-        await db.destroy();
-      })();
-      return stopping;
-    },
+        try {
+          await running.close(config.SHUTDOWN_TIMEOUT_MS);
+        } finally {
+          await jobsStopped;
+        }
+      },
+      () => relay.stop(),
+      ...closeConnections,
+    ]),
   };
 }

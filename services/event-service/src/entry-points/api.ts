@@ -10,6 +10,7 @@ import {
   INTERNAL_TOKEN_SCHEME,
   pingDatabase,
   startHttpServer,
+  stopInOrder,
   warnIfUnverified,
   type ApiModule,
   type Knex,
@@ -101,21 +102,17 @@ export async function startEventApi(overrides: EventOverrides = {}): Promise<Eve
   const running = server;
   logger.info({ url: running.url, docs: `${running.url}/docs` }, 'Event API listening');
 
-  let stopping: Promise<void> | undefined;
-  const stop = async () => {
-    logger.info('Event API stopping');
-    try {
-      await running.close(config.SHUTDOWN_TIMEOUT_MS);
-    } finally {
-      await db.destroy();
-      registry.clear();
-    }
-  };
+  const stop = stopInOrder([
+    () => logger.info('Event API stopping'),
+    () => running.close(config.SHUTDOWN_TIMEOUT_MS),
+    () => db.destroy(),
+    () => registry.clear(),
+  ]);
   return {
     url: running.url,
     port: running.port,
     config,
     db,
-    stop: () => (stopping ??= stop()),
+    stop,
   };
 }

@@ -10,6 +10,7 @@ import {
   pingDatabase,
   queueDepthProbe,
   startHttpServer,
+  stopInOrder,
   type ConsumeOutcome,
   type TicketingEvent,
 } from '@ticketing/platform';
@@ -105,44 +106,41 @@ export async function startEventConsumer(overrides: EventOverrides = {}): Promis
     // serves no Service traffic, so "not ready" only reports; it is never taken out of anything it needs).
     readiness: { database: () => pingDatabase(db), broker: () => connection.check() },
   });
+  const stopJobsAndBroker = [() => retention.stop(), () => lapsedHolds.stop(), () => queues.close(), () => connection.stop()];
   let server;
   try {
     server = await startHttpServer(app, config.METRICS_PORT, config.HOST);
   } catch (error) {
     stopping = true;
-    await retention.stop();
-    await lapsedHolds.stop();
-    await queues.close();
-    await connection.stop();
-    await db.destroy();
+    await stopInOrder([...stopJobsAndBroker, () => db.destroy()])();
     throw error;
   }
   const running = server;
   logger.info({ url: running.url }, 'Event consumer started; health and metrics server listening');
 
-  let stopped: Promise<void> | undefined;
-  const stop = async () => {
-    stopping = true;
-    logger.info('Event consumer stopping');
-    try {
-      // Cancelling waits for the messages in hand to be acknowledged, so none is half applied.
-      await subscription?.cancel();
-    } catch (error) {
-      logger.warn({ err: error }, 'Cancelling the subscription failed');
-    }
-    await retention.stop();
-    await lapsedHolds.stop();
-    await queues.close();
-    await connection.stop();
-    await running.close(config.SHUTDOWN_TIMEOUT_MS);
-    await db.destroy();
-    registry.clear();
-  };
+  const stop = stopInOrder([
+    () => {
+      stopping = true;
+      logger.info('Event consumer stopping');
+    },
+    async () => {
+      try {
+        // Cancelling waits for the messages in hand to be acknowledged, so none is half applied.
+        await subscription?.cancel();
+      } catch (error) {
+        logger.warn({ err: error }, 'Cancelling the subscription failed');
+      }
+    },
+    ...stopJobsAndBroker,
+    () => running.close(config.SHUTDOWN_TIMEOUT_MS),
+    () => db.destroy(),
+    () => registry.clear(),
+  ]);
   return {
     url: running.url,
     port: running.port,
     config,
     checkLapsedHolds: lapsedHolds.runNow,
-    stop: () => (stopped ??= stop()),
+    stop,
   };
 }
