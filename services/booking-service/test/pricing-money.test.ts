@@ -1,4 +1,5 @@
-import { applyMultiplier, centsToDecimal, fromCents, sumCents, toBasisPoints, toCents } from '../src/domain/money';
+import { centsToDecimal, fromCents, toCents } from '@ticketing/platform';
+import { applyMultiplier, sumCents, toBasisPoints } from '../src/domain/money';
 
 describe('money in integer cents', () => {
   it('reads amounts from numbers and NUMERIC strings exactly', () => {

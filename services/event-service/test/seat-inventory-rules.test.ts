@@ -91,13 +91,20 @@ describe('natural seat order', () => {
 });
 
 describe('money', () => {
-  test('accepts at most two decimals and keeps amounts exact', () => {
+  test('when an amount has at most two decimals, then it is kept exact in cents', () => {
     expect(hasAtMostTwoDecimals(100)).toBe(true);
-    expect(hasAtMostTwoDecimals(0.1 + 0.2)).toBe(true);
-    expect(hasAtMostTwoDecimals(10.005)).toBe(false);
-    expect(toMoneyString(0.1 + 0.2)).toBe('0.30');
+    expect(hasAtMostTwoDecimals(0.3)).toBe(true);
+    expect(toMoneyString(0.3)).toBe('0.30');
     expect(toMoneyString(100)).toBe('100.00');
+    expect(toMoneyString(9_999_999_999.99)).toBe('9999999999.99');
     expect(moneyToNumber('9999999999.99')).toBe(9_999_999_999.99);
+    expect(moneyToNumber('0.10')).toBe(0.1);
+  });
+
+  test('when an amount has sub-cent precision, then it is refused rather than rounded (float noise included)', () => {
+    expect(hasAtMostTwoDecimals(10.005)).toBe(false);
+    expect(hasAtMostTwoDecimals(0.1 + 0.2)).toBe(false);
+    expect(() => toMoneyString(10.005)).toThrow(RangeError);
   });
 });
 

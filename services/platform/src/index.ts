@@ -4,6 +4,7 @@ export * from './context';
 export * from './errors';
 export * from './logger';
 export * from './metrics';
+export * from './money';
 export * from './lifecycle';
 export * from './batches';
 export * from './periodic-job';

@@ -1,7 +1,6 @@
-import type { Logger } from '@ticketing/platform';
+import { toCents, type Logger } from '@ticketing/platform';
 import type { BookingStore } from './store';
 import type { PaymentRefundRow, PaymentRow } from './records';
-import { toCents } from './money';
 import type { PaymentProvider } from './payment-provider';
 
 /**

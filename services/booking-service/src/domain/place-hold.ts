@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import {
   AppError,
+  centsToDecimal,
   conflict,
   notFound,
   serviceUnavailable,
+  toCents,
   unprocessable,
   withSpan,
 } from '@ticketing/platform';
@@ -15,7 +17,7 @@ import {
 } from '../data-access/event-service-client';
 import type { PriceTierRow, ReservationItemRow } from './records';
 import { claimIdempotencyKey, requestFingerprint } from './idempotency';
-import { applyMultiplier, centsToDecimal, sumCents, toBasisPoints, toCents } from './money';
+import { applyMultiplier, sumCents, toBasisPoints } from './money';
 import {
   LockServiceError,
   SeatsLockedError,

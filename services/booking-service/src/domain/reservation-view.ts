@@ -1,5 +1,5 @@
+import { fromCents, toCents } from '@ticketing/platform';
 import type { ReservationItemRow, ReservationRow, TicketRow } from './records';
-import { fromCents, toCents } from './money';
 import { pngDataUri } from '../lib/qr-png';
 import { qrTextOf } from './ticket-code';
 

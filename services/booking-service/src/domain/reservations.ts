@@ -8,12 +8,12 @@ import {
   notFound,
   paymentRequired,
   serviceUnavailable,
+  toCents,
   withSpan,
 } from '@ticketing/platform';
 import type { BookingStore } from './store';
 import type { ReservationItemRow, ReservationRow, TicketRow } from './records';
 import type { NewTicket } from './store';
-import { toCents } from './money';
 import { capturePayment, providerKeys, voidPayment } from './payments';
 import { secondsSince, type BookingDeps, type ConfirmOutcome } from './ports';
 import {

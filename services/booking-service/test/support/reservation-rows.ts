@@ -1,7 +1,7 @@
 /** Rows of a held reservation with fresh ids, for data-access tests that write them directly. */
 import { randomUUID } from 'node:crypto';
 import type { ReservationItemRow } from '../../src/domain/records';
-import { centsToDecimal, toCents } from '../../src/domain/money';
+import { centsToDecimal, toCents } from '@ticketing/platform';
 
 export type ItemSpec = Pick<ReservationItemRow, 'row_number' | 'seat_number' | 'price' | 'discount_amount' | 'final_price' | 'seat_type' | 'seat_id'>;
 

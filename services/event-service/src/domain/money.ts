@@ -1,18 +1,25 @@
+import { centsToDecimal, fromCents, toCents } from '@ticketing/platform';
+
 /**
- * Money is stored as NUMERIC(12,2) and travels through the code as the exact decimal string Postgres
- * returns. It becomes a JSON number only at the edge, where a 12-digit amount is still exact in a double.
+ * Money as in the booking service (the platform's money.ts): NUMERIC(12,2) in Postgres, travelling through the
+ * code as the exact decimal string Postgres returns, integer cents for any arithmetic, a JSON number only at
+ * the edge. Seat prices are computed in SQL on NUMERIC (exact, rounded to the cent).
  */
 export const MAX_AMOUNT = 9_999_999_999.99;
 export const CURRENCY = 'USD';
 
-/** True when a number has at most two decimals (tolerating binary floating-point noise). */
+/** True when an amount is whole cents (at most two decimals); 10.005 is refused, never rounded. */
 export function hasAtMostTwoDecimals(value: number): boolean {
-  const cents = value * 100;
-  return Math.abs(cents - Math.round(cents)) < 1e-6;
+  try {
+    toCents(value);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
-/** 100 → "100.00"; callers validate the number first. */
-export const toMoneyString = (value: number): string => (Math.round(value * 100) / 100).toFixed(2);
+/** 100 → "100.00" (callers validate the number first). */
+export const toMoneyString = (value: number): string => centsToDecimal(toCents(value));
 
 /** "100.00" (from Postgres) → 100 for a JSON response. */
-export const moneyToNumber = (value: string | number): number => Math.round(Number(value) * 100) / 100;
+export const moneyToNumber = (value: string | number): number => fromCents(toCents(value));
