@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import {
   asUser,
   createTestSession,
-  eventually,
   expireNow,
   newUser,
   outboxRows,
@@ -16,8 +15,8 @@ const system = useBookingSystem({ booking: true, eventDb: true });
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-describe('creating a reservation', () => {
-  it('holds the seat and answers 201 in the seed’s shape, with labels and prices from the event service', async () => {
+describe('POST /api/v1/reservations', () => {
+  test('when the seats are free, then they are held and the answer is 201 in the seed’s shape, with labels and prices from the event service', async () => {
     const { sessionId, seatIds } = await createTestSession(system.event.url, { seats: 5 });
     const tier = await request(system.booking.url, 'POST', '/api/v1/price-tiers', {
       body: { session_id: sessionId, name: 'Standard', multiplier: 1 },
@@ -71,7 +70,7 @@ describe('creating a reservation', () => {
     expect(fetched.body.time_remaining_seconds).toBeLessThanOrEqual(600);
   });
 
-  it('prices each seat with its tier exactly to the cent', async () => {
+  test('when seats name price tiers, then each is priced with its tier exactly to the cent', async () => {
     const { sessionId, seatIds } = await createTestSession(system.event.url, { seats: 3, price: 19.99 });
     const student = await request(system.booking.url, 'POST', '/api/v1/price-tiers', {
       body: { name: 'Third', multiplier: 0.3333, description: 'global tier' },
@@ -100,7 +99,7 @@ describe('creating a reservation', () => {
     expect(response.body.seats_count).toBe(3);
   });
 
-  it('lists only the caller’s reservations, newest first, paginated', async () => {
+  test('when a user lists reservations, then only theirs come back, newest first, paginated', async () => {
     const { sessionId, seatIds } = await createTestSession(system.event.url, { seats: 3 });
     const user = newUser();
     const first = await reserve(system.booking.url, user, sessionId, [seatIds[0]]);
@@ -116,8 +115,8 @@ describe('creating a reservation', () => {
   });
 });
 
-describe('who may call', () => {
-  it('answers 401 without X-User-ID and for one that is not a UUID', async () => {
+describe('caller identity on the reservation routes', () => {
+  test('when X-User-ID is missing or not a UUID, then 401', async () => {
     const missing = await request(system.booking.url, 'GET', '/api/v1/reservations');
     expect(missing.status).toBe(401);
     expect(missing.body.error.code).toBe('UNAUTHENTICATED');
@@ -129,7 +128,7 @@ describe('who may call', () => {
     expect(malformed.body.error.code).toBe('UNAUTHENTICATED');
   });
 
-  it('hides another user’s reservation (404) and refuses to confirm or cancel it', async () => {
+  test('when another user asks for a reservation, then it is hidden (404) and cannot be confirmed or cancelled', async () => {
     const { sessionId, seatIds } = await createTestSession(system.event.url, { seats: 1 });
     const owner = newUser();
     const created = await reserve(system.booking.url, owner, sessionId, seatIds);
@@ -144,7 +143,7 @@ describe('who may call', () => {
     expect((await request(system.booking.url, 'GET', path, asUser(owner))).body.status).toBe('active');
   });
 
-  it('declares X-User-ID as an apiKey security scheme in the OpenAPI document', async () => {
+  test('when the OpenAPI document is read, then X-User-ID is declared as an apiKey security scheme', async () => {
     const doc = await request(system.booking.url, 'GET', '/openapi.json');
     expect(doc.body.components.securitySchemes.userId).toMatchObject({ type: 'apiKey', in: 'header', name: 'X-User-ID' });
     expect(doc.body.paths['/api/v1/reservations'].post.security).toEqual([{ userId: [] }]);
@@ -154,11 +153,11 @@ describe('who may call', () => {
   });
 });
 
-describe('invalid reservation requests', () => {
+describe('POST /api/v1/reservations refusals', () => {
   const user = newUser();
   const post = (body: unknown) => request(system.booking.url, 'POST', '/api/v1/reservations', { ...asUser(user), body });
 
-  it('answers 422 for malformed bodies, duplicates, too many seats and unknown fields', async () => {
+  test('when the body is malformed, repeats a seat, has too many seats or unknown fields, then 422', async () => {
     const session = randomUUID();
     const seat = randomUUID();
     const cases: unknown[] = [
@@ -179,7 +178,7 @@ describe('invalid reservation requests', () => {
     expect(notJson.status).toBe(400);
   });
 
-  it('answers 422 for an unknown price tier and for a tier of another session, holding nothing', async () => {
+  test('when a price tier is unknown or belongs to another session, then 422 and nothing is held', async () => {
     const { sessionId, seatIds } = await createTestSession(system.event.url, { seats: 1 });
     const other = await request(system.booking.url, 'POST', '/api/v1/price-tiers', {
       body: { session_id: randomUUID(), name: 'Elsewhere', multiplier: 0.5 },
@@ -191,7 +190,7 @@ describe('invalid reservation requests', () => {
     expect((await seatStates(system.eventDb, seatIds)).get(seatIds[0])?.status).toBe('available');
   });
 
-  it('answers 404 for an unknown session and 409 SEATS_UNAVAILABLE for a seat someone holds', async () => {
+  test('when the session is unknown, then 404; when someone holds the seat, then 409 SEATS_UNAVAILABLE', async () => {
     const unknown = await reserve(system.booking.url, user, randomUUID(), [randomUUID()]);
     expect(unknown.status).toBe(404);
 
@@ -212,49 +211,19 @@ describe('invalid reservation requests', () => {
     expect(notInSession.body.error.details.unavailable[0].status).toBe('not_found');
   });
 
-  it('answers 409 SESSION_STARTED for a session that has begun', async () => {
+  test('when the session has begun, then 409 SESSION_STARTED', async () => {
     const { sessionId, seatIds } = await createTestSession(system.event.url, { seats: 1, startsInHours: -1 });
     const response = await reserve(system.booking.url, user, sessionId, seatIds);
     expect([response.status, response.body.error.code]).toEqual([409, 'SESSION_STARTED']);
   });
 
-  it('answers 404 for malformed reservation ids', async () => {
+  test('when a reservation id is malformed, then 404', async () => {
     expect((await request(system.booking.url, 'GET', '/api/v1/reservations/not-a-uuid', asUser(user))).status).toBe(404);
   });
 });
 
-describe('price tiers', () => {
-  it('are created, listed per session (with the global ones) and fetched', async () => {
-    const sessionId = randomUUID();
-    const tier = await request(system.booking.url, 'POST', '/api/v1/price-tiers', {
-      body: { session_id: sessionId, name: 'Child', multiplier: 0.5, description: 'Under 12' },
-    });
-    expect(tier.status).toBe(201);
-    expect(tier.body).toEqual({
-      id: expect.stringMatching(UUID),
-      session_id: sessionId,
-      name: 'Child',
-      multiplier: 0.5,
-      description: 'Under 12',
-      created_at: expect.any(String),
-    });
-    expect((await request(system.booking.url, 'GET', `/api/v1/price-tiers/${tier.body.id}`)).body).toEqual(tier.body);
-    const list = await request(system.booking.url, 'GET', `/api/v1/price-tiers?session_id=${sessionId}&limit=100`);
-    expect(list.body.map((t: any) => t.id)).toContain(tier.body.id);
-    expect(list.body.every((t: any) => t.session_id === sessionId || t.session_id === null)).toBe(true);
-    expect((await request(system.booking.url, 'GET', `/api/v1/price-tiers/${randomUUID()}`)).status).toBe(404);
-  });
-
-  it('refuse multipliers outside 0 < m <= 1 or with more than 4 decimals', async () => {
-    for (const multiplier of [0, -0.5, 1.01, 0.12345, '0.5']) {
-      const response = await request(system.booking.url, 'POST', '/api/v1/price-tiers', { body: { name: 'Bad', multiplier } });
-      expect(response.status).toBe(422);
-    }
-  });
-});
-
-describe('cancelling a reservation', () => {
-  it('cancels an active hold, writes reservation.cancelled to the outbox and answers the same when repeated', async () => {
+describe('DELETE /api/v1/reservations/:id', () => {
+  test('when the hold is active, then it is cancelled with reservation.cancelled in the outbox, and a repeat answers the same', async () => {
     const { sessionId, seatIds } = await createTestSession(system.event.url, { seats: 2 });
     const user = newUser();
     const created = await reserve(system.booking.url, user, sessionId, seatIds);
@@ -278,7 +247,7 @@ describe('cancelling a reservation', () => {
     expect([confirm.status, confirm.body.error.code]).toEqual([409, 'RESERVATION_CANCELLED']);
   });
 
-  it('answers 410 for an expired hold', async () => {
+  test('when the hold has expired, then 410', async () => {
     const { sessionId, seatIds } = await createTestSession(system.event.url, { seats: 1 });
     const user = newUser();
     const created = await reserve(system.booking.url, user, sessionId, seatIds);
@@ -290,8 +259,8 @@ describe('cancelling a reservation', () => {
   });
 });
 
-describe('Idempotency-Key', () => {
-  it('replays the first answer for the same key and body, without booking twice', async () => {
+describe('POST /api/v1/reservations with an Idempotency-Key', () => {
+  test('when the same key and body come again, then the first answer is replayed without booking twice', async () => {
     const { sessionId, seatIds } = await createTestSession(system.event.url, { seats: 1 });
     const user = newUser();
     const key = `key-${randomUUID()}`;
@@ -303,7 +272,7 @@ describe('Idempotency-Key', () => {
     expect((await request(system.booking.url, 'GET', '/api/v1/reservations', asUser(user))).body).toHaveLength(1);
   });
 
-  it('refuses the same key with a different body (422 IDEMPOTENCY_KEY_REUSED)', async () => {
+  test('when the same key comes with a different body, then 422 IDEMPOTENCY_KEY_REUSED', async () => {
     const { sessionId, seatIds } = await createTestSession(system.event.url, { seats: 2 });
     const user = newUser();
     const key = `key-${randomUUID()}`;
@@ -313,7 +282,7 @@ describe('Idempotency-Key', () => {
     expect((await seatStates(system.eventDb, [seatIds[1]])).get(seatIds[1])?.status).toBe('available');
   });
 
-  it('books once when duplicates of one request arrive at the same time', async () => {
+  test('when duplicates of one request arrive at the same time, then it books once', async () => {
     const { sessionId, seatIds } = await createTestSession(system.event.url, { seats: 1 });
     const user = newUser();
     const key = `key-${randomUUID()}`;
@@ -325,7 +294,7 @@ describe('Idempotency-Key', () => {
     expect((await request(system.booking.url, 'GET', '/api/v1/reservations', asUser(user))).body).toHaveLength(1);
   });
 
-  it('lets a retry go ahead after the first attempt failed, and scopes keys per user', async () => {
+  test('when the first attempt failed, then a retry goes ahead; keys are scoped per user', async () => {
     const { sessionId, seatIds } = await createTestSession(system.event.url, { seats: 1 });
     const key = `key-${randomUUID()}`;
     const blocker = newUser();
@@ -344,40 +313,8 @@ describe('Idempotency-Key', () => {
     expect((await reserve(system.booking.url, newUser(), sessionId, seatIds, { headers: { 'idempotency-key': key } })).status).toBe(409);
   });
 
-  it('refuses keys longer than 255 characters', async () => {
+  test('when the key is longer than 255 characters, then 422', async () => {
     const response = await reserve(system.booking.url, newUser(), randomUUID(), [randomUUID()], { headers: { 'idempotency-key': 'k'.repeat(256) } });
     expect(response.status).toBe(422);
-  });
-});
-
-describe('operations endpoints', () => {
-  it('/ready checks Postgres and Redis and reports RabbitMQ without depending on it', async () => {
-    // RabbitMQ is connected in the background after start.
-    const ready = await eventually(async () => {
-      const response = await request(system.booking.url, 'GET', '/ready');
-      return response.body.checks?.rabbitmq?.status === 'up' ? response : undefined;
-    }, 10_000);
-    expect(ready?.status).toBe(200);
-    expect(ready?.body.checks).toEqual({
-      database: { status: 'up' },
-      redis: { status: 'up' },
-      rabbitmq: { status: 'up', required: false },
-    });
-  });
-
-  it('/metrics exposes booking latencies by outcome, lock results and the outbox backlog', async () => {
-    const { sessionId, seatIds } = await createTestSession(system.event.url, { seats: 1 });
-    await reserve(system.booking.url, newUser(), sessionId, seatIds);
-    await reserve(system.booking.url, newUser(), sessionId, seatIds);
-    const metrics = await request(system.booking.url, 'GET', '/metrics');
-    expect(metrics.status).toBe(200);
-    const text = String(metrics.body);
-    expect(text).toMatch(/booking_reservation_duration_seconds_count\{[^}]*outcome="created"[^}]*\} [1-9]/);
-    expect(text).toMatch(/booking_reservation_duration_seconds_count\{[^}]*outcome="conflict"[^}]*\} [1-9]/);
-    expect(text).toMatch(/booking_lock_acquisitions_total\{[^}]*result="acquired"[^}]*\} [1-9]/);
-    expect(text).toMatch(/outbox_backlog_rows\{[^}]*\} \d+/);
-    expect(text).toMatch(/outbox_oldest_age_seconds\{[^}]*\} [\d.e+-]+/);
-    expect(text).toContain('# TYPE booking_confirm_duration_seconds histogram');
-    expect(text).toContain('# TYPE messages_published_total counter');
   });
 });
