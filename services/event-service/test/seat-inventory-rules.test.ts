@@ -1,7 +1,7 @@
 import { planHold, planRefund, planRelease, planSale, type SeatState } from '../src/domain/seat-inventory';
 import { naturalSortKey } from '../src/domain/seat-order';
 import { hasAtMostTwoDecimals, moneyToNumber, toMoneyString } from '../src/domain/money';
-import { matchesIfNoneMatch } from '../src/entry-points/http/sessions';
+import { matchesIfNoneMatch } from '../src/entry-points/http/session-routes';
 
 const R = 'reservation-r';
 const OTHER = 'reservation-other';

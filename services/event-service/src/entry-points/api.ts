@@ -23,9 +23,9 @@ import { catalogRepository } from '../data-access/catalog-repository';
 import { openEventDatabase } from '../data-access/database';
 import { seatInventoryRepository } from '../data-access/seat-inventory-repository';
 import { createSeatMapCache } from './http/seat-map-cache';
-import { catalogModule } from './http/catalog';
-import { internalInventoryModule } from './http/internal-inventory';
-import { internalOwnershipModule } from './http/internal-ownership';
+import { catalogModule } from './http/catalog-routes';
+import { internalInventoryModule } from './http/internal-inventory-routes';
+import { internalOwnershipModule } from './http/internal-ownership-routes';
 
 export interface EventApi {
   url: string;

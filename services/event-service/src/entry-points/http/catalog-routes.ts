@@ -7,12 +7,12 @@ import {
 } from '@ticketing/platform';
 import { catalogRepository } from '../../data-access/catalog-repository';
 import type { SeatMapCache } from './seat-map-cache';
-import { eventRoutes } from './events';
-import { hallRoutes } from './halls';
-import { locationRoutes } from './locations';
-import { organizerRoutes } from './organizers';
-import { seatRoutes } from './seats';
-import { sessionRoutes } from './sessions';
+import { eventRoutes } from './event-routes';
+import { hallRoutes } from './hall-routes';
+import { locationRoutes } from './location-routes';
+import { organizerRoutes } from './organizer-routes';
+import { seatRoutes } from './seat-routes';
+import { sessionRoutes } from './session-routes';
 
 /** The public catalog API, /api/v1: reads are public; writes need a verified organizer or admin in jwt mode. */
 export function catalogModule(db: Knex, options: { seatMaps: SeatMapCache; identity: Identity }): ApiModule {
