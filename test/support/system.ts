@@ -5,10 +5,10 @@
 import { startEventApi } from '../../services/event-service/src/entry-points/api';
 import { startEventConsumer } from '../../services/event-service/src/entry-points/consumer';
 import { migrateEventDatabase, openEventDatabase } from '../../services/event-service/src/data-access/database';
-import { seedEventDemoData } from '../../services/event-service/src/data-access/demo-seed';
+import { seedEventDemoData } from '../../services/event-service/src/data-access/demo-data';
 import { startBookingApi } from '../../services/booking-service/src/entry-points/api';
 import { migrateBookingDatabase } from '../../services/booking-service/src/data-access/database';
-import { seedBookingDemoData } from '../../services/booking-service/src/data-access/demo-seed';
+import { seedBookingDemoData } from '../../services/booking-service/src/data-access/demo-data';
 import { createDatabase } from '@ticketing/platform';
 import { dropDatabase } from './databases';
 import { POSTGRES_URL, RABBITMQ_URL, REDIS_URL, silentLogLevel, testDatabaseName, uniqueBrokerNamespace } from './infra';

@@ -3,5 +3,5 @@ export { loadEventConfig, resolveEventConfig, type EventConfig, type EventOverri
 export { startEventApi, type EventApi } from './entry-points/api';
 export { startEventConsumer, type EventConsumer } from './entry-points/consumer';
 export { migrateEventDatabase, openEventDatabase } from './data-access/database';
-export { seedEventDemoData } from './data-access/demo-seed';
+export { seedEventDemoData } from './data-access/demo-data';
 export * from './data-access/demo-ids';

@@ -8,7 +8,7 @@ export function priceTierRepository(db: Knex | Knex.Transaction) {
       const [row] = await db<PriceTierRow>('price_tiers').insert(tier).returning('*');
       return row;
     },
-    /** Inserts unless a tier with that id exists (the demo seed). */
+    /** Inserts unless a tier with that id exists (the demo data). */
     async insertIfMissing(tier: NewPriceTier): Promise<void> {
       await db<PriceTierRow>('price_tiers').insert(tier).onConflict('id').ignore();
     },

@@ -51,7 +51,7 @@ export type UnsettledPayment = PaymentRow & { won: boolean };
 
 export interface PriceTierRepository {
   insert(tier: NewPriceTier): Promise<PriceTierRow>;
-  /** Inserts unless a tier with that id exists (the demo seed). */
+  /** Inserts unless a tier with that id exists (the demo data). */
   insertIfMissing(tier: NewPriceTier): Promise<void>;
   findById(id: string): Promise<PriceTierRow | undefined>;
   findByIds(ids: string[]): Promise<PriceTierRow[]>;

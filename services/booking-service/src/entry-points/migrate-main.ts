@@ -13,11 +13,11 @@ import {
   runTask,
 } from '@ticketing/platform';
 import { z } from 'zod';
-import { seedBookingDemoData } from '../data-access/demo-seed';
+import { seedBookingDemoData } from '../data-access/demo-data';
 import { migrateBookingDatabase } from '../data-access/database';
 
 export { migrateBookingDatabase } from '../data-access/database';
-export { seedBookingDemoData } from '../data-access/demo-seed';
+export { seedBookingDemoData } from '../data-access/demo-data';
 
 /**
  * What migrations need, plus the identity checks every process runs: a production release refuses to migrate

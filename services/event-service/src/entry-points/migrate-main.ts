@@ -2,7 +2,7 @@ import '../instrumentation';
 import { createLogger, runTask } from '@ticketing/platform';
 import { loadEventConfig } from '../config';
 import { migrateEventDatabase, openEventDatabase } from '../data-access/database';
-import { seedEventDemoData } from '../data-access/demo-seed';
+import { seedEventDemoData } from '../data-access/demo-data';
 
 void runTask('event-migrate', async () => {
   const config = loadEventConfig();

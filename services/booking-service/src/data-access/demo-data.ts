@@ -1,7 +1,7 @@
 import type { Knex } from '@ticketing/platform';
 import { priceTierRepository } from './price-tier-repository';
 
-/** The seed's ids (docs/user-flow.md). */
+/** The demo data's ids (the ids of docs/user-flow.md). */
 export const DEMO_SESSION_ID = 'b623792d-f564-44c4-a6cd-255b83f9a4db';
 export const DEMO_STANDARD_PRICE_TIER_ID = '5525e24a-fb4e-46bd-bebb-046efb9ffefe';
 export const DEMO_STUDENT_PRICE_TIER_ID = '7c1f3a52-9d4e-4b8a-a6f2-3e5d8c9b0a14';

@@ -1,9 +1,9 @@
 import { createDatabase } from '@ticketing/platform';
 import { BOOKING_TEST_DATABASE_URL } from '../../../test/support/infra';
-import { DEMO_SESSION_ID, DEMO_STANDARD_PRICE_TIER_ID, DEMO_STUDENT_PRICE_TIER_ID } from '../src/data-access/demo-seed';
+import { DEMO_SESSION_ID, DEMO_STANDARD_PRICE_TIER_ID, DEMO_STUDENT_PRICE_TIER_ID } from '../src/data-access/demo-data';
 import { migrateBookingDatabase, seedBookingDemoData } from '../src/entry-points/migrate-main';
 
-describe('the booking demo seed', () => {
+describe('the booking demo data', () => {
   it('creates the seed’s Standard tier and a global Student tier, and can run any number of times', async () => {
     await migrateBookingDatabase(BOOKING_TEST_DATABASE_URL);
     const db = createDatabase({ url: BOOKING_TEST_DATABASE_URL, poolMax: 2 });

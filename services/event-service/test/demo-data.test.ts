@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EventApi } from '../src/entry-points/api';
-import { seedEventDemoData } from '../src/data-access/demo-seed';
+import { seedEventDemoData } from '../src/data-access/demo-data';
 import {
   DEMO_EVENT_ID,
   DEMO_HALL_ID,
@@ -34,7 +34,7 @@ describe('demo ids', () => {
   });
 });
 
-describe('demo seed', () => {
+describe('demo data', () => {
   let api: EventApi;
   beforeAll(async () => {
     api = await startTestApi();
