@@ -2,7 +2,7 @@ import { callerOf, defineRoute, requireRole, type AnyRoute, type ApiModule, type
 import type { Context } from 'koa';
 import { checkInTicket, sessionCheckInList, uploadOfflineScans, type Scanner } from '../../domain/check-in';
 import type { BookingDeps } from '../../domain/ports';
-import { admittedSchema, checkInBatchBody, checkInBatchSchema, checkInBody, checkInListSchema, idParams, ticketKeysSchema } from '../../schemas';
+import { admittedSchema, checkInBatchBody, checkInBatchSchema, checkInBody, checkInListSchema, idParams, ticketKeysSchema } from '../../schemas/reservations';
 
 const tags = ['Check-in'];
 const unauthenticated = { description: 'No or malformed caller identity' };

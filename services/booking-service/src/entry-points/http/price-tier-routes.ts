@@ -9,7 +9,7 @@ import {
 import { z } from 'zod';
 import type { BookingDeps } from '../../domain/ports';
 import { createPriceTier, getPriceTier, listPriceTiers } from '../../domain/price-tiers';
-import { createPriceTierBody, idParams, priceTierQuery, priceTierSchema } from '../../schemas';
+import { createPriceTierBody, idParams, priceTierQuery, priceTierSchema } from '../../schemas/reservations';
 
 const tags = ['Price tiers'];
 

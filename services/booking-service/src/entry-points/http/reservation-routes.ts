@@ -11,7 +11,7 @@ import {
   pageQuery,
   reservationSchema,
   reservationWithTicketsSchema,
-} from '../../schemas';
+} from '../../schemas/reservations';
 import { callerId } from './caller-identity';
 import type { RateLimits } from './rate-limits';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { toBasisPoints } from './domain/money';
+import { toBasisPoints } from '../domain/money';
 
 /** Request and response schemas, declared once: they validate input and generate the OpenAPI document. */
 const uuid = z.guid();
