@@ -2,7 +2,8 @@ import { callerOf, defineRoute, requireRole, type AnyRoute, type ApiModule, type
 import type { Context } from 'koa';
 import { checkInTicket, sessionCheckInList, uploadOfflineScans, type Scanner } from '../../domain/check-in';
 import type { BookingDeps } from '../../domain/ports';
-import { admittedSchema, checkInBatchBody, checkInBatchSchema, checkInBody, checkInListSchema, idParams, ticketKeysSchema } from '../../schemas/reservations';
+import { admittedSchema, checkInBatchBody, checkInBatchSchema, checkInBody, checkInListSchema, ticketKeysSchema } from '../../schemas/check-in';
+import { idParams } from '../../schemas/common';
 
 const tags = ['Check-in'];
 const unauthenticated = { description: 'No or malformed caller identity' };

@@ -9,7 +9,8 @@ import {
 import { z } from 'zod';
 import type { BookingDeps } from '../../domain/ports';
 import { createPriceTier, getPriceTier, listPriceTiers } from '../../domain/price-tiers';
-import { createPriceTierBody, idParams, priceTierQuery, priceTierSchema } from '../../schemas/reservations';
+import { idParams } from '../../schemas/common';
+import { createPriceTierBody, priceTierQuery, priceTierSchema } from '../../schemas/price-tiers';
 
 const tags = ['Price tiers'];
 

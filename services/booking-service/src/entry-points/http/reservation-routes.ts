@@ -7,11 +7,10 @@ import {
   confirmBody,
   createReservationBody,
   idempotencyHeaders,
-  idParams,
-  pageQuery,
   reservationSchema,
   reservationWithTicketsSchema,
 } from '../../schemas/reservations';
+import { idParams, pageQuery } from '../../schemas/common';
 import { callerId } from './caller-identity';
 import type { RateLimits } from './rate-limits';
 

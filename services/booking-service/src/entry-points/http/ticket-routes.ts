@@ -2,7 +2,8 @@ import { defineRoute, type AnyRoute } from '@ticketing/platform';
 import { z } from 'zod';
 import type { BookingDeps } from '../../domain/ports';
 import { getTicket, getTicketQrPng, listUserTickets, refundTicket } from '../../domain/tickets';
-import { idParams, ticketPageQuery, ticketSchema, userIdParams } from '../../schemas/reservations';
+import { idParams, ticketPageQuery, userIdParams } from '../../schemas/common';
+import { ticketSchema } from '../../schemas/reservations';
 import { callerId } from './caller-identity';
 
 const tags = ['Tickets'];
