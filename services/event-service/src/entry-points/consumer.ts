@@ -17,7 +17,7 @@ import {
 import { resolveEventConfig, type EventConfig, type EventOverrides } from '../config';
 import { openEventDatabase } from '../data-access/database';
 import { seatInventoryRepository } from '../data-access/seat-inventory-repository';
-import { bookingEventHandler } from './booking-event-handler';
+import { bookingMessageHandler } from './booking-message-handler';
 import { consumerMetrics, routingKeyLabel, type Outcome } from './consumer-metrics';
 import { scheduleLapsedHoldCheck } from './lapsed-hold-job';
 import { scheduleMessageRetention } from './message-retention-job';
@@ -65,7 +65,7 @@ export async function startEventConsumer(overrides: EventOverrides = {}): Promis
   const inventory = seatInventoryRepository(db);
   const retention = scheduleMessageRetention(inventory, config.PROCESSED_MESSAGES_RETENTION_HOURS, logger);
   const lapsedHolds = scheduleLapsedHoldCheck({ inventory, config, logger, registry });
-  const handler = bookingEventHandler({
+  const handler = bookingMessageHandler({
     inventory,
     logger,
     duplicates,

@@ -9,7 +9,7 @@ const sameOrMixed = (values: string[]): string => (values.every((value) => value
  * transaction, waiting out short database outages in place (up to `transientBudgetMs`) so they do not use up
  * the bounded attempts.
  */
-export function bookingEventHandler(deps: {
+export function bookingMessageHandler(deps: {
   inventory: BookingEventStore;
   logger: Logger;
   /** Marks events that turned out to be duplicates, so the metrics can tell them from applied ones. */
