@@ -16,17 +16,27 @@ import type {
   TicketRow,
 } from './records';
 
+export interface Page {
+  limit: number;
+  offset: number;
+}
+
 export type NewPriceTier = Omit<PriceTierRow, 'created_at'>;
 
-export type NewReservation = Omit<ReservationRow, 'created_at' | 'updated_at' | 'payment_id' | 'confirmed_at' | 'payment_ref' | 'session_starts_at'> & {
+export type NewReservation = Omit<
+  ReservationRow,
+  'created_at' | 'updated_at' | 'payment_id' | 'confirmed_at' | 'payment_ref' | 'session_starts_at'
+> & {
   session_starts_at?: Date | null;
   created_at: Date;
   updated_at: Date;
 };
 
 export type NewTicket = Omit<TicketRow, 'refunded_at' | 'used_at' | 'checked_in_gate' | 'checked_in_by' | 'updated_at'>;
+
 /** One row of a session's check-in list. */
 export type SessionTicketState = Pick<TicketRow, 'id' | 'status' | 'used_at' | 'checked_in_gate' | 'updated_at'>;
+
 export interface CheckInScan {
   id: string;
   ticket_id: string | null;
@@ -38,9 +48,31 @@ export interface CheckInScan {
   scanned_at: Date;
 }
 
+/** Where and by whom a ticket was admitted; `at` is an offline scan's own time (else the database's now()). */
+export interface Admission {
+  gate: string | null;
+  by: string | null;
+  at?: Date;
+}
+
+export interface IdempotencyClaim {
+  userId: string;
+  key: string;
+  requestHash: string;
+  reservationId: string;
+}
+
 export interface OutboxBacklog {
   rows: number;
   oldestAgeSeconds: number;
+}
+
+/** A hold about to be requested from the event service, journaled first. */
+export interface PendingHold {
+  reservationId: string;
+  userId: string;
+  sessionId: string;
+  sessionSeatIds: string[];
 }
 
 /** What recording a pending hold under the per-user seat cap came to. */
@@ -56,11 +88,7 @@ export interface PriceTierRepository {
   findById(id: string): Promise<PriceTierRow | undefined>;
   findByIds(ids: string[]): Promise<PriceTierRow[]>;
   /** With a session id: that session's tiers and the global ones. */
-  list(filter: {
-    sessionId?: string;
-    limit: number;
-    offset: number;
-  }): Promise<PriceTierRow[]>;
+  list(filter: { sessionId?: string; limit: number; offset: number }): Promise<PriceTierRow[]>;
 }
 
 export interface ReservationRepository {
@@ -73,10 +101,7 @@ export interface ReservationRepository {
   findById(id: string): Promise<ReservationRow | undefined>;
   /** Locks the row until the transaction ends (serialises refunds of one reservation's tickets). */
   lockById(id: string): Promise<ReservationRow | undefined>;
-  listByUser(userId: string, page: {
-    limit: number;
-    offset: number;
-  }): Promise<ReservationRow[]>;
+  listByUser(userId: string, page: Page): Promise<ReservationRow[]>;
   itemsOf(reservationIds: string[]): Promise<ReservationItemRow[]>;
   /**
    * In one statement: records the payment's authorization (only while its row is still pending: recovery
@@ -85,11 +110,12 @@ export interface ReservationRepository {
    * row. Undefined when the reservation was no longer a live hold or the payment was claimed; the payment
    * row is then `authorized` (or claimed) and the caller must void it.
    */
-  confirmWithTickets(id: string, payment: {
-    paymentId: string;
-    paymentRowId: string;
-    authorizationId: string;
-  }, tickets: NewTicket[], event: TicketingEvent): Promise<ReservationRow | undefined>;
+  confirmWithTickets(
+    id: string,
+    payment: { paymentId: string; paymentRowId: string; authorizationId: string },
+    tickets: NewTicket[],
+    event: TicketingEvent,
+  ): Promise<ReservationRow | undefined>;
   /** active → cancelled, only while the hold has not expired. */
   cancelIfLive(id: string): Promise<ReservationRow | undefined>;
   setStatus(id: string, from: ReservationStatus, to: ReservationStatus): Promise<ReservationRow | undefined>;
@@ -108,10 +134,7 @@ export interface ReservationRepository {
 
 export interface TicketRepository {
   findById(id: string): Promise<TicketRow | undefined>;
-  listByUser(userId: string, page: {
-    limit: number;
-    offset: number;
-  }): Promise<TicketRow[]>;
+  listByUser(userId: string, page: Page): Promise<TicketRow[]>;
   listByReservation(reservationId: string): Promise<TicketRow[]>;
   refundIfActive(id: string): Promise<TicketRow | undefined>;
   /**
@@ -119,11 +142,7 @@ export interface TicketRepository {
    * one finds the row active (the others wait on its row lock, then see it used) — one admission per ticket.
    * `at` is the scan's own time (offline scans) or undefined for the database's now().
    */
-  admitIfActive(id: string, admission: {
-    gate: string | null;
-    by: string | null;
-    at?: Date;
-  }): Promise<TicketRow | undefined>;
+  admitIfActive(id: string, admission: Admission): Promise<TicketRow | undefined>;
   /** Every ticket of a session, for the offline scanners' list (a few columns; no QR images). */
   statesOfSession(sessionId: string): Promise<SessionTicketState[]>;
   recordScans(scans: CheckInScan[]): Promise<void>;
@@ -141,21 +160,13 @@ export interface OutboxRepository {
   /** One statement for the whole batch. */
   markPublished(ids: string[]): Promise<void>;
   /** attempts + 1 and the row's own last_error, for the whole batch in one statement. */
-  markFailed(failures: Array<{
-    id: string;
-    error: string;
-  }>): Promise<void>;
+  markFailed(failures: Array<{ id: string; error: string }>): Promise<void>;
   backlog(): Promise<OutboxBacklog>;
 }
 
 export interface IdempotencyRepository {
   /** Inserts a new in-progress claim; undefined when the key already exists. */
-  insertClaim(claim: {
-    userId: string;
-    key: string;
-    requestHash: string;
-    reservationId: string;
-  }): Promise<IdempotencyRow | undefined>;
+  insertClaim(claim: IdempotencyClaim): Promise<IdempotencyRow | undefined>;
   /** The existing claim, locked for this transaction, with whether its lease is still running. */
   lock(userId: string, key: string, leaseMs: number): Promise<(IdempotencyRow & {
     leased: boolean;
@@ -178,23 +189,13 @@ export interface PendingHoldRepository {
    * Records that a hold for this reservation id is about to be requested. False when the id was already
    * abandoned by the sweep (its release is under way), so the caller must not use it.
    */
-  record(hold: {
-    reservationId: string;
-    userId: string;
-    sessionId: string;
-    sessionSeatIds: string[];
-  }): Promise<boolean>;
+  record(hold: PendingHold): Promise<boolean>;
   /**
    * record(), but only if the user's seats in this session (active unexpired reservations plus other
    * pending holds) plus these stay within `cap`. Serialised per (user, session) by a transaction-level
    * advisory lock, so parallel requests of one user cannot together exceed the cap.
    */
-  recordWithinCap(hold: {
-    reservationId: string;
-    userId: string;
-    sessionId: string;
-    sessionSeatIds: string[];
-  }, cap: number): Promise<CappedRecord>;
+  recordWithinCap(hold: PendingHold, cap: number): Promise<CappedRecord>;
   /** Clears a live pending hold; false when the sweep abandoned it first. */
   clear(reservationId: string): Promise<boolean>;
   /** Marks pending holds older than `olderThanSeconds` abandoned (oldest first, skipping locked rows). */
@@ -207,12 +208,7 @@ export interface PendingHoldRepository {
 
 export interface PaymentRepository {
   /** Journals a confirm attempt's payment before the provider is asked, so a crash cannot lose an authorization. */
-  start(payment: {
-    id: string;
-    reservationId: string;
-    paymentId: string;
-    amount: string;
-  }): Promise<void>;
+  start(payment: { id: string; reservationId: string; paymentId: string; amount: string }): Promise<void>;
   findById(id: string): Promise<PaymentRow | undefined>;
   listByReservation(reservationId: string): Promise<PaymentRow[]>;
   markDeclined(id: string, reason: string): Promise<void>;
@@ -227,12 +223,7 @@ export interface PaymentRepository {
    */
   claimUnsettled(olderThanSeconds: number, limit: number): Promise<UnsettledPayment[]>;
   /** Journals a ticket's refund (in the refund's transaction); the provider is asked after the commit. */
-  addRefund(refund: {
-    id: string;
-    paymentRowId: string;
-    ticketId: string;
-    amount: string;
-  }): Promise<void>;
+  addRefund(refund: { id: string; paymentRowId: string; ticketId: string; amount: string }): Promise<void>;
   findRefundByTicket(ticketId: string): Promise<PaymentRefundRow | undefined>;
   /** pending → done, adding the amount to the payment's refunded total (refunded once all of it is). */
   markRefunded(refundId: string, providerRefundId: string): Promise<boolean>;
