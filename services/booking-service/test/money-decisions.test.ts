@@ -1,6 +1,6 @@
 import { AppError } from '@ticketing/platform';
 import type { ReservationRow } from '../src/domain/records';
-import { confirmDecision } from '../src/domain/reservations';
+import { confirmDecision } from '../src/domain/confirm-reservation';
 import { assertRefundWindowOpen } from '../src/domain/tickets';
 
 const NOW = Date.parse('2026-06-01T12:00:00Z');

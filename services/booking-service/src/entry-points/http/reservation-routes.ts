@@ -2,7 +2,7 @@ import { defineRoute, type AnyRoute } from '@ticketing/platform';
 import { z } from 'zod';
 import type { BookingDeps } from '../../domain/ports';
 import { placeHold } from '../../domain/place-hold';
-import { cancelReservation, confirmReservation, getReservation, listReservations } from '../../domain/reservations';
+import { cancelReservation, confirmReservation, getReservation, listReservations } from '../../domain/confirm-reservation';
 import {
   confirmBody,
   createReservationBody,
