@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { toBasisPoints } from './domain/money';
+import { QUEUE_TICKET_PATTERN } from './domain/waiting-room-rules';
 
 /** Request and response schemas, declared once: they validate input and generate the OpenAPI document. */
 const uuid = z.guid();
@@ -230,4 +231,59 @@ export const checkInListSchema = z.object({
   valid_ticket_ids: z.array(uuid),
   admitted: z.array(z.object({ ticket_id: uuid, admitted_at: timestamp, gate: z.string().nullable() })),
   revoked_ticket_ids: z.array(uuid),
+});
+
+// ---- waiting room
+
+export const QUEUE_ADMISSION_HEADER = 'x-queue-admission';
+
+export const reservationHeaders = idempotencyHeaders.extend({
+  [QUEUE_ADMISSION_HEADER]: z
+    .string()
+    .max(2_000)
+    .optional()
+    .meta({ description: 'The admission token from GET /queue/{queue_ticket}: required on sessions with a waiting room' }),
+});
+
+export const waitingRoomBody = z
+  .object({
+    opens_at: timestamp.meta({ description: 'When the queue opens: everyone who joined before gets a random place then' }),
+    admission_rate_per_second: z.number().gt(0).max(10_000).meta({ description: 'Buyers admitted per second', example: 100 }),
+    hold_window_seconds: z
+      .number()
+      .int()
+      .min(10)
+      .max(3_600)
+      .meta({ description: 'How long an admitted buyer has to hold seats before the slot goes to the next one', example: 120 }),
+  })
+  .strict();
+
+export const waitingRoomSchema = z.object({
+  session_id: uuid,
+  opens_at: timestamp,
+  admission_rate_per_second: z.number(),
+  hold_window_seconds: z.number().int(),
+  state: z.enum(['WAITING_FOR_OPENING', 'OPEN', 'SOLD_OUT']),
+});
+
+export const queueTicketParams = z.object({
+  ticket: z.string().regex(QUEUE_TICKET_PATTERN, 'must be a queue ticket from POST /sessions/{id}/queue'),
+});
+
+export const queueStatusSchema = z.object({
+  queue_ticket: z.string(),
+  session_id: uuid,
+  status: z
+    .enum(['WAITING_FOR_OPENING', 'QUEUED', 'ADMITTED', 'SOLD_OUT', 'NOT_IN_QUEUE'])
+    .meta({ description: 'NOT_IN_QUEUE: admitted earlier and the hold window passed; join again for a new place' }),
+  position: z.number().int().nullable().meta({ description: '1 = admitted next; null before the opening draw' }),
+  ahead: z.number().int().nullable(),
+  waiting: z.number().int(),
+  estimated_wait_seconds: z.number().int().nullable(),
+  opens_at: timestamp,
+  admission_rate_per_second: z.number(),
+  admission: z
+    .object({ token: z.string(), expires_at: timestamp })
+    .nullable()
+    .meta({ description: 'Once ADMITTED: send token as X-Queue-Admission with POST /reservations before expires_at' }),
 });

@@ -1,0 +1,361 @@
+import type { Redis } from 'ioredis';
+
+/**
+ * The waiting room in Redis, so it survives API restarts and is shared by every replica. Per session S (one hash
+ * tag, so a Redis Cluster keeps a session's keys on one shard):
+ *   {prefix}:{S}:config   hash   opens_at, rate, hold_seconds, state (pre|open), seq, sold_out, credit, last_tick, opened_at
+ *   {prefix}:{S}:early    set    users who joined before the opening (shuffled into the queue at opening)
+ *   {prefix}:{S}:queue    zset   waiting users by place (1, 2, … contiguous: the drawn order, then arrival order)
+ *   {prefix}:{S}:joined   hash   user → when they joined (ms), for the wait-time histogram
+ *   {prefix}:{S}:admitted zset   admitted users by the end of their hold window (ms)
+ *   {prefix}:{S}:held     set    admitted users who have held seats (their slot is free again)
+ * and {prefix}:sessions (sessions with a waiting room, for the ticker), {prefix}:ticker (the ticker's lease).
+ * Every multi-key change is one Lua script: atomic, one round trip.
+ */
+
+export interface WaitingRoomConfig {
+  opensAt: Date;
+  admissionRatePerSecond: number;
+  holdWindowSeconds: number;
+}
+
+export interface WaitingRoomState extends WaitingRoomConfig {
+  state: 'pre' | 'open';
+  soldOut: boolean;
+  openedAtMs: number | null;
+  credit: number;
+  lastTickMs: number | null;
+}
+
+export type JoinResult = { kind: 'none' | 'sold_out' | 'admitted' | 'early' } | { kind: 'queued'; place: number };
+
+export interface RawStatus {
+  config: WaitingRoomState | undefined;
+  /** Joined before the opening (no place yet). */
+  early: boolean;
+  /** 0-based rank among the waiting, or null when not waiting. */
+  rank: number | null;
+  /** End of the admitted user's hold window (ms), or null. */
+  admittedUntilMs: number | null;
+  waiting: number;
+  earlyCount: number;
+  /** The user's place number in the queue (the drawn order, then arrival), or null when not waiting. */
+  place: number | null;
+}
+
+export interface AdmitResult {
+  admitted: Array<{ userId: string; joinedAtMs: number | null }>;
+  abandoned: number;
+  /** False when another ticker moved the session on since `lastTickMs` was read (nothing was done). */
+  applied: boolean;
+  stillWaiting: number;
+  /** Place number of the first one still waiting, or null when nobody waits. */
+  headPlace: number | null;
+}
+
+const JOIN = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'none'} end
+local cfg = redis.call('HMGET', KEYS[1], 'state', 'sold_out')
+if cfg[2] == '1' then return {'sold_out'} end
+if redis.call('ZSCORE', KEYS[4], ARGV[1]) then return {'admitted'} end
+if cfg[1] == 'pre' then
+  if redis.call('SADD', KEYS[2], ARGV[1]) == 1 then redis.call('HSET', KEYS[5], ARGV[1], ARGV[2]) end
+  return {'early'}
+end
+local place = redis.call('ZSCORE', KEYS[3], ARGV[1])
+if place then return {'queued', place} end
+place = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+redis.call('ZADD', KEYS[3], place, ARGV[1])
+redis.call('HSET', KEYS[5], ARGV[1], ARGV[2])
+return {'queued', tostring(place)}
+`;
+
+const STATUS = `
+local cfg = redis.call('HGETALL', KEYS[1])
+local early = redis.call('SISMEMBER', KEYS[2], ARGV[1])
+local rank = redis.call('ZRANK', KEYS[3], ARGV[1])
+local admitted = redis.call('ZSCORE', KEYS[4], ARGV[1])
+local place = redis.call('ZSCORE', KEYS[3], ARGV[1])
+return {cfg, early, rank or -1, admitted or '', redis.call('ZCARD', KEYS[3]), redis.call('SCARD', KEYS[2]), place or ''}
+`;
+
+// ARGV: now, then the early joiners in the drawn order. Anyone who joined between the SMEMBERS the order was
+// drawn from and this script goes behind them (they joined at the opening moment).
+const OPEN = `
+if redis.call('HGET', KEYS[1], 'state') ~= 'pre' then return 0 end
+local place = 0
+for i = 2, #ARGV do
+  place = place + 1
+  redis.call('ZADD', KEYS[3], place, ARGV[i])
+end
+for _, user in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  if not redis.call('ZSCORE', KEYS[3], user) then
+    place = place + 1
+    redis.call('ZADD', KEYS[3], place, user)
+  end
+end
+redis.call('DEL', KEYS[2])
+redis.call('HSET', KEYS[1], 'state', 'open', 'seq', place, 'opened_at', ARGV[1], 'credit', 0, 'last_tick', ARGV[1])
+return place
+`;
+
+// ARGV: now, admissions wanted, expected last_tick, credit after admitting them all, hold ms, slots.
+const ADMIT = `
+if redis.call('HGET', KEYS[1], 'last_tick') ~= ARGV[3] then return {0} end
+local now = tonumber(ARGV[1])
+local abandoned = 0
+for _, user in ipairs(redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now)) do
+  if redis.call('SREM', KEYS[5], user) == 0 then abandoned = abandoned + 1 end
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+local free = tonumber(ARGV[6]) - (redis.call('ZCARD', KEYS[4]) - redis.call('SCARD', KEYS[5]))
+local wanted = math.min(tonumber(ARGV[2]), math.max(free, 0))
+local out = {1, abandoned}
+local admitted = 0
+if wanted > 0 then
+  local popped = redis.call('ZPOPMIN', KEYS[3], wanted)
+  for i = 1, #popped, 2 do
+    local user = popped[i]
+    redis.call('ZADD', KEYS[4], now + tonumber(ARGV[5]), user)
+    out[#out + 1] = user
+    out[#out + 1] = redis.call('HGET', KEYS[6], user) or ''
+    redis.call('HDEL', KEYS[6], user)
+    admitted = admitted + 1
+  end
+end
+local credit = tonumber(ARGV[4]) - admitted
+if admitted < tonumber(ARGV[2]) then credit = math.min(credit, 1) end
+redis.call('HSET', KEYS[1], 'last_tick', ARGV[1], 'credit', tostring(credit))
+local head = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
+out[#out + 1] = head[2] or ''
+out[#out + 1] = redis.call('ZCARD', KEYS[3])
+return out
+`;
+
+// ARGV: opens_at ms, rate, hold seconds.
+const CONFIGURE = `
+if redis.call('HGET', KEYS[1], 'state') == 'open' then
+  redis.call('HSET', KEYS[1], 'rate', ARGV[2], 'hold_seconds', ARGV[3])
+else
+  redis.call('HSET', KEYS[1], 'state', 'pre', 'opens_at', ARGV[1], 'rate', ARGV[2], 'hold_seconds', ARGV[3])
+end
+redis.call('SADD', KEYS[2], ARGV[4])
+return 1
+`;
+
+const MARK_HELD = `
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return redis.call('SADD', KEYS[2], ARGV[1]) end
+return 0
+`;
+
+// Sold out: everyone still waiting is told through the flag; their places are no longer needed.
+const SELL_OUT = `
+if redis.call('HGET', KEYS[1], 'sold_out') == '1' then return -1 end
+local waiting = redis.call('ZCARD', KEYS[3]) + redis.call('SCARD', KEYS[2])
+redis.call('HSET', KEYS[1], 'sold_out', '1')
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[6])
+for i = 1, 6 do redis.call('EXPIRE', KEYS[i], ARGV[1]) end
+return waiting
+`;
+
+const LEAD = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+return 0
+`;
+
+const RESIGN = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+type Script = (keys: string[], args: Array<string | number>) => Promise<unknown>;
+
+function script(redis: Redis, name: string, lua: string): Script {
+  redis.defineCommand(name, { lua });
+  const command = (redis as unknown as Record<string, (count: number, ...rest: Array<string | number>) => Promise<unknown>>)[name];
+  return (keys, args) => command.call(redis, keys.length, ...keys, ...args);
+}
+
+const toNumber = (value: string | undefined) => (value === undefined || value === '' ? null : Number(value));
+
+function parseConfig(flat: string[]): WaitingRoomState | undefined {
+  if (flat.length === 0) return undefined;
+  const hash: Record<string, string> = {};
+  for (let i = 0; i < flat.length; i += 2) hash[flat[i]] = flat[i + 1];
+  if (!hash.rate) return undefined;
+  return {
+    opensAt: new Date(Number(hash.opens_at)),
+    admissionRatePerSecond: Number(hash.rate),
+    holdWindowSeconds: Number(hash.hold_seconds),
+    state: hash.state === 'open' ? 'open' : 'pre',
+    soldOut: hash.sold_out === '1',
+    openedAtMs: toNumber(hash.opened_at),
+    credit: Number(hash.credit ?? 0),
+    lastTickMs: toNumber(hash.last_tick),
+  };
+}
+
+/** How long a sold-out session's keys stay (so late status reads still say SOLD_OUT). */
+const SOLD_OUT_RETENTION_SECONDS = 86_400;
+
+export function createWaitingRoomStore(redis: Redis, prefix: string) {
+  const run = {
+    join: script(redis, 'waitingRoomJoin', JOIN),
+    status: script(redis, 'waitingRoomStatus', STATUS),
+    open: script(redis, 'waitingRoomOpen', OPEN),
+    admit: script(redis, 'waitingRoomAdmit', ADMIT),
+    configure: script(redis, 'waitingRoomConfigure', CONFIGURE),
+    markHeld: script(redis, 'waitingRoomMarkHeld', MARK_HELD),
+    sellOut: script(redis, 'waitingRoomSellOut', SELL_OUT),
+    lead: script(redis, 'waitingRoomLead', LEAD),
+    resign: script(redis, 'waitingRoomResign', RESIGN),
+  };
+  const sessionsKey = `${prefix}:sessions`;
+  const tickerKey = `${prefix}:ticker`;
+  const keys = (sessionId: string) => {
+    const base = `${prefix}:{${sessionId}}`;
+    return {
+      config: `${base}:config`,
+      early: `${base}:early`,
+      queue: `${base}:queue`,
+      admitted: `${base}:admitted`,
+      held: `${base}:held`,
+      joined: `${base}:joined`,
+    };
+  };
+  const all = (sessionId: string) => {
+    const k = keys(sessionId);
+    return [k.config, k.early, k.queue, k.admitted, k.held, k.joined];
+  };
+
+  return {
+    /** Channel the ticker announces each session's progress on; every API process relays it to its streams. */
+    updatesChannel: `${prefix}:updates`,
+
+    async configure(sessionId: string, config: WaitingRoomConfig): Promise<void> {
+      await run.configure([keys(sessionId).config, sessionsKey], [
+        config.opensAt.getTime(),
+        config.admissionRatePerSecond,
+        config.holdWindowSeconds,
+        sessionId,
+      ]);
+    },
+
+    async remove(sessionId: string): Promise<boolean> {
+      const [deleted] = await Promise.all([redis.del(...all(sessionId)), redis.srem(sessionsKey, sessionId)]);
+      return deleted > 0;
+    },
+
+    async config(sessionId: string): Promise<WaitingRoomState | undefined> {
+      return parseConfig(await redis.hgetall(keys(sessionId).config).then((hash) => Object.entries(hash).flat()));
+    },
+
+    /** Whether the session has a waiting room (the reservation guard's one Redis read). */
+    async isOn(sessionId: string): Promise<boolean> {
+      return (await redis.exists(keys(sessionId).config)) === 1;
+    },
+
+    async sessions(): Promise<string[]> {
+      return redis.smembers(sessionsKey);
+    },
+
+    async forget(sessionId: string): Promise<void> {
+      await redis.srem(sessionsKey, sessionId);
+    },
+
+    async join(sessionId: string, userId: string, nowMs: number): Promise<JoinResult> {
+      const k = keys(sessionId);
+      const [kind, place] = (await run.join([k.config, k.early, k.queue, k.admitted, k.joined], [userId, nowMs])) as [string, string?];
+      if (kind === 'queued') return { kind, place: Number(place) };
+      return { kind: kind as 'none' | 'sold_out' | 'admitted' | 'early' };
+    },
+
+    async status(sessionId: string, userId: string): Promise<RawStatus> {
+      const k = keys(sessionId);
+      const [config, early, rank, admitted, waiting, earlyCount, place] = (await run.status(
+        [k.config, k.early, k.queue, k.admitted],
+        [userId],
+      )) as [string[], number, number, string, number, number, string];
+      return {
+        config: parseConfig(config),
+        early: early === 1,
+        rank: rank >= 0 ? rank : null,
+        admittedUntilMs: admitted === '' ? null : Number(admitted),
+        waiting,
+        earlyCount,
+        place: toNumber(place),
+      };
+    },
+
+    async earlyJoiners(sessionId: string): Promise<string[]> {
+      return redis.smembers(keys(sessionId).early);
+    },
+
+    /** Opens the queue with the early joiners in `order`; returns how many are queued, or 0 if it was open already. */
+    async open(sessionId: string, order: string[], nowMs: number): Promise<number> {
+      const k = keys(sessionId);
+      return Number(await run.open([k.config, k.early, k.queue], [nowMs, ...order]));
+    },
+
+    async admit(
+      sessionId: string,
+      input: { nowMs: number; wanted: number; lastTickMs: number | null; credit: number; holdMs: number; slots: number },
+    ): Promise<AdmitResult> {
+      const k = keys(sessionId);
+      const reply = (await run.admit([k.config, k.early, k.queue, k.admitted, k.held, k.joined], [
+        input.nowMs,
+        input.wanted,
+        input.lastTickMs === null ? '' : String(input.lastTickMs),
+        input.credit,
+        input.holdMs,
+        input.slots,
+      ])) as Array<string | number>;
+      if (Number(reply[0]) !== 1) return { applied: false, admitted: [], abandoned: 0, stillWaiting: 0, headPlace: null };
+      const admitted: AdmitResult['admitted'] = [];
+      for (let i = 2; i < reply.length - 2; i += 2) {
+        admitted.push({ userId: String(reply[i]), joinedAtMs: toNumber(String(reply[i + 1])) });
+      }
+      return {
+        applied: true,
+        admitted,
+        abandoned: Number(reply[1]),
+        headPlace: toNumber(String(reply[reply.length - 2])),
+        stillWaiting: Number(reply[reply.length - 1]),
+      };
+    },
+
+    /** An admitted buyer held seats: their slot is free for the next one. */
+    async markHeld(sessionId: string, userId: string): Promise<void> {
+      const k = keys(sessionId);
+      await run.markHeld([k.admitted, k.held], [userId]);
+    },
+
+    /** Flags the session sold out; returns how many were still waiting, or -1 if it was flagged already. */
+    async sellOut(sessionId: string): Promise<number> {
+      return Number(await run.sellOut(all(sessionId), [SOLD_OUT_RETENTION_SECONDS]));
+    },
+
+    /** Admitted buyers whose window is still running and who have not held seats yet. */
+    async admittedCount(sessionId: string): Promise<number> {
+      const k = keys(sessionId);
+      const [admitted, held] = await Promise.all([redis.zcard(k.admitted), redis.scard(k.held)]);
+      return admitted - held;
+    },
+
+    async publish(message: string): Promise<void> {
+      await redis.publish(`${prefix}:updates`, message);
+    },
+
+    /** Takes or renews the ticker lease for `instanceId`; true while this instance is the one ticker. */
+    async lead(instanceId: string, leaseMs: number): Promise<boolean> {
+      return Number(await run.lead([tickerKey], [instanceId, leaseMs])) === 1;
+    },
+
+    async resign(instanceId: string): Promise<void> {
+      await run.resign([tickerKey], [instanceId]);
+    },
+  };
+}
+
+export type WaitingRoomStore = ReturnType<typeof createWaitingRoomStore>;
