@@ -42,7 +42,7 @@ function connect(prefix: string): WaitingRoomStore {
 }
 
 /** A store on its own key prefix, a ticker on a test clock, and a seat map the test sets. */
-function room(prefix = `wr-test-${randomUUID().slice(0, 8)}`, sessionId = randomUUID(), clock = { now: Date.UTC(2030, 0, 1) }): Room {
+function room(prefix = `wr-test-${randomUUID().slice(0, 8)}`, sessionId: string = randomUUID(), clock = { now: Date.UTC(2030, 0, 1) }): Room {
   const store = connect(prefix);
   const seats: SeatCounts = { available: 100, reserved: 0, sold: 0 };
   const metrics = { admitted: 0, abandoned: 0, waits: [] as number[], told: 0 };
