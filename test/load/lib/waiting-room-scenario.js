@@ -37,11 +37,15 @@ const envInt = (name, fallback) => {
   return value;
 };
 
-/** Reads a status stream until SOLD_OUT (or another final status); resolves with when that arrived. */
+/**
+ * Reads a status stream until SOLD_OUT (or another final status); `done` resolves with when that arrived, and
+ * `close()` ends a stream still open (it then counts as not told).
+ */
 function followStream(baseUrl, path, headers) {
-  return new Promise((resolve) => {
+  let req;
+  const done = new Promise((resolve) => {
     const url = new URL(path, baseUrl);
-    const req = http.get({ hostname: url.hostname, port: url.port, path: url.pathname, headers: { accept: 'text/event-stream', ...headers }, agent: false }, (res) => {
+    req = http.get({ hostname: url.hostname, port: url.port, path: url.pathname, headers: { accept: 'text/event-stream', ...headers }, agent: false }, (res) => {
       let buffer = '';
       let last;
       res.setEncoding('utf8');
@@ -56,6 +60,18 @@ function followStream(baseUrl, path, headers) {
     });
     req.on('error', () => resolve({ status: 'ERROR', at: performance.now() }));
   });
+  return { done, close: () => req.destroy() };
+}
+
+/** A request retried (same body: holds carry an Idempotency-Key, confirms a fixed payment id) while it fails with 0 or 5xx. */
+async function withRetries(send, attempts = 4) {
+  let response;
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    response = await send();
+    if (response.status !== 0 && response.status < 500) return response;
+    await sleep(200 * (attempt + 1));
+  }
+  return response;
 }
 
 async function usedMemory(redis) {
@@ -153,7 +169,7 @@ async function waitingRoom(ctx) {
     let probeLeaks = 0;
     let saleErrors = 0;
     const buy = async (buyer) => {
-      const status = await booking.json('GET', `/api/v1/queue/${buyer.ticket}`, { headers: buyer.headers });
+      const status = await withRetries(() => booking.json('GET', `/api/v1/queue/${buyer.ticket}`, { headers: buyer.headers }));
       const token = status.json?.admission?.token;
       if (!token) return void (saleErrors += 1);
       const seat = seats.pop();
@@ -169,27 +185,38 @@ async function waitingRoom(ctx) {
         if (none.status !== 403) probeLeaks += 1;
         if (stolen.status !== 403) probeLeaks += 1;
       }
-      const hold = await booking.json('POST', '/api/v1/reservations', { headers: { ...buyer.headers, 'x-queue-admission': token }, body });
-      if (hold.status !== 201) return void (saleErrors += 1);
-      const paid = await booking.request('POST', `/api/v1/reservations/${hold.json.id}/confirm`, { headers: buyer.headers, body: '{}' });
+      const holdHeaders = { ...buyer.headers, 'x-queue-admission': token, 'idempotency-key': randomUUID() };
+      const hold = await withRetries(() => booking.json('POST', '/api/v1/reservations', { headers: holdHeaders, body }));
+      if (hold.status !== 201) {
+        seats.push(seat);
+        saleErrors += 1;
+        return;
+      }
+      const payment = `{"payment_id":"bench-${hold.json.id}"}`;
+      const paid = await withRetries(() => booking.request('POST', `/api/v1/reservations/${hold.json.id}/confirm`, { headers: buyer.headers, body: payment }));
       if (paid.status !== 200) return void (saleErrors += 1);
       lastConfirmAt = performance.now();
     };
     let soldOutFlagAt;
+    let seenUpTo = '-inf';
     const saleDeadline = performance.now() + 120_000;
     while (!soldOutFlagAt && performance.now() < saleDeadline) {
-      const [admitted, soldOut] = await Promise.all([redis.zrange(keys.admitted, 0, -1, 'WITHSCORES'), redis.hget(keys.config, 'sold_out')]);
+      // Deadlines grow with every tick: read only the admissions of ticks not seen yet.
+      const [admitted, soldOut] = await Promise.all([redis.zrangebyscore(keys.admitted, seenUpTo, '+inf', 'WITHSCORES'), redis.hget(keys.config, 'sold_out')]);
       if (soldOut === '1') soldOutFlagAt = performance.now();
       for (let i = 0; i < admitted.length; i += 2) {
+        seenUpTo = admitted[i + 1];
         if (admissionTick.has(admitted[i])) continue;
         admissionTick.set(admitted[i], Number(admitted[i + 1]));
         const buyer = byId.get(admitted[i]);
         if (buyer) purchases.push(buy(buyer));
       }
-      await sleep(soldOutFlagAt ? 0 : 20);
+      await sleep(soldOutFlagAt ? 0 : 50);
     }
     await Promise.all(purchases);
-    const told = await Promise.all(streams);
+    const streamsDeadline = setTimeout(() => streams.forEach((stream) => stream.close()), 10_000);
+    const told = await Promise.all(streams.map((stream) => stream.done));
+    clearTimeout(streamsDeadline);
     const lastToldAt = Math.max(...told.map((t) => t.at));
     const notTold = told.filter((t) => t.status !== 'SOLD_OUT').length;
     // Pollers: a sample of the other waiting buyers reads its status once the flag is set.
