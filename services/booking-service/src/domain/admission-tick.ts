@@ -73,7 +73,7 @@ export class AdmissionTicker {
     }
     const now = this.now();
     if (config.state === 'pre') {
-      if (now < config.opensAt.getTime()) return (await store.status(sessionId, '')).earlyCount;
+      if (now < config.opensAt.getTime()) return store.earlyCount(sessionId);
       return this.open(sessionId, now);
     }
     const available = await this.availableSeats(sessionId, now);
