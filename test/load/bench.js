@@ -216,6 +216,8 @@ async function main() {
         EVENT_SERVICE_URL: `http://127.0.0.1:${eventPort}`,
         // The expiry job runs as its own process (scenario 5); the API's in-process sweep stays off.
         EXPIRY_SWEEP_INTERVAL_SECONDS: '0',
+        // Its own waiting-room keys and ticker lease: a test's booking API on the shared Redis cannot tick its queue.
+        WAITING_ROOM_REDIS_PREFIX: `bench-waiting-room-${process.pid}`,
       };
       ctx.bookingEnv = bookingEnv;
       await Promise.all([

@@ -24,7 +24,6 @@ const { cpuBetween } = require('./processes');
 
 const RATE = 100;
 const HOLD_WINDOW_S = 30;
-const PREFIX = 'waiting-room';
 const TARGETS = {
   zero: { op: '==', value: 0 },
   toldMs: { op: '<=', value: 2_000 },
@@ -86,6 +85,7 @@ async function waitingRoom(ctx) {
   const { booking, log } = ctx;
   const session = ctx.catalog.get('queue');
   const sessionId = session.sessionId;
+  const PREFIX = ctx.bookingEnv.WAITING_ROOM_REDIS_PREFIX;
   const keys = {
     config: `${PREFIX}:{${sessionId}}:config`,
     queue: `${PREFIX}:{${sessionId}}:queue`,
@@ -281,6 +281,8 @@ async function waitingRoom(ctx) {
       work: { count: arrivals.length, unit: 'join' },
     };
   } finally {
+    const leftovers = await redis.keys(`${PREFIX}:*`).catch(() => []);
+    if (leftovers.length) await redis.del(...leftovers).catch(() => undefined);
     await redis.quit();
   }
 }
