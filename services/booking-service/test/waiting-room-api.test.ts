@@ -138,6 +138,28 @@ describe('waiting room through the booking API', () => {
     expect(statuses.at(-1)).toBe('ADMITTED');
   });
 
+  it('when a queued buyer follows the stream, then the position counts down as others are admitted, then the token comes', async () => {
+    const { sessionId } = await createTestSession(system.event.url, { seats: 4 });
+    await openWaitingRoom(sessionId, { rate: 0.01 });
+    // The next tick opens it; joins before that would be drawn at random, not queued in order.
+    await eventually(async () => (await request(booking.url, 'GET', `/api/v1/sessions/${sessionId}/waiting-room`)).body.state === 'OPEN');
+    const ahead = [newUser(), newUser(), newUser()];
+    for (const buyer of ahead) await join(booking.url, buyer, sessionId);
+    const buyer = newUser();
+    const joined = await join(booking.url, buyer, sessionId);
+    expect(joined.body).toMatchObject({ status: 'QUEUED', position: 4, ahead: 3 });
+    const stream = fetch(`${booking.url}/api/v1/queue/${joined.body.queue_ticket}/stream`, { headers: { 'x-user-id': buyer } }).then((r) => r.text());
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Progress is announced about once a second: at 2/s the buyer sees at least one step before the token.
+    await openWaitingRoom(sessionId, { rate: 2 });
+    const events = [...(await stream).matchAll(/^data: (.*)$/gm)].map((match) => JSON.parse(match[1]));
+    const positions = events.filter((e) => e.status === 'QUEUED').map((e) => e.position as number);
+    expect(positions[0]).toBe(4);
+    expect(positions).toEqual([...positions].sort((x, y) => y - x));
+    expect(positions.length).toBeGreaterThan(1);
+    expect(events.at(-1)).toMatchObject({ status: 'ADMITTED', admission: { token: expect.any(String) } });
+  });
+
   it('when the last seat is sold, then every buyer still waiting is told SOLD_OUT, streams included', async () => {
     const { sessionId, seatIds } = await createTestSession(system.event.url, { seats: 1 });
     await openWaitingRoom(sessionId, { rate: 1 });

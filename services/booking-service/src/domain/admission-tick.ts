@@ -33,11 +33,15 @@ export interface AdmissionTickDeps {
 export interface AdmissionTickOptions {
   /** How often a session's seat map is asked whether it sold out. */
   soldOutCheckMs: number;
+  /** Progress is announced at most this often per session (every stream writes each announcement). */
+  progressEveryMs?: number;
 }
 
 /** Per-process memory of the ticker: when each session's seats were last counted, and what they were. */
 export class AdmissionTicker {
   private readonly lastCount = new Map<string, { atMs: number; available: number }>();
+  /** Per session: when progress was last announced, and whether admissions were made since. */
+  private readonly progress = new Map<string, { announcedAtMs: number; unannounced: boolean }>();
 
   constructor(
     private readonly deps: AdmissionTickDeps,
@@ -68,6 +72,7 @@ export class AdmissionTicker {
       // Closed by its organizer, or sold out: nothing left to admit.
       await store.forget(sessionId);
       this.lastCount.delete(sessionId);
+      this.progress.delete(sessionId);
       this.deps.seatCounts.forget(sessionId);
       return 0;
     }
@@ -118,9 +123,14 @@ export class AdmissionTicker {
     metrics.abandoned(result.abandoned);
     const openedAt = config.openedAtMs ?? now;
     for (const { joinedAtMs } of result.admitted) metrics.waited((now - Math.max(joinedAtMs ?? openedAt, openedAt)) / 1000);
-    if (result.admitted.length > 0) {
+    // Announced at most once per progressEveryMs; admissions made in between go out with the next announcement.
+    const progress = this.progress.get(sessionId) ?? { announcedAtMs: 0, unannounced: false };
+    progress.unannounced ||= result.admitted.length > 0;
+    if (progress.unannounced && now - progress.announcedAtMs >= (this.options.progressEveryMs ?? 1_000)) {
+      Object.assign(progress, { announcedAtMs: now, unannounced: false });
       await this.announce({ session_id: sessionId, kind: 'progress', head: result.headPlace, waiting: result.stillWaiting });
     }
+    this.progress.set(sessionId, progress);
     return result.stillWaiting;
   }
 

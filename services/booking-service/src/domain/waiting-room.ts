@@ -1,4 +1,4 @@
-import { AppError, forbidden, notFound, type Actor } from '@ticketing/platform';
+import { AppError, forbidden, notFound, serviceUnavailable, type Actor } from '@ticketing/platform';
 import type { EventServiceClient } from '../data-access/event-service-client';
 import type { RawStatus, WaitingRoomConfig, WaitingRoomState, WaitingRoomStore } from '../data-access/waiting-room-store';
 import { assertOrganizesSession } from './session-ownership';
@@ -70,23 +70,23 @@ export async function configureWaitingRoom(
   config: WaitingRoomConfig,
 ): Promise<WaitingRoomView> {
   await assertOrganizesSession(deps.eventService, actor, sessionId, "Only the session's organizer may configure its waiting room");
-  await deps.store.configure(sessionId, config);
+  await orUnavailable(deps.store.configure(sessionId, config));
   return getWaitingRoom(deps, sessionId);
 }
 
 export async function getWaitingRoom(deps: Pick<WaitingRoomDeps, 'store'>, sessionId: string): Promise<WaitingRoomView> {
-  const config = await deps.store.config(sessionId);
+  const config = await orUnavailable(deps.store.config(sessionId));
   if (!config) throw new AppError(404, 'NOT_FOUND', 'This session has no waiting room');
   return view(sessionId, config);
 }
 
 export async function closeWaitingRoom(deps: WaitingRoomDeps, actor: Actor, sessionId: string): Promise<void> {
   await assertOrganizesSession(deps.eventService, actor, sessionId, "Only the session's organizer may close its waiting room");
-  if (!(await deps.store.remove(sessionId))) throw new AppError(404, 'NOT_FOUND', 'This session has no waiting room');
+  if (!(await orUnavailable(deps.store.remove(sessionId)))) throw new AppError(404, 'NOT_FOUND', 'This session has no waiting room');
 }
 
 export async function joinQueue(deps: WaitingRoomDeps, userId: string, sessionId: string): Promise<QueueStatus> {
-  const joined = await deps.store.join(sessionId, userId, nowOf(deps));
+  const joined = await orUnavailable(deps.store.join(sessionId, userId, nowOf(deps)));
   if (joined.kind === 'none') throw new AppError(404, 'NOT_FOUND', 'This session has no waiting room');
   return readStatus(deps, sessionId, userId);
 }
@@ -100,7 +100,7 @@ export async function queueStatus(deps: WaitingRoomDeps, userId: string, ticket:
 }
 
 export async function readStatus(deps: WaitingRoomDeps, sessionId: string, userId: string): Promise<QueueStatus> {
-  const { config, ...raw } = await deps.store.status(sessionId, userId);
+  const { config, ...raw } = await orUnavailable(deps.store.status(sessionId, userId));
   if (!config) throw new AppError(404, 'NOT_FOUND', 'This session has no waiting room');
   return describeStatus(deps, sessionId, userId, { ...raw, config });
 }
@@ -154,7 +154,7 @@ export async function assertAdmitted(
   deps: WaitingRoomDeps,
   input: { userId: string; sessionId: string; token: string | undefined },
 ): Promise<{ queued: boolean }> {
-  if (!(await deps.store.isOn(input.sessionId))) return { queued: false };
+  if (!(await waitingRoomIsOn(deps, input.sessionId))) return { queued: false };
   const check = checkAdmissionToken(deps.admissionSecret, input.token, input, Math.floor(nowOf(deps) / 1000));
   if (check.valid) return { queued: true };
   const messages = {
@@ -167,7 +167,27 @@ export async function assertAdmitted(
   throw queueAdmissionRequired(messages[check.reason], check.reason);
 }
 
+/** Redis answers for the seat locks too: while it is down the hold could not be placed anyway, so the same 503. */
+async function waitingRoomIsOn(deps: Pick<WaitingRoomDeps, 'store'>, sessionId: string): Promise<boolean> {
+  try {
+    return await deps.store.isOn(sessionId);
+  } catch {
+    throw serviceUnavailable('LOCK_SERVICE_UNAVAILABLE', 'Seat locking is temporarily unavailable, try again');
+  }
+}
+
 /** An admitted buyer held seats: their slot goes to the next one in the queue. */
 export async function recordAdmittedHold(deps: Pick<WaitingRoomDeps, 'store'>, sessionId: string, userId: string): Promise<void> {
-  await deps.store.markHeld(sessionId, userId);
+  // The hold is placed: failing its answer now would be worse than a slot that frees only when the window ends.
+  await deps.store.markHeld(sessionId, userId).catch(() => undefined);
+}
+
+/** A Redis that does not answer is an outage (503), never a 5xx bug: the waiting room cannot be read or changed. */
+async function orUnavailable<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    throw serviceUnavailable('WAITING_ROOM_UNAVAILABLE', 'The waiting room is temporarily unavailable, try again shortly');
+  }
 }

@@ -1,4 +1,4 @@
-import { PassThrough } from 'node:stream';
+import type { ServerResponse } from 'node:http';
 import type { Redis } from 'ioredis';
 import type { Context } from 'koa';
 import type { Logger } from '@ticketing/platform';
@@ -12,7 +12,7 @@ interface QueueStream {
   /** The buyer's place number while queued (positions are computed from the head in each update). */
   place: number | null;
   last: QueueStatus;
-  out: PassThrough;
+  out: ServerResponse;
 }
 
 const FINAL: ReadonlySet<QueueStatus['status']> = new Set(['ADMITTED', 'SOLD_OUT', 'NOT_IN_QUEUE']);
@@ -52,17 +52,17 @@ export class QueueStreams {
     ctx.set('Cache-Control', 'no-cache, no-transform');
     ctx.set('X-Accel-Buffering', 'no');
     ctx.req.socket.setNoDelay(true);
-    const out = new PassThrough();
-    ctx.body = out;
+    // Written to the response directly (not a body stream Koa pipes): a buyer closing the tab is not an error.
+    ctx.respond = false;
+    const out = ctx.res;
+    out.flushHeaders();
     const stream: QueueStream = { userId, sessionId: first.session_id, place: null, last: first, out };
     if (this.send(stream, first)) return;
     this.placeOf(stream).catch(() => undefined);
     let streams = this.bySession.get(stream.sessionId);
     if (!streams) this.bySession.set(stream.sessionId, (streams = new Set()));
     streams.add(stream);
-    const drop = () => this.drop(stream);
-    ctx.req.once('close', drop);
-    out.once('close', drop);
+    out.once('close', () => this.drop(stream));
   }
 
   get size(): number {

@@ -22,6 +22,7 @@ import type { QueueStreams } from './queue-streams';
 const tags = ['Waiting room'];
 const unauthenticated = { description: 'No or malformed caller identity' };
 const noWaitingRoom = { description: 'Unknown session, or it has no waiting room' };
+const unavailable = { description: 'WAITING_ROOM_UNAVAILABLE: its Redis is not answering' };
 
 /** The organizer's side: reads are public (the web app shows the queue when a session has one), writes the organizer's. */
 export function waitingRoomModule(deps: WaitingRoomDeps, identity: Identity): ApiModule {
@@ -108,6 +109,7 @@ export function queueRoutes(deps: WaitingRoomDeps, streams: QueueStreams): AnyRo
         200: { description: 'The caller’s place', schema: queueStatusSchema },
         401: unauthenticated,
         404: noWaitingRoom,
+        503: unavailable,
       },
       handler: ({ params }, ctx) => joinQueue(deps, callerId(ctx), params.id),
     }),
@@ -123,6 +125,7 @@ export function queueRoutes(deps: WaitingRoomDeps, streams: QueueStreams): AnyRo
         401: unauthenticated,
         403: { description: 'FORBIDDEN: another user’s queue ticket' },
         404: noWaitingRoom,
+        503: unavailable,
       },
       handler: ({ params }, ctx) => queueStatus(deps, callerId(ctx), params.ticket),
     }),
