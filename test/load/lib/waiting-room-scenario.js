@@ -8,7 +8,7 @@
  * open status stream. Redis memory per queued buyer from INFO memory.
  *
  * Time: the joins arrive over BENCH_WAITING_ROOM_JOIN_SECONDS (default 60 s, the issue's minute; fewer seconds
- * compress it), the queue opens 3 s after the last join is due, the hold window is 30 s. BENCH_WAITING_ROOM_BUYERS
+ * compress it), the queue opens 3 s after the last join is due, the hold window is 60 s. BENCH_WAITING_ROOM_BUYERS
  * (default 50,000) and BENCH_WAITING_ROOM_STREAMS (status streams held open by buyers at the back, default 2,000)
  * scale it. The buyers' own polling is replaced by the bench watching the admitted set in Redis; each admitted
  * buyer then reads its token through the API like the web app does.
@@ -23,7 +23,7 @@ const { summarize, round } = require('./stats');
 const { cpuBetween } = require('./processes');
 
 const RATE = 100;
-const HOLD_WINDOW_S = 30;
+const HOLD_WINDOW_S = 60;
 const TARGETS = {
   zero: { op: '==', value: 0 },
   toldMs: { op: '<=', value: 2_000 },
@@ -199,7 +199,7 @@ async function waitingRoom(ctx) {
     };
     let soldOutFlagAt;
     let seenUpTo = '-inf';
-    const saleDeadline = performance.now() + 120_000;
+    const saleDeadline = performance.now() + 180_000;
     while (!soldOutFlagAt && performance.now() < saleDeadline) {
       // Deadlines grow with every tick: read only the admissions of ticks not seen yet.
       const [admitted, soldOut] = await Promise.all([redis.zrangebyscore(keys.admitted, seenUpTo, '+inf', 'WITHSCORES'), redis.hget(keys.config, 'sold_out')]);
