@@ -20,7 +20,6 @@ interface Room {
   ticker: AdmissionTicker;
   clock: { now: number };
   seats: SeatCounts;
-  admittedOrder: string[];
   metrics: { admitted: number; abandoned: number; waits: number[]; told: number };
 }
 
@@ -62,7 +61,11 @@ function room(prefix = `wr-test-${randomUUID().slice(0, 8)}`, sessionId: string 
     },
     { soldOutCheckMs: 0 },
   );
-  return { sessionId, deps: { store, eventService: { sessionOrganizer: async () => { throw new Error('not used'); } }, admissionSecret: SECRET, now: () => clock.now }, ticker, clock, seats, admittedOrder: [], metrics };
+  const notUsed = async (): Promise<never> => {
+    throw new Error('the event service is not used here');
+  };
+  const eventService = { sessionOrganizer: notUsed, getSessionStart: notUsed };
+  return { sessionId, deps: { store, eventService, admissionSecret: SECRET, now: () => clock.now }, ticker, clock, seats, metrics };
 }
 
 async function configure(r: Room, options: { opensInMs: number; rate: number; holdSeconds?: number }) {

@@ -115,6 +115,10 @@ describe('waiting room through the booking API', () => {
   it('when a buyer reads another buyer’s queue ticket, or a session without a waiting room, then it is refused', async () => {
     const { sessionId } = await createTestSession(system.event.url, { seats: 1 });
     expect((await join(booking.url, newUser(), sessionId)).status).toBe(404);
+    const unknownSession = await request(booking.url, 'PUT', `/api/v1/sessions/${randomUUID()}/waiting-room`, {
+      body: { opens_at: new Date().toISOString(), admission_rate_per_second: 1, hold_window_seconds: 60 },
+    });
+    expect(unknownSession.status).toBe(404);
     await openWaitingRoom(sessionId, { opensInMs: 60_000 });
     const joined = await join(booking.url, newUser(), sessionId);
     expect(joined.body).toMatchObject({ status: 'WAITING_FOR_OPENING', position: null, waiting: 1 });

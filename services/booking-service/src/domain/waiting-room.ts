@@ -1,5 +1,5 @@
 import { AppError, forbidden, notFound, serviceUnavailable, type Actor } from '@ticketing/platform';
-import type { EventServiceClient } from '../data-access/event-service-client';
+import { EventServiceRejectedError, type EventServiceClient } from '../data-access/event-service-client';
 import type { RawStatus, WaitingRoomConfig, WaitingRoomState, WaitingRoomStore } from '../data-access/waiting-room-store';
 import { assertOrganizesSession } from './session-ownership';
 import {
@@ -17,7 +17,7 @@ import {
 
 export interface WaitingRoomDeps {
   store: WaitingRoomStore;
-  eventService: Pick<EventServiceClient, 'sessionOrganizer'>;
+  eventService: Pick<EventServiceClient, 'sessionOrganizer' | 'getSessionStart'>;
   /** HMAC key of admission tokens. */
   admissionSecret: string;
   now?: () => number;
@@ -70,6 +70,8 @@ export async function configureWaitingRoom(
   config: WaitingRoomConfig,
 ): Promise<WaitingRoomView> {
   await assertOrganizesSession(deps.eventService, actor, sessionId, "Only the session's organizer may configure its waiting room");
+  // The organizer check asked the event service about the session; development's open catalog did not.
+  if (actor.kind === 'anyone') await assertSessionExists(deps.eventService, sessionId);
   await orUnavailable(deps.store.configure(sessionId, config));
   return getWaitingRoom(deps, sessionId);
 }
@@ -165,6 +167,15 @@ export async function assertAdmitted(
     other_session: 'The admission token was issued for another session',
   };
   throw queueAdmissionRequired(messages[check.reason], check.reason);
+}
+
+async function assertSessionExists(eventService: Pick<EventServiceClient, 'getSessionStart'>, sessionId: string): Promise<void> {
+  try {
+    await eventService.getSessionStart(sessionId);
+  } catch (error) {
+    if (error instanceof EventServiceRejectedError && error.status === 404) throw notFound('Session', sessionId);
+    throw serviceUnavailable('EVENT_SERVICE_UNAVAILABLE', 'The event service is unavailable, try again shortly');
+  }
 }
 
 /** Redis answers for the seat locks too: while it is down the hold could not be placed anyway, so the same 503. */

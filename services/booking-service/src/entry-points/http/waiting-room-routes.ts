@@ -48,7 +48,7 @@ export function waitingRoomModule(deps: WaitingRoomDeps, identity: Identity): Ap
           200: { description: 'The waiting room', schema: waitingRoomSchema },
           401: { description: 'No verified caller (jwt mode)' },
           403: { description: 'FORBIDDEN: not the session’s organizer' },
-          404: { description: 'Unknown session (jwt mode)' },
+          404: { description: 'Unknown session' },
         },
         handler: ({ params, body }, ctx) =>
           configureWaitingRoom(deps, actorOf(ctx), params.id, {
