@@ -24,6 +24,7 @@ describe('ticket signing keys in the chart', () => {
       INTERNAL_API_TOKEN: 'b'.repeat(32),
       TICKET_SIGNING_SECRET: 'c'.repeat(32),
       TICKET_SIGNING_KEYS: pem,
+      QUEUE_ADMISSION_SECRET: Buffer.from(secret.data['queue-admission-secret'], 'base64').toString(),
     });
     const ring = createTicketKeyRing({ keys: config.TICKET_SIGNING_KEYS });
     expect(ring.development).toBe(false);

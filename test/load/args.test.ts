@@ -19,8 +19,12 @@ describe('bench arguments', () => {
     expect(options).toMatchObject({ scenarios: [1, 3], duration: 5, out: 'bench-results.json', profile: true, strict: true, build: false });
   });
 
+  it('runs the waiting room (7) only when named', () => {
+    expect(parseArgs(['--scenarios', '7']).scenarios).toEqual([7]);
+  });
+
   it('refuses what it does not understand, with a reason', () => {
-    expect(() => parseArgs(['--scenarios', '7'])).toThrow(/unknown scenario 7/);
+    expect(() => parseArgs(['--scenarios', '8'])).toThrow(/unknown scenario 8/);
     expect(() => parseArgs(['--scenarios', 'all'])).toThrow(ArgsError);
     expect(() => parseArgs(['--duration', '0'])).toThrow(/between 1 and 600/);
     expect(() => parseArgs(['--duration'])).toThrow(/needs a value/);

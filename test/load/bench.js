@@ -23,6 +23,7 @@ const { formatTable, verdict, misses } = require('./lib/table');
 const { summarizeProfile } = require('./lib/cpuprofile');
 const { round } = require('./lib/stats');
 const scenarios = require('./lib/scenarios');
+const { waitingRoom } = require('./lib/waiting-room-scenario');
 const { reachable } = require('../../scripts/lib/local-processes');
 const { startOtlpReceiver } = require('./lib/otlp-receiver');
 const { runTracingOverhead } = require('./lib/tracing-overhead');
@@ -38,7 +39,7 @@ const LOG_LEVEL = 'warn';
 const HARD_LIMIT_MS = 20 * 60_000;
 const DEFAULT_DURATION_S = 20;
 
-const SCENARIO_NAMES = { 1: 'steady bookings', 2: 'flash sale', 3: 'seat map', 4: 'confirm → sold', 5: 'expiry', 6: 'pgbench' };
+const SCENARIO_NAMES = { 1: 'steady bookings', 2: 'flash sale', 3: 'seat map', 4: 'confirm → sold', 5: 'expiry', 6: 'pgbench', 7: 'waiting room' };
 /** Sessions each scenario needs: rows × seats per row. */
 const SESSION_SPECS = (durationS) => ({
   1: { key: 'steady', rows: Math.ceil((Math.min(100_000, Math.max(20_000, durationS * 2_500)) / 200)), seatsPerRow: 200 },
@@ -46,6 +47,7 @@ const SESSION_SPECS = (durationS) => ({
   3: { key: 'map', rows: 100, seatsPerRow: 200, vipRows: 10 },
   4: { key: 'confirm', rows: Math.ceil((200 * durationS + 100) / 100), seatsPerRow: 100 },
   5: { key: 'expiry', rows: 50, seatsPerRow: 200 },
+  7: { key: 'queue', rows: 20, seatsPerRow: 50 },
 });
 
 const log = (line = '') => process.stdout.write(`${line}\n`);
@@ -136,10 +138,10 @@ async function main() {
   const traceRatio = tracingRatio();
   const durationS = options.duration ?? DEFAULT_DURATION_S;
   const wanted = options.scenarios;
-  const needsProduct = wanted.some((n) => n <= 5);
+  const needsProduct = wanted.some((n) => n <= 5 || n === 7);
   // Steady bookings (1) and the seat map (3) publish nothing: another consumer on the shared queue cannot
   // change their figures, so only runs with confirms, cancels or expiries need the queue to themselves.
-  const usesMessages = wanted.some((n) => n === 2 || n === 4 || n === 5);
+  const usesMessages = wanted.some((n) => n === 2 || n === 4 || n === 5 || n === 7);
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ticketing-bench-'));
   const profileDir = options.profile ? path.join(workDir, 'profiles') : undefined;
   if (profileDir) fs.mkdirSync(profileDir);
@@ -175,6 +177,7 @@ async function main() {
   const ctx = {
     durationMs: durationS * 1000,
     postgresUrl: POSTGRES_URL,
+    redisUrl: REDIS_URL,
     processes,
     results: {},
     log,
@@ -213,6 +216,8 @@ async function main() {
         EVENT_SERVICE_URL: `http://127.0.0.1:${eventPort}`,
         // The expiry job runs as its own process (scenario 5); the API's in-process sweep stays off.
         EXPIRY_SWEEP_INTERVAL_SECONDS: '0',
+        // Its own waiting-room keys and ticker lease: a test's booking API on the shared Redis cannot tick its queue.
+        WAITING_ROOM_REDIS_PREFIX: `bench-waiting-room-${process.pid}`,
       };
       ctx.bookingEnv = bookingEnv;
       await Promise.all([
@@ -258,7 +263,7 @@ async function main() {
       }
     }
 
-    const runners = { 1: scenarios.steadyBookings, 2: scenarios.flashSale, 3: scenarios.seatMapUnderLoad, 4: scenarios.confirmToSold, 5: scenarios.expiry, 6: scenarios.pgbenchReference };
+    const runners = { 1: scenarios.steadyBookings, 2: scenarios.flashSale, 3: scenarios.seatMapUnderLoad, 4: scenarios.confirmToSold, 5: scenarios.expiry, 6: scenarios.pgbenchReference, 7: waitingRoom };
     for (const number of wanted) {
       log(`\nScenario ${number}: ${SCENARIO_NAMES[number]}…`);
       processes.setScenario(SCENARIO_NAMES[number]);

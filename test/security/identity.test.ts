@@ -185,6 +185,7 @@ describe('production refuses to start insecurely', () => {
     AUTH_JWT_SECRET: 'a'.repeat(32),
     INTERNAL_API_TOKEN: 'b'.repeat(32),
     TICKET_SIGNING_SECRET: 'c'.repeat(32),
+    QUEUE_ADMISSION_SECRET: 'q'.repeat(32),
     TICKET_SIGNING_KEYS: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }) as string,
   };
   /** Every process's loader: event API, consumer and migrations share loadEventConfig; booking API and expiry job share loadBookingConfig. */
@@ -195,6 +196,8 @@ describe('production refuses to start insecurely', () => {
   ];
   /** The ticket secret is the booking service's alone; the event service never reads it. */
   const readsTicketSecret = (name: string) => name.startsWith('booking');
+  /** Waiting-room admission tokens are signed and checked by the booking API (its config is the expiry job's too). */
+  const readsAdmissionSecret = (name: string) => name.startsWith('booking API');
   const insecure: Array<[string, NodeJS.ProcessEnv, string]> = [
     ['header identity', { ...secure, AUTH_MODE: 'header' }, 'AUTH_MODE'],
     ['no token verification', { ...secure, AUTH_JWT_SECRET: undefined }, 'AUTH_JWT_SECRET'],
@@ -202,6 +205,8 @@ describe('production refuses to start insecurely', () => {
     ['short JWT secret', { ...secure, AUTH_JWT_SECRET: 'x' }, 'AUTH_JWT_SECRET'],
     ['short internal token', { ...secure, INTERNAL_API_TOKEN: 'x'.repeat(31) }, 'INTERNAL_API_TOKEN'],
     ['short ticket secret', { ...secure, TICKET_SIGNING_SECRET: 's3cret' }, 'TICKET_SIGNING_SECRET'],
+    ['no admission token secret', { ...secure, QUEUE_ADMISSION_SECRET: undefined }, 'QUEUE_ADMISSION_SECRET'],
+    ['short admission token secret', { ...secure, QUEUE_ADMISSION_SECRET: 'q'.repeat(31) }, 'QUEUE_ADMISSION_SECRET'],
   ];
 
   test.each(loaders)('when %s starts in production with every secret set, then it loads', (_name, load) => {
@@ -213,6 +218,7 @@ describe('production refuses to start insecurely', () => {
     const tally = new AttackTally(`insecure production starts of ${name}`);
     for (const [problem, env, variable] of insecure) {
       if (variable === 'TICKET_SIGNING_SECRET' && !readsTicketSecret(name)) continue;
+      if (variable === 'QUEUE_ADMISSION_SECRET' && !readsAdmissionSecret(name)) continue;
       let error: unknown;
       try {
         load(env);

@@ -10,10 +10,12 @@ import {
   envUrl,
   loadConfig,
   loadConfigWithOverrides,
+  MIN_SECRET_BYTES,
 } from '@ticketing/platform';
 import { parseTicketSigningKeys } from './domain/ticket-signing';
 
 const DEV_TICKET_SIGNING_SECRET = 'dev-only-ticket-signing-secret-change-me';
+const DEV_QUEUE_ADMISSION_SECRET = 'dev-only-queue-admission-secret-change-me';
 
 const bookingConfigSchema = z
   .object({
@@ -48,6 +50,14 @@ const bookingConfigSchema = z
     TICKET_SIGNING_ACTIVE_KID: envOptionalString(),
     /** A ticket code's `exp`: this many hours after its session starts. */
     TICKET_CODE_VALID_HOURS_AFTER_START: envInt(24, 1, 8_760),
+    /** HMAC key of waiting-room admission tokens; production refuses a missing or short one. */
+    QUEUE_ADMISSION_SECRET: envOptionalString(),
+    /** How often the waiting-room ticker (one process at a time, by a Redis lease) admits; 0 = not in this process. */
+    WAITING_ROOM_TICK_MS: envInt(250, 0, 60_000),
+    /** How often the ticker asks the event service's seat map whether an open waiting room's session sold out. */
+    WAITING_ROOM_SOLD_OUT_CHECK_MS: envInt(1_000, 100, 600_000),
+    /** Prefix of the waiting room's Redis keys (one per deployment sharing a Redis). */
+    WAITING_ROOM_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/).default('waiting-room'),
     ...identityConfigShape,
     DB_POOL_MAX: envInt(10, 1, 200),
     /** A Redis command (seat lock, rate limit) not answered within this fails, so a hung Redis cannot stall requests. */
@@ -65,6 +75,11 @@ const bookingConfigSchema = z
     if (config.NODE_ENV === 'production' && !config.TICKET_SIGNING_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['TICKET_SIGNING_SECRET'], message: 'is required when NODE_ENV=production' });
     }
+    if (config.NODE_ENV === 'production' && !config.QUEUE_ADMISSION_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['QUEUE_ADMISSION_SECRET'], message: 'is required when NODE_ENV=production (signs waiting-room admission tokens)' });
+    } else if (config.NODE_ENV === 'production' && Buffer.byteLength(config.QUEUE_ADMISSION_SECRET ?? '', 'utf8') < MIN_SECRET_BYTES) {
+      ctx.addIssue({ code: 'custom', path: ['QUEUE_ADMISSION_SECRET'], message: `must be at least ${MIN_SECRET_BYTES} bytes when NODE_ENV=production` });
+    }
     if (config.NODE_ENV === 'production' && !config.TICKET_SIGNING_KEYS) {
       ctx.addIssue({ code: 'custom', path: ['TICKET_SIGNING_KEYS'], message: 'is required when NODE_ENV=production (Ed25519 keys that sign ticket codes)' });
     }
@@ -81,6 +96,7 @@ const bookingConfigSchema = z
   .transform((config) => ({
     ...config,
     TICKET_SIGNING_SECRET: config.TICKET_SIGNING_SECRET ?? DEV_TICKET_SIGNING_SECRET,
+    QUEUE_ADMISSION_SECRET: config.QUEUE_ADMISSION_SECRET ?? DEV_QUEUE_ADMISSION_SECRET,
   }));
 
 export type BookingConfig = z.infer<typeof bookingConfigSchema>;

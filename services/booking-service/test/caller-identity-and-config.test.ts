@@ -76,7 +76,7 @@ describe('booking configuration', () => {
   });
 
   it('requires TICKET_SIGNING_SECRET in production', () => {
-    const secrets = { AUTH_JWT_SECRET: SECRET, INTERNAL_API_TOKEN: 'i'.repeat(32) };
+    const secrets = { AUTH_JWT_SECRET: SECRET, INTERNAL_API_TOKEN: 'i'.repeat(32), QUEUE_ADMISSION_SECRET: 'q'.repeat(32) };
     expect(() => loadBookingConfig({ NODE_ENV: 'production', ...secrets })).toThrow(/TICKET_SIGNING_SECRET/);
     const signing = 's'.repeat(32);
     const keys = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
@@ -84,7 +84,12 @@ describe('booking configuration', () => {
   });
 
   test('when production starts without Ed25519 ticket keys, or with keys that cannot sign, then it refuses naming TICKET_SIGNING_KEYS', () => {
-    const secrets = { AUTH_JWT_SECRET: SECRET, INTERNAL_API_TOKEN: 'i'.repeat(32), TICKET_SIGNING_SECRET: 's'.repeat(32) };
+    const secrets = {
+      AUTH_JWT_SECRET: SECRET,
+      INTERNAL_API_TOKEN: 'i'.repeat(32),
+      TICKET_SIGNING_SECRET: 's'.repeat(32),
+      QUEUE_ADMISSION_SECRET: 'q'.repeat(32),
+    };
     expect(() => loadBookingConfig({ NODE_ENV: 'production', ...secrets })).toThrow(/TICKET_SIGNING_KEYS: is required/);
     const publicOnly = generateKeyPairSync('ed25519').publicKey.export({ format: 'pem', type: 'spki' }) as string;
     expect(() => loadBookingConfig({ NODE_ENV: 'production', ...secrets, TICKET_SIGNING_KEYS: publicOnly })).toThrow(/TICKET_SIGNING_KEYS: has no private key/);

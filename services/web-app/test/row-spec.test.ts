@@ -40,6 +40,10 @@ describe('the web server’s API routing', () => {
     expect(apiTargetFor('/api/v1/tickets/user/x')).toBe('booking');
     expect(apiTargetFor('/api/v1/check-ins')).toBe('booking');
     expect(apiTargetFor('/api/v1/sessions/x/seat-map/stream')).toBe('event');
+    expect(apiTargetFor('/api/v1/sessions/x/queue')).toBe('booking');
+    expect(apiTargetFor('/api/v1/sessions/x/waiting-room')).toBe('booking');
+    expect(apiTargetFor('/api/v1/queue/abc/stream')).toBe('booking');
+    expect(apiTargetFor('/api/v1/sessions/x/queued-things')).toBe('event');
     expect(apiTargetFor('/api/v1/events')).toBe('event');
     expect(apiTargetFor('/assets/index.js')).toBeUndefined();
     expect(apiTargetFor('/api/internal/sessions/x/pricing')).toBeUndefined();

@@ -10,6 +10,7 @@ const BENCH_SECRETS = {
   AUTH_JWT_SECRET: 'bench-jwt-secret-0123456789abcdefghijklmn',
   INTERNAL_API_TOKEN: 'bench-internal-token-0123456789abcdefghij',
   TICKET_SIGNING_SECRET: 'bench-ticket-signing-secret-0123456789abcd',
+  QUEUE_ADMISSION_SECRET: 'bench-queue-admission-secret-0123456789ab',
   // Ed25519 key that signs ticket codes (production requires one); every process of a run gets this env.
   TICKET_SIGNING_KEYS: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }),
 };

@@ -1,13 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { forbidden, hasRole, notFound, requireRole, serviceUnavailable, type Actor } from '@ticketing/platform';
+import { forbidden, hasRole, notFound, requireRole, type Actor } from '@ticketing/platform';
 import type { BookingStore } from './store';
-import {
-  EventServiceRejectedError,
-  EventServiceUnavailableError,
-  type EventServiceClient,
-} from '../data-access/event-service-client';
+import type { EventServiceClient } from '../data-access/event-service-client';
 import type { PriceTierRow } from './records';
 import { basisPointsToNumber, toBasisPoints } from './money';
+import { assertOrganizesSession } from './session-ownership';
 
 export interface PriceTier {
   id: string;
@@ -42,20 +39,7 @@ export async function assertMayCreatePriceTier(
   if (hasRole(caller, 'admin')) return;
   requireRole(caller, 'organizer', 'admin');
   if (!sessionId) throw forbidden('Only an admin may create a global price tier (one without session_id)');
-  const owner = await sessionOrganizer(eventService, sessionId, caller.userId);
-  if (!owner.member) throw forbidden("Only the session's organizer may create its price tiers");
-}
-
-async function sessionOrganizer(eventService: Pick<EventServiceClient, 'sessionOrganizer'>, sessionId: string, userId: string) {
-  try {
-    return await eventService.sessionOrganizer(sessionId, userId);
-  } catch (error) {
-    if (error instanceof EventServiceRejectedError && error.status === 404) throw notFound('Session', sessionId);
-    if (error instanceof EventServiceUnavailableError || error instanceof EventServiceRejectedError) {
-      throw serviceUnavailable('EVENT_SERVICE_UNAVAILABLE', 'The event service is unavailable, try again shortly');
-    }
-    throw error;
-  }
+  await assertOrganizesSession(eventService, actor, sessionId, "Only the session's organizer may create its price tiers");
 }
 
 export async function createPriceTier(

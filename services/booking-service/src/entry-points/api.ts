@@ -23,6 +23,10 @@ import { idempotencyLeaseMs, pendingHoldGraceSeconds, resolveBookingConfig, type
 import { createBookingStore } from '../data-access/booking-store';
 import { createEventServiceClient } from '../data-access/event-service-client';
 import { createSeatLocker } from '../data-access/seat-locks';
+import { createSeatMapCounts } from '../data-access/seat-map-counts';
+import { createWaitingRoomStore } from '../data-access/waiting-room-store';
+import { AdmissionTicker } from '../domain/admission-tick';
+import type { WaitingRoomDeps } from '../domain/waiting-room';
 import { expireReservations } from '../domain/expiry';
 import { OutboxRelay } from './outbox-relay';
 import { createMockPaymentProvider, meteredPaymentProvider, type MockPaymentProvider } from '../domain/payment-provider';
@@ -37,6 +41,10 @@ import { reservationRoutes } from './http/reservation-routes';
 import { checkInRoutes, ticketKeysModule } from './http/check-in-routes';
 import { ticketRoutes } from './http/ticket-routes';
 import { createBookingMetrics, registerBrokerGauge } from './metrics';
+import { startAdmissionTickerJob, type AdmissionTickerJob } from './admission-ticker-job';
+import { QueueStreams } from './http/queue-streams';
+import { queueRoutes, waitingRoomModule } from './http/waiting-room-routes';
+import { createWaitingRoomMetrics } from './waiting-room-metrics';
 
 export interface RunningBookingApi {
   url: string;
@@ -46,6 +54,8 @@ export interface RunningBookingApi {
   relay: OutboxRelay;
   /** The (mock) payment provider, whose ledger tests count. */
   payments: MockPaymentProvider;
+  /** The waiting-room ticker of this process (undefined when WAITING_ROOM_TICK_MS is 0). */
+  admissionTicker?: AdmissionTickerJob;
   stop(): Promise<void>;
 }
 
@@ -155,6 +165,18 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
     },
   };
 
+  const waitingRoomStore = createWaitingRoomStore(redis, config.WAITING_ROOM_REDIS_PREFIX);
+  const waitingRoom: WaitingRoomDeps = { store: waitingRoomStore, eventService, admissionSecret: config.QUEUE_ADMISSION_SECRET };
+  // Subscribed connections take no other commands; its offline queue keeps the subscription until Redis is back.
+  const queueStreams = new QueueStreams(
+    waitingRoom,
+    redis.duplicate({ enableOfflineQueue: true, lazyConnect: false, commandTimeout: undefined }),
+    waitingRoomStore.updatesChannel,
+    logger,
+  );
+  queueStreams.start();
+  const waitingRoomMetrics = createWaitingRoomMetrics(registry);
+
   const identity = createIdentity(config);
   warnIfUnverified(identity, logger);
   const security = identitySecurityScheme(identity.mode);
@@ -164,11 +186,13 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
     registry,
     modules: [
       priceTierModule(deps, identity),
+      waitingRoomModule(waitingRoom, identity),
       ticketKeysModule(deps),
       {
         prefix: '/api/v1',
         routes: [
-          ...reservationRoutes(deps, config.MAX_SEATS_PER_RESERVATION, createRateLimits(redis, registry, logger, config)),
+          ...reservationRoutes(deps, config.MAX_SEATS_PER_RESERVATION, createRateLimits(redis, registry, logger, config), waitingRoom),
+          ...queueRoutes(waitingRoom, queueStreams),
           ...ticketRoutes(deps),
           ...checkInRoutes(deps, identity),
         ],
@@ -215,10 +239,28 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
   try {
     server = await startHttpServer(app, config.PORT, config.HOST);
   } catch (error) {
-    await stopInOrder(closeConnections)();
+    await stopInOrder([() => queueStreams.close(), ...closeConnections])();
     throw error;
   }
   relay.start();
+  const admissionTicker =
+    config.WAITING_ROOM_TICK_MS > 0
+      ? startAdmissionTickerJob({
+          store: waitingRoomStore,
+          ticker: new AdmissionTicker(
+            {
+              store: waitingRoomStore,
+              seatCounts: createSeatMapCounts({ baseUrl: config.EVENT_SERVICE_URL, timeoutMs: config.EVENT_SERVICE_TIMEOUT_MS }),
+              metrics: waitingRoomMetrics,
+              logger,
+            },
+            { soldOutCheckMs: config.WAITING_ROOM_SOLD_OUT_CHECK_MS },
+          ),
+          metrics: waitingRoomMetrics,
+          logger,
+          intervalMs: config.WAITING_ROOM_TICK_MS,
+        })
+      : undefined;
 
   const sweep = startPeriodicJob({
     name: 'Expiry sweep',
@@ -254,7 +296,12 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
     db,
     relay,
     payments,
+    admissionTicker,
     stop: stopInOrder([
+      async () => {
+        await admissionTicker?.stop();
+      },
+      () => queueStreams.close(),
       async () => {
         const jobsStopped = Promise.all([sweep.stop(), recovery.stop()]);
         try {

@@ -93,3 +93,13 @@ export const ticketSchema = z.object({
 });
 
 export const reservationWithTicketsSchema = reservationSchema.extend({ tickets: z.array(ticketSchema) });
+
+export const QUEUE_ADMISSION_HEADER = 'x-queue-admission';
+
+export const reservationHeaders = idempotencyHeaders.extend({
+  [QUEUE_ADMISSION_HEADER]: z
+    .string()
+    .max(2_000)
+    .optional()
+    .meta({ description: 'The admission token from GET /queue/{queue_ticket}: required on sessions with a waiting room' }),
+});

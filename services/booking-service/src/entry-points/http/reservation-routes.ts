@@ -6,18 +6,20 @@ import { cancelReservation, confirmReservation, getReservation, listReservations
 import {
   confirmBody,
   createReservationBody,
-  idempotencyHeaders,
+  QUEUE_ADMISSION_HEADER,
+  reservationHeaders,
   reservationSchema,
   reservationWithTicketsSchema,
 } from '../../schemas/reservations';
 import { idParams, pageQuery } from '../../schemas/common';
 import { callerId } from './caller-identity';
 import type { RateLimits } from './rate-limits';
+import { assertAdmitted, recordAdmittedHold, type WaitingRoomDeps } from '../../domain/waiting-room';
 
 const tags = ['Reservations'];
 const unauthenticated = { description: 'No or malformed caller identity' };
 
-export function reservationRoutes(deps: BookingDeps, maxSeats: number, limits: RateLimits): AnyRoute[] {
+export function reservationRoutes(deps: BookingDeps, maxSeats: number, limits: RateLimits, waitingRoom: WaitingRoomDeps): AnyRoute[] {
   return [
     defineRoute({
       method: 'post',
@@ -27,14 +29,17 @@ export function reservationRoutes(deps: BookingDeps, maxSeats: number, limits: R
       description:
         'Row and seat numbers and prices come from the event service; a price tier applies its multiplier. ' +
         '409 SEAT_LOCKED when another buyer is booking one of the seats right now, 409 SEATS_UNAVAILABLE when one is ' +
-        'already held or sold, 503 EVENT_SERVICE_UNAVAILABLE when the event service cannot be reached (nothing is held).',
+        'already held or sold, 503 EVENT_SERVICE_UNAVAILABLE when the event service cannot be reached (nothing is held). ' +
+        'On a session with a waiting room: 403 QUEUE_ADMISSION_REQUIRED without the caller’s own, unexpired admission ' +
+        'token for that session in X-Queue-Admission.',
       tags,
-      headers: idempotencyHeaders,
+      headers: reservationHeaders,
       body: createReservationBody(maxSeats),
       bodyLimit: '64kb',
       responses: {
         201: { description: 'Seats held', schema: reservationSchema },
         401: unauthenticated,
+        403: { description: 'QUEUE_ADMISSION_REQUIRED: the session has a waiting room and no valid admission token was sent' },
         404: { description: 'Unknown session' },
         409: { description: 'Seat locked or unavailable, or session started' },
         429: { description: 'Too many reservations from this caller or address (Retry-After)' },
@@ -42,12 +47,15 @@ export function reservationRoutes(deps: BookingDeps, maxSeats: number, limits: R
       },
       rateLimit: limits.create_reservation,
       handler: async ({ body, headers }, ctx) => {
+        const userId = callerId(ctx);
+        const admission = await assertAdmitted(waitingRoom, { userId, sessionId: body.session_id, token: headers[QUEUE_ADMISSION_HEADER] });
         const result = await placeHold(deps, {
-          userId: callerId(ctx),
+          userId,
           sessionId: body.session_id,
           seats: body.seats,
           idempotencyKey: headers['idempotency-key'],
         });
+        if (admission.queued && result.status === 201) await recordAdmittedHold(waitingRoom, body.session_id, userId);
         ctx.status = result.status;
         ctx.body = result.body;
         return undefined;

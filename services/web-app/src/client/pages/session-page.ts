@@ -2,6 +2,7 @@ import { api, errorText, type EventItem, type Reservation, type SessionItem } fr
 import { formatTime, h, money, statusLine } from '../dom';
 import { watchSeatMap } from '../live-seat-map';
 import { createSeatMapView } from '../seat-map-view';
+import { enterWaitingRoom, type Admission } from '../waiting-room';
 import { ticketCard } from './tickets-page';
 
 /** Buyer: the session's seat map, pick seats, hold them with a countdown, pay, see the tickets. */
@@ -17,15 +18,15 @@ export function sessionPage(root: HTMLElement, sessionId: string): () => void {
   const checkout = h('section', { class: 'panel checkout', 'aria-label': 'Your order' }, h('h2', {}, 'Your seats'), picks, total, holdButton, message);
 
   const view = createSeatMapView(showPicks);
-  root.replaceChildren(
-    h('p', {}, h('a', { href: '#/' }, '← All events')),
-    title,
-    h('div', { class: 'session-meta' }, when, mode, counts),
-    h('div', { class: 'session-layout' }, view.element, checkout),
-  );
+  const layout = h('div', { class: 'session-layout' }, view.element, checkout);
+  // The seat map, or the waiting room in front of it while the session has one and the buyer is not admitted.
+  const stage = h('div', { class: 'session-stage' });
+  root.replaceChildren(h('p', {}, h('a', { href: '#/' }, '← All events')), title, h('div', { class: 'session-meta' }, when, mode, counts), stage);
 
   let hold: Reservation | undefined;
   let countdown: number | undefined;
+  let admission: Admission | undefined;
+  let stopSeatMap: (() => void) | undefined;
 
   function showPicks(selected: string[]) {
     if (hold) return;
@@ -44,7 +45,7 @@ export function sessionPage(root: HTMLElement, sessionId: string): () => void {
     try {
       hold = await api<Reservation>('/reservations', {
         method: 'POST',
-        headers: { 'Idempotency-Key': crypto.randomUUID() },
+        headers: { 'Idempotency-Key': crypto.randomUUID(), ...(admission ? { 'X-Queue-Admission': admission.token } : {}) },
         body: { session_id: sessionId, seats: seats.map((session_seat_id) => ({ session_seat_id })) },
       });
       view.clearSelection();
@@ -124,19 +125,27 @@ export function sessionPage(root: HTMLElement, sessionId: string): () => void {
     counts.textContent = `${c.available} available · ${c.reserved} on hold · ${c.sold} sold`;
   }
 
-  const stop = watchSeatMap(sessionId, {
-    onMap(map) {
-      view.showMap(map);
-      showCounts();
-    },
-    onChanges(changes) {
-      view.applyChanges(changes);
-      showCounts();
-    },
-    onMode(current) {
-      mode.dataset.mode = current;
-      mode.textContent = current === 'live' ? '● live' : '↻ updating every 0.25 s';
-    },
+  const showSeatMap = () =>
+    watchSeatMap(sessionId, {
+      onMap(map) {
+        view.showMap(map);
+        showCounts();
+      },
+      onChanges(changes) {
+        view.applyChanges(changes);
+        showCounts();
+      },
+      onMode(current) {
+        mode.dataset.mode = current;
+        mode.textContent = current === 'live' ? '● live' : '↻ updating every 0.25 s';
+      },
+    });
+
+  const leaveQueue = enterWaitingRoom(sessionId, stage, (admitted) => {
+    admission = admitted;
+    stage.replaceChildren(layout);
+    if (admitted) message.textContent = `Your turn! Hold your seats before ${admitted.expiresAt.toLocaleTimeString()}.`;
+    stopSeatMap = showSeatMap();
   });
 
   void (async () => {
@@ -152,7 +161,8 @@ export function sessionPage(root: HTMLElement, sessionId: string): () => void {
   })();
 
   return () => {
-    stop();
+    leaveQueue();
+    stopSeatMap?.();
     window.clearInterval(countdown);
   };
 }
