@@ -20,10 +20,13 @@ import {
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { resolveEventConfig, type EventConfig, type EventOverrides } from '../config';
 import { openEventDatabase } from '../data-access/database';
+import { publishingSeatInventory } from '../data-access/publishing-seat-inventory';
+import { openSeatChangeStream } from '../data-access/seat-change-stream';
 import { seatInventoryRepository } from '../data-access/seat-inventory-repository';
 import { applyBookingEvents, type BookingEventStore } from '../domain/booking-events';
 import { purgeOldMessageIds, type ProcessedMessageStore } from '../domain/message-retention';
 import { scheduleLapsedHoldCheck } from './lapsed-hold-job';
+import { seatChangePublishFailures } from './seat-map-stream-metrics';
 
 export interface EventConsumer {
   /** Base URL of the consumer's /health, /ready and /metrics server (METRICS_PORT). */
@@ -237,7 +240,16 @@ export async function startEventConsumer(overrides: EventOverrides = {}): Promis
     subscribed: () => subscription !== undefined && !stopping && connection.isConnected(),
     queues,
   });
-  const inventory = seatInventoryRepository(db);
+  const publishFailures = seatChangePublishFailures(registry);
+  // Seats sold, released and refunded here (and by the lapsed-hold check) reach the live seat maps too.
+  const changeStream = openSeatChangeStream({
+    url: config.REDIS_URL,
+    keyPrefix: config.SEAT_MAP_STREAM_KEY_PREFIX,
+    retained: config.SEAT_MAP_STREAM_RETAINED_CHANGES,
+    logger,
+    onPublishFailure: () => publishFailures.inc(),
+  });
+  const inventory = publishingSeatInventory(seatInventoryRepository(db), changeStream.feed);
   const retention = scheduleRetention(inventory, config.PROCESSED_MESSAGES_RETENTION_HOURS, logger);
   const lapsedHolds = scheduleLapsedHoldCheck({ inventory, config, logger, registry });
   const handler = bookingEventHandler({
@@ -290,6 +302,7 @@ export async function startEventConsumer(overrides: EventOverrides = {}): Promis
     await lapsedHolds.stop();
     await queues.close();
     await connection.stop();
+    await changeStream.close();
     await db.destroy();
     throw error;
   }
@@ -311,6 +324,7 @@ export async function startEventConsumer(overrides: EventOverrides = {}): Promis
     await queues.close();
     await connection.stop();
     await running.close(config.SHUTDOWN_TIMEOUT_MS);
+    await changeStream.close();
     await db.destroy();
     registry.clear();
   };
