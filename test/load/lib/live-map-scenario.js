@@ -11,7 +11,7 @@ const { performance } = require('node:perf_hooks');
 const { buyerHeaders } = require('./bench-identity');
 const { summarize, ratePerSecond, round, countBy } = require('./stats');
 const { openLoop, sleep } = require('./drivers');
-const { readMemory } = require('./processes');
+const { readMemory, cpuBetween } = require('./processes');
 
 const TARGETS = {
   lagP99: { op: '<=', value: 500 },
@@ -151,7 +151,7 @@ async function liveSeatMapAtCapacity(ctx) {
   await bookingPhase(ctx, session, baselineSeats.slice(0, 400), 2_000); // warm-up
   const cpuBaselineStart = ctx.processes.cpuSnapshot();
   const baseline = await bookingPhase(ctx, session, baselineSeats.slice(400), phaseMs);
-  const cpuBaseline = require('./processes').cpuBetween(cpuBaselineStart, ctx.processes.cpuSnapshot());
+  const cpuBaseline = cpuBetween(cpuBaselineStart, ctx.processes.cpuSnapshot());
   const rssBefore = eventApiRss(ctx);
 
   // 2. 2,000 subscribers, connected in batches (each gets the 4 MB snapshot).
@@ -193,7 +193,7 @@ async function liveSeatMapAtCapacity(ctx) {
   const cpuWatchedStart = ctx.processes.cpuSnapshot();
   const watchedStart = performance.now();
   const watched = await bookingPhase(ctx, session, watchedSeats.slice(400), phaseMs, (seatId, sentAt, answeredAt) => booked.set(seatId, { sentAt, answeredAt }));
-  const cpuWatched = require('./processes').cpuBetween(cpuWatchedStart, ctx.processes.cpuSnapshot());
+  const cpuWatched = cpuBetween(cpuWatchedStart, ctx.processes.cpuSnapshot());
   await sleep(2_000); // the last changes' way to the clients
   clearInterval(rssSampler);
   const metricsAfter = await serverMetrics(ctx);
@@ -235,6 +235,13 @@ async function liveSeatMapAtCapacity(ctx) {
       { key: 'subscribers_connected', label: 'subscribers with their snapshot', value: withSnapshot, note: `in ${round(connectMs / 1000)} s${Object.keys(refused).length ? `; refused ${JSON.stringify(refused)}` : ''}` },
       { key: 'dropped_subscribers', label: 'subscribers dropped by the server', value: droppedByServer, target: TARGETS.zero, note: `server counter +${metricsAfter.dropped - metricsBefore.dropped}` },
       { key: 'server_lag_mean_ms', label: 'server publish → written mean', value: round(serverLagMeanMs), unit: 'ms' },
+      {
+        key: 'event_api_cpu_ms_per_booking',
+        label: 'event-api CPU per booking, watched (unwatched)',
+        value: round(((cpuWatched.used?.['event-api'] ?? NaN) * 1000) / watched.ok),
+        unit: 'ms',
+        note: `${round(((cpuBaseline.used?.['event-api'] ?? NaN) * 1000) / baseline.ok)} ms unwatched`,
+      },
     ],
     details: {
       baseline: { ...baseline, latency: baseline.latency },
