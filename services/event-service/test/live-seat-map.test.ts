@@ -10,8 +10,9 @@ import { seatInventoryRepository } from '../src/data-access/seat-inventory-repos
 import { applyBookingEvents } from '../src/domain/booking-events';
 import { createLiveSeatMap, type StreamSink } from '../src/domain/live-seat-map';
 import { createSseParser, type SseEvent } from '../../web-app/src/client/sse-parser';
-import { request } from '../../../test/support/http';
+import { eventually, request } from '../../../test/support/http';
 import { REDIS_URL } from '../../../test/support/infra';
+import { TcpProxy } from '../../booking-service/test/support/tcp-proxy';
 import { startTestApi } from './support/api';
 import { createSessionFixture, inMinutes, type SessionFixture } from './support/fixtures';
 
@@ -281,6 +282,50 @@ describe('the live seat map (GET /sessions/{id}/seat-map/stream)', () => {
     expect(unread).toBeLessThan(1_024 + 2 * 1_024 + 2_000);
     await liveMap.close();
     await changes.close();
+  });
+
+  test('when the API stops, then its open streams end and the stop does not wait for them', async () => {
+    const leaving = await startTestApi(live);
+    const s = await createSessionFixture(db, { rows: 1, seatsPerRow: 2 });
+    const stream = await openStream(leaving, s.sessionId);
+    await stream.next((event) => event.event === 'snapshot');
+    const stopping = Date.now();
+    await leaving.stop();
+    await stream.ended;
+    // Well under SHUTDOWN_TIMEOUT_MS (10 s), which an open stream would otherwise use up.
+    expect(Date.now() - stopping).toBeLessThan(5_000);
+  });
+
+  test('when Redis goes away, then open streams end and new ones are refused with 503 until it is back', async () => {
+    const redisPort = Number(new URL(REDIS_URL).port || 6379);
+    const proxy = await TcpProxy.create({ host: new URL(REDIS_URL).hostname, port: redisPort });
+    await proxy.start();
+    const cut = await startTestApi({ ...live, REDIS_URL: `redis://127.0.0.1:${proxy.port}` });
+    try {
+      const s = await createSessionFixture(db, { rows: 1, seatsPerRow: 2 });
+      const stream = await openStream(cut, s.sessionId);
+      await stream.next((event) => event.event === 'snapshot');
+      await proxy.stop();
+      await stream.ended;
+      const refused = await request(cut.url, 'GET', `/api/v1/sessions/${s.sessionId}/seat-map/stream`);
+      expect(refused.status).toBe(503);
+      expect(refused.body.error.code).toBe('STREAM_UNAVAILABLE');
+      // The seat map itself does not need Redis.
+      expect((await request(cut.url, 'GET', `/api/v1/sessions/${s.sessionId}/seat-map`)).status).toBe(200);
+
+      await proxy.start();
+      const back = await eventually(async () => {
+        const attempt = await openStream(cut, s.sessionId);
+        if (attempt.status === 200) return attempt;
+        attempt.close();
+        return undefined;
+      }, 10_000, 250);
+      await back!.next((event) => event.event === 'snapshot');
+      back!.close();
+    } finally {
+      await cut.stop();
+      await proxy.stop();
+    }
   });
 
   test('when a replica has SEAT_MAP_STREAM_MAX_SUBSCRIBERS subscribers, then the next one gets 503 (the page polls)', async () => {

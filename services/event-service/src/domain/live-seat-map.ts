@@ -14,6 +14,7 @@
 import { AppError } from '@ticketing/platform';
 import type { SeatStateChange } from './seat-changes';
 import type { SeatMapRenderer } from './seat-map-cache';
+import { HEARTBEAT_FRAME, seatsFrame, snapshotFrame } from './seat-map-events';
 
 export type EntryId = string;
 
@@ -85,24 +86,12 @@ interface SessionFeed {
   snapshot?: { at: number; promise: Promise<Snapshot | undefined> };
 }
 
-const HEARTBEAT = Buffer.from(':\n\n');
 /** Bounds how long a new session waits for the shared read should its interrupt miss the read it meant. */
 const BLOCK_MS = 1_000;
 const READ_COUNT = 1_000;
 /** Gathering time per fan-out: 50 µs per subscriber (2,000 subscribers: 100 ms), at most MAX_GATHER_MS. */
 const GATHER_MS_PER_SUBSCRIBER = 0.05;
 const MAX_GATHER_MS = 100;
-
-/** The `seats` event of one stream entry, encoded once for every subscriber. */
-export function seatsFrame(version: number, changes: SeatStateChange[]): Buffer {
-  const seats = changes.map((change) => ({ ...change, version }));
-  return Buffer.from(`id: ${version}\nevent: seats\ndata: ${JSON.stringify({ version, seats })}\n\n`);
-}
-
-/** The `snapshot` event: the seat map's JSON (from the renderer) with its version first. */
-export function snapshotFrame(version: number, mapJson: string): Buffer {
-  return Buffer.from(`id: ${version}\nevent: snapshot\ndata: {"version":${version},${mapJson.slice(1)}\n\n`);
-}
 
 export function createLiveSeatMap(deps: {
   streams: ChangeStreams;
@@ -197,8 +186,10 @@ export function createLiveSeatMap(deps: {
       } catch (error) {
         if (closed) return;
         observer.readFailed(error);
-        await new Promise((resolve) => setTimeout(resolve, 1_000));
-        continue;
+        // Changes published meanwhile may be lost: the clients reconnect (a 503 while Redis is away makes the
+        // page poll; afterwards they resume or get a fresh snapshot).
+        endAll();
+        return;
       }
       for (const [sessionId, entries] of batches) {
         const feed = feeds.get(sessionId);
@@ -211,6 +202,12 @@ export function createLiveSeatMap(deps: {
       const pause = Math.min(MAX_GATHER_MS, subscriberCount * GATHER_MS_PER_SUBSCRIBER);
       if (batches.size && pause >= 1) await new Promise((resolve) => setTimeout(resolve, pause));
     }
+  };
+
+  const endAll = () => {
+    for (const feed of feeds.values()) for (const subscriber of feed.subscribers) subscriber.sink?.end();
+    feeds.clear();
+    subscriberCount = 0;
   };
 
   const ensureReading = () => {
@@ -226,7 +223,7 @@ export function createLiveSeatMap(deps: {
 
   const heartbeat = setInterval(() => {
     for (const [sessionId, feed] of feeds) {
-      for (const subscriber of [...feed.subscribers]) if (!subscriber.waiting) send(sessionId, subscriber, HEARTBEAT);
+      for (const subscriber of [...feed.subscribers]) if (!subscriber.waiting) send(sessionId, subscriber, HEARTBEAT_FRAME);
     }
   }, settings.heartbeatMs);
   heartbeat.unref();
@@ -273,6 +270,8 @@ export function createLiveSeatMap(deps: {
           if (!snapshot) throw new AppError(404, 'NOT_FOUND', `Session ${sessionId} not found`);
           catchUp = await streams.after(sessionId, snapshot.id, maxCatchUp);
         }
+        // Every stream was ended meanwhile (Redis failed, or shutdown): this one must not start.
+        if (feeds.get(sessionId) !== feed || !feed.subscribers.has(subscriber)) throw new Error('streams were reset');
         const sink = open();
         if (!sink) throw new Error('client went away');
         subscriber.sink = sink;
@@ -309,6 +308,10 @@ export function createLiveSeatMap(deps: {
           reason: (error as Error).message,
         });
       }
+      if (feeds.get(sessionId) !== feed || !feed.subscribers.has(subscriber)) {
+        subscriber.sink.end(); // ended while filling the gap
+        return;
+      }
       const waiting = subscriber.waiting ?? [];
       subscriber.waiting = undefined;
       for (const { id, frame } of waiting) {
@@ -325,9 +328,7 @@ export function createLiveSeatMap(deps: {
     async close(): Promise<void> {
       closed = true;
       clearInterval(heartbeat);
-      for (const feed of feeds.values()) for (const subscriber of feed.subscribers) subscriber.sink?.end();
-      feeds.clear();
-      subscriberCount = 0;
+      endAll();
       await streams.interrupt();
       await reading;
     },
