@@ -191,7 +191,6 @@ async function liveSeatMapAtCapacity(ctx) {
   const metricsBefore = await serverMetrics(ctx);
   await bookingPhase(ctx, session, watchedSeats.slice(0, 400), 2_000); // warm-up
   const cpuWatchedStart = ctx.processes.cpuSnapshot();
-  const watchedStart = performance.now();
   const watched = await bookingPhase(ctx, session, watchedSeats.slice(400), phaseMs, (seatId, sentAt, answeredAt) => booked.set(seatId, { sentAt, answeredAt }));
   const cpuWatched = cpuBetween(cpuWatchedStart, ctx.processes.cpuSnapshot());
   await sleep(2_000); // the last changes' way to the clients
