@@ -35,6 +35,8 @@ const eventEnv = {
   DATABASE_URL: eventDatabaseUrl,
   PORT: eventPort,
   METRICS_PORT: consumerMetricsPort,
+  // The live seat map's change streams (both event processes publish; the API also reads).
+  REDIS_URL: redisUrl,
   BOOKING_SERVICE_URL: env.BOOKING_SERVICE_URL ?? `http://127.0.0.1:${bookingPort}`,
 };
 const bookingEnv = {

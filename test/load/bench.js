@@ -24,6 +24,7 @@ const { summarizeProfile } = require('./lib/cpuprofile');
 const { round } = require('./lib/stats');
 const scenarios = require('./lib/scenarios');
 const { waitingRoom } = require('./lib/waiting-room-scenario');
+const { liveSeatMapAtCapacity } = require('./lib/live-map-scenario');
 const { reachable } = require('../../scripts/lib/local-processes');
 const { startOtlpReceiver } = require('./lib/otlp-receiver');
 const { runTracingOverhead } = require('./lib/tracing-overhead');
@@ -39,7 +40,16 @@ const LOG_LEVEL = 'warn';
 const HARD_LIMIT_MS = 20 * 60_000;
 const DEFAULT_DURATION_S = 20;
 
-const SCENARIO_NAMES = { 1: 'steady bookings', 2: 'flash sale', 3: 'seat map', 4: 'confirm → sold', 5: 'expiry', 6: 'pgbench', 7: 'waiting room' };
+const SCENARIO_NAMES = {
+  1: 'steady bookings',
+  2: 'flash sale',
+  3: 'seat map',
+  4: 'confirm → sold',
+  5: 'expiry',
+  6: 'pgbench',
+  8: 'live seat map',
+  9: 'waiting room',
+};
 /** Sessions each scenario needs: rows × seats per row. */
 const SESSION_SPECS = (durationS) => ({
   1: { key: 'steady', rows: Math.ceil((Math.min(100_000, Math.max(20_000, durationS * 2_500)) / 200)), seatsPerRow: 200 },
@@ -47,7 +57,8 @@ const SESSION_SPECS = (durationS) => ({
   3: { key: 'map', rows: 100, seatsPerRow: 200, vipRows: 10 },
   4: { key: 'confirm', rows: Math.ceil((200 * durationS + 100) / 100), seatsPerRow: 100 },
   5: { key: 'expiry', rows: 50, seatsPerRow: 200 },
-  7: { key: 'queue', rows: 20, seatsPerRow: 50 },
+  8: { key: 'live', rows: 100, seatsPerRow: 200 },
+  9: { key: 'queue', rows: 20, seatsPerRow: 50 },
 });
 
 const log = (line = '') => process.stdout.write(`${line}\n`);
@@ -138,10 +149,10 @@ async function main() {
   const traceRatio = tracingRatio();
   const durationS = options.duration ?? DEFAULT_DURATION_S;
   const wanted = options.scenarios;
-  const needsProduct = wanted.some((n) => n <= 5 || n === 7);
+  const needsProduct = wanted.some((n) => n !== 6);
   // Steady bookings (1) and the seat map (3) publish nothing: another consumer on the shared queue cannot
   // change their figures, so only runs with confirms, cancels or expiries need the queue to themselves.
-  const usesMessages = wanted.some((n) => n === 2 || n === 4 || n === 5 || n === 7);
+  const usesMessages = wanted.some((n) => n === 2 || n === 4 || n === 5 || n === 9);
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ticketing-bench-'));
   const profileDir = options.profile ? path.join(workDir, 'profiles') : undefined;
   if (profileDir) fs.mkdirSync(profileDir);
@@ -207,7 +218,15 @@ async function main() {
       await Promise.all([dropDatabase(POSTGRES_URL, EVENT_DB), dropDatabase(POSTGRES_URL, BOOKING_DB)]);
       const [eventPort, consumerPort, bookingPort] = [await freePort(), await freePort(), await freePort()];
       const shared = { LOG_LEVEL, RABBITMQ_URL, HOST: '127.0.0.1', NODE_ENV: 'production', ...BENCH_SECRETS, ...tracingEnv(receiver, traceRatio) };
-      const eventEnv = { ...shared, DATABASE_URL: `${POSTGRES_URL}/${EVENT_DB}`, PORT: String(eventPort), METRICS_PORT: String(consumerPort) };
+      const eventEnv = {
+        ...shared,
+        DATABASE_URL: `${POSTGRES_URL}/${EVENT_DB}`,
+        PORT: String(eventPort),
+        METRICS_PORT: String(consumerPort),
+        REDIS_URL,
+        // The live seat map's Redis Streams of this run only.
+        SEAT_MAP_STREAM_KEY_PREFIX: `bench:${process.pid}-${Date.now()}:seat-map-changes:`,
+      };
       const bookingEnv = {
         ...shared,
         DATABASE_URL: `${POSTGRES_URL}/${BOOKING_DB}`,
@@ -239,7 +258,8 @@ async function main() {
       log(`  pids: ${started.map((record) => `${record.name} ${record.child.pid}`).join(', ')}; ${EVENT_SERVICE_QUEUE} consumers: ${queueNow.consumers}`);
 
       ctx.consumerMetricsUrl = `http://127.0.0.1:${consumerPort}/metrics`;
-      ctx.event = createClient(`http://127.0.0.1:${eventPort}`, { maxSockets: 64 });
+      ctx.eventUrl = `http://127.0.0.1:${eventPort}`;
+      ctx.event = createClient(ctx.eventUrl, { maxSockets: 64 });
       ctx.booking = createClient(`http://127.0.0.1:${bookingPort}`, { maxSockets: 512 });
       clients.push(ctx.event, ctx.booking);
       ctx.eventDb = await openConnection(`${POSTGRES_URL}/${EVENT_DB}`);
@@ -263,7 +283,16 @@ async function main() {
       }
     }
 
-    const runners = { 1: scenarios.steadyBookings, 2: scenarios.flashSale, 3: scenarios.seatMapUnderLoad, 4: scenarios.confirmToSold, 5: scenarios.expiry, 6: scenarios.pgbenchReference, 7: waitingRoom };
+    const runners = {
+      1: scenarios.steadyBookings,
+      2: scenarios.flashSale,
+      3: scenarios.seatMapUnderLoad,
+      4: scenarios.confirmToSold,
+      5: scenarios.expiry,
+      6: scenarios.pgbenchReference,
+      8: liveSeatMapAtCapacity,
+      9: waitingRoom,
+    };
     for (const number of wanted) {
       log(`\nScenario ${number}: ${SCENARIO_NAMES[number]}…`);
       processes.setScenario(SCENARIO_NAMES[number]);

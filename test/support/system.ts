@@ -39,9 +39,11 @@ export async function startSystem(label: string, options: { internalToken?: stri
 
   const brokerNamespace = uniqueBrokerNamespace(label);
   const common = { LOG_LEVEL: silentLogLevel, RABBITMQ_URL, HOST: '127.0.0.1', PORT: 0, brokerNamespace } as const;
+  // The live seat map's Redis Streams of this system only (the demo session's id is the same everywhere).
+  const liveSeatMap = { REDIS_URL, SEAT_MAP_STREAM_KEY_PREFIX: `test:${brokerNamespace}:seat-map-changes:` };
   const token = options.internalToken ? { INTERNAL_API_TOKEN: options.internalToken } : {};
-  const eventApi = await startEventApi({ ...common, ...token, DATABASE_URL: eventDatabaseUrl });
-  const consumer = await startEventConsumer({ ...common, DATABASE_URL: eventDatabaseUrl, METRICS_PORT: 0 });
+  const eventApi = await startEventApi({ ...common, ...token, ...liveSeatMap, DATABASE_URL: eventDatabaseUrl });
+  const consumer = await startEventConsumer({ ...common, ...liveSeatMap, DATABASE_URL: eventDatabaseUrl, METRICS_PORT: 0 });
   const bookingApi = await startBookingApi({
     ...common,
     ...token,

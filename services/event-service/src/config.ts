@@ -41,6 +41,18 @@ export const eventConfigSchema = z.object({
   LAPSED_HOLD_GRACE_SECONDS: envInt(300, 0, 604_800),
   /** Consumer: how often lapsed holds are looked for; 0 turns the check off. */
   LAPSED_HOLD_CHECK_INTERVAL_SECONDS: envInt(60, 0, 86_400),
+  /** API and consumer: the Redis that carries seat changes to every API replica's live seat-map streams. */
+  REDIS_URL: envUrl('redis://127.0.0.1:6379', ['redis', 'rediss']),
+  /** Prefix of the per-session Redis Stream keys (tests give each run its own). */
+  SEAT_MAP_STREAM_KEY_PREFIX: z.string().min(1).max(100).default('ticketing:seat-map-changes:'),
+  /** Changes kept per session (XADD MAXLEN ~): how far back Last-Event-ID can resume before a fresh snapshot. */
+  SEAT_MAP_STREAM_RETAINED_CHANGES: envInt(10_000, 100, 10_000_000),
+  /** API: live seat-map subscribers one replica accepts; beyond, the stream answers 503 (the page polls). */
+  SEAT_MAP_STREAM_MAX_SUBSCRIBERS: envInt(5_000, 0, 1_000_000),
+  /** API: bytes a subscriber may leave unread (beyond its snapshot) before it is dropped as too slow. */
+  SEAT_MAP_STREAM_BUFFER_BYTES: envInt(262_144, 1_024, 1_073_741_824),
+  /** API: a comment line goes to every subscriber this often, so proxies keep idle streams open. */
+  SEAT_MAP_STREAM_HEARTBEAT_SECONDS: envInt(15, 1, 3_600),
 }).superRefine(checkIdentityConfig);
 
 export type EventConfig = z.infer<typeof eventConfigSchema>;

@@ -1,6 +1,6 @@
 'use strict';
 /**
- * Scenario 7, the on-sale waiting room of issue 15: BUYERS join a 1,000-seat session's queue in the JOIN window
+ * Scenario 9, the on-sale waiting room of issue 15: BUYERS join a 1,000-seat session's queue in the JOIN window
  * before the opening (10 % of them from a second tab), the ticker draws their order at the opening and admits
  * 100 per second; every admitted buyer reads their token, holds one seat with it and pays, until the session sells
  * out and everyone still waiting is told. Checked: admission order = the order drawn at opening, no reservation

@@ -21,11 +21,17 @@ import type { Registry } from 'prom-client';
 import { resolveEventConfig, type EventConfig, type EventOverrides } from '../config';
 import { catalogRepository } from '../data-access/catalog-repository';
 import { openEventDatabase } from '../data-access/database';
+import { publishingSeatInventory } from '../data-access/publishing-seat-inventory';
+import { openSeatChangeStream, compareEntryIds, entryIdOfVersion, versionOfEntryId } from '../data-access/seat-change-stream';
 import { seatInventoryRepository } from '../data-access/seat-inventory-repository';
 import { createSeatMapCache } from './http/seat-map-cache';
 import { catalogModule } from './http/catalog-routes';
 import { internalInventoryModule } from './http/internal-inventory-routes';
 import { internalOwnershipModule } from './http/internal-ownership-routes';
+import { createLiveSeatMap, type LiveSeatMap } from '../domain/live-seat-map';
+import { noSeatChangeFeed, type SeatChangeFeed } from '../domain/seat-changes';
+import { seatMapStreamRoutes } from './http/seat-map-stream';
+import { liveSeatMapMetrics, seatChangePublishFailures } from './seat-map-stream-metrics';
 
 export interface EventApi {
   url: string;
@@ -36,18 +42,58 @@ export interface EventApi {
   stop(): Promise<void>;
 }
 
-export function eventApiModules(db: Knex, config: EventConfig): ApiModule[] {
+/** The live seat map's two ends: where this process's writes are announced, and its SSE subscribers. */
+export interface LiveSeatMapParts {
+  feed: SeatChangeFeed;
+  live: LiveSeatMap;
+}
+
+export function eventApiModules(db: Knex, config: EventConfig, liveParts?: LiveSeatMapParts): ApiModule[] {
   const identity = createIdentity(config);
   const catalog = catalogRepository(db);
   const seatMaps = createSeatMapCache(catalog.streamSeatMap, { ttlMs: config.SEAT_MAP_CACHE_MS });
+  const catalogApi = catalogModule(db, { seatMaps, identity });
+  if (liveParts) catalogApi.routes.push(...seatMapStreamRoutes(liveParts.live));
+  const inventory = publishingSeatInventory(seatInventoryRepository(db), liveParts?.feed ?? noSeatChangeFeed);
   return [
-    catalogModule(db, { seatMaps, identity }),
+    catalogApi,
     // This instance's own seat changes show in its next map at once (issue 11); others' within the TTL.
-    internalInventoryModule(seatInventoryRepository(db), config.INTERNAL_API_TOKEN, (sessionId) =>
-      seatMaps.invalidate(sessionId),
-    ),
+    internalInventoryModule(inventory, config.INTERNAL_API_TOKEN, (sessionId) => seatMaps.invalidate(sessionId)),
     internalOwnershipModule(catalog, config.INTERNAL_API_TOKEN),
   ];
+}
+
+/** Opens Redis for the live seat map: publishing this process's changes and (API) fanning changes out. */
+export function openLiveSeatMap(db: Knex, config: EventConfig, logger: Logger, registry: Registry) {
+  const publishFailures = seatChangePublishFailures(registry);
+  const stream = openSeatChangeStream({
+    url: config.REDIS_URL,
+    keyPrefix: config.SEAT_MAP_STREAM_KEY_PREFIX,
+    retained: config.SEAT_MAP_STREAM_RETAINED_CHANGES,
+    logger,
+    onPublishFailure: () => publishFailures.inc(),
+  });
+  const live: LiveSeatMap = createLiveSeatMap({
+    streams: stream,
+    ids: { compare: compareEntryIds, version: versionOfEntryId, fromVersion: entryIdOfVersion },
+    render: catalogRepository(db).streamSeatMap,
+    settings: {
+      maxSubscribers: config.SEAT_MAP_STREAM_MAX_SUBSCRIBERS,
+      bufferBytes: config.SEAT_MAP_STREAM_BUFFER_BYTES,
+      heartbeatMs: config.SEAT_MAP_STREAM_HEARTBEAT_SECONDS * 1000,
+    },
+    observer: liveSeatMapMetrics(registry, () => live.subscribers, logger),
+  });
+  const parts = { feed: stream.feed, live };
+  return {
+    parts,
+    /** Ends every live stream (clients reconnect to another replica). */
+    endStreams: () => parts.live.close(),
+    async close() {
+      await parts.live.close();
+      await stream.close();
+    },
+  };
 }
 
 /** In jwt mode catalog writes take a bearer token: Swagger UI's Authorize button asks for it. */
@@ -57,12 +103,18 @@ function bearerScheme(config: EventConfig): Record<string, Record<string, unknow
   return { [name]: scheme };
 }
 
-export function createEventApp(deps: { db: Knex; config: EventConfig; logger: Logger; registry: Registry }): Koa {
+export function createEventApp(deps: {
+  db: Knex;
+  config: EventConfig;
+  logger: Logger;
+  registry: Registry;
+  live?: LiveSeatMapParts;
+}): Koa {
   return createHttpApp({
     service: 'event-service',
     logger: deps.logger,
     registry: deps.registry,
-    modules: eventApiModules(deps.db, deps.config),
+    modules: eventApiModules(deps.db, deps.config, deps.live),
     readiness: { database: () => pingDatabase(deps.db) },
     edge: httpEdgeOptions(deps.config),
     openapi: {
@@ -92,10 +144,12 @@ export async function startEventApi(overrides: EventOverrides = {}): Promise<Eve
   const registry = createMetricsRegistry('event-service');
   warnIfUnverified(createIdentity(config), logger);
   const db = openEventDatabase(config.DATABASE_URL, config.DB_POOL_MAX);
+  const live = openLiveSeatMap(db, config, logger, registry);
   let server;
   try {
-    server = await startHttpServer(createEventApp({ db, config, logger, registry }), config.PORT, config.HOST);
+    server = await startHttpServer(createEventApp({ db, config, logger, registry, live: live.parts }), config.PORT, config.HOST);
   } catch (error) {
+    await live.close();
     await db.destroy();
     throw error;
   }
@@ -104,7 +158,16 @@ export async function startEventApi(overrides: EventOverrides = {}): Promise<Eve
 
   const stop = stopInOrder([
     () => logger.info('Event API stopping'),
-    () => running.close(config.SHUTDOWN_TIMEOUT_MS),
+    async () => {
+      // Open streams would hold the server open: end them first (clients reconnect to another replica).
+      const closingServer = running.close(config.SHUTDOWN_TIMEOUT_MS);
+      try {
+        await live.endStreams();
+      } finally {
+        await closingServer;
+      }
+    },
+    () => live.close(),
     () => db.destroy(),
     () => registry.clear(),
   ]);

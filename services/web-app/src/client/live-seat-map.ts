@@ -18,6 +18,12 @@ export interface LiveSeatMapHandlers {
 export const POLL_INTERVAL_MS = 250;
 
 /**
+ * A followed stream is reopened WITHOUT Last-Event-ID this often (plus up to a minute, so pages spread out): the
+ * fresh snapshot repairs a change the server lost (a crash between a write's commit and its publication).
+ */
+export const RESYNC_INTERVAL_MS = 10 * 60_000;
+
+/**
  * Keeps a session's seat map current: the live stream (`GET /sessions/{id}/seat-map/stream`) when the server
  * offers it, resuming with Last-Event-ID after a drop; otherwise polling `GET /sessions/{id}/seat-map` with
  * If-None-Match. Returns a function that stops it.
@@ -47,6 +53,11 @@ export function watchSeatMap(sessionId: string, handlers: LiveSeatMapHandlers): 
     });
     resumeFrom = lastEventId;
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let resync = false;
+    const resyncTimer = setTimeout(() => {
+      resync = true;
+      void reader.cancel().catch(() => undefined);
+    }, RESYNC_INTERVAL_MS + Math.random() * 60_000);
     try {
       for (;;) {
         const { value, done } = await reader.read();
@@ -56,7 +67,10 @@ export function watchSeatMap(sessionId: string, handlers: LiveSeatMapHandlers): 
       }
     } catch {
       // dropped: reconnect below
+    } finally {
+      clearTimeout(resyncTimer);
     }
+    if (resync) resumeFrom = undefined;
     return 'ended';
   }
 

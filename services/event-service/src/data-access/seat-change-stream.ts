@@ -1,0 +1,198 @@
+/**
+ * The seat changes of each session as a Redis Stream (`<prefix><session id>`): one entry per committed write,
+ * appended after the commit (XADD, trimmed to about `retained` entries, the key expiring a day after the last
+ * change). The entry id (`<ms>-<seq>`) orders the changes and is the live stream's version.
+ */
+import { Redis } from 'ioredis';
+import type { Logger } from '@ticketing/platform';
+import type { SeatChangeFeed, SeatStateChange } from '../domain/seat-changes';
+
+/** A stream entry id, `<milliseconds>-<sequence>`. */
+export type EntryId = string;
+
+export interface StoredSeatChanges {
+  id: EntryId;
+  changes: SeatStateChange[];
+  /** When the writer published it (its clock, ms): the start of the change → send lag. */
+  publishedAt: number;
+}
+
+/** What a resume needs to know about a session's stream. */
+export interface StreamBounds {
+  /** Id of the newest entry ever added ('0-0' when the stream does not exist). */
+  last: EntryId;
+  /** Newest id deleted by XDEL ('0-0' when none was). */
+  maxDeleted: EntryId;
+  /** Oldest entry still kept (undefined when none is): MAXLEN trims from the front. */
+  first?: EntryId;
+  exists: boolean;
+}
+
+const KEY_TTL_SECONDS = 86_400;
+const KEY_TTL_REFRESH_MS = 600_000;
+const FIELD = 'c';
+
+/** Compares two entry ids numerically. */
+export function compareEntryIds(a: EntryId, b: EntryId): number {
+  const [aMs, aSeq] = a.split('-').map(Number);
+  const [bMs, bSeq] = b.split('-').map(Number);
+  return aMs - bMs || aSeq - bSeq;
+}
+
+/**
+ * The version (SSE id) of an entry: a number, as clients compare versions. Exact while a session gets fewer than
+ * 1,000 changes in one millisecond; beyond, later entries of that millisecond share a version (resuming from it
+ * repeats them, which is harmless).
+ */
+export function versionOfEntryId(id: EntryId): number {
+  const [ms, seq] = id.split('-').map(Number);
+  return ms * 1000 + Math.min(seq, 999);
+}
+
+/** The entry id a Last-Event-ID names; undefined when it is not a version. */
+export function entryIdOfVersion(version: string): EntryId | undefined {
+  if (!/^\d{1,16}$/.test(version)) return undefined;
+  const value = Number(version);
+  if (!Number.isSafeInteger(value)) return undefined;
+  return `${Math.floor(value / 1000)}-${value % 1000}`;
+}
+
+function parseEntry([id, fields]: [string, string[]]): StoredSeatChanges {
+  const index = fields.indexOf(FIELD);
+  try {
+    const body = JSON.parse(fields[index + 1]) as { t: number; seats: SeatStateChange[] };
+    return { id, changes: Array.isArray(body.seats) ? body.seats : [], publishedAt: Number(body.t) || 0 };
+  } catch {
+    return { id, changes: [], publishedAt: 0 };
+  }
+}
+
+export interface SeatChangeStreamOptions {
+  url: string;
+  keyPrefix: string;
+  retained: number;
+  logger: Logger;
+  /** Counts publications Redis did not take (the change is lost for live maps until the seat changes again). */
+  onPublishFailure?: () => void;
+}
+
+/** Commands that must not queue while Redis is away: they fail at once, and a slow Redis is cut off. */
+const redisOptions = {
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 0,
+  connectTimeout: 2_000,
+  lazyConnect: true,
+} as const;
+
+export function openSeatChangeStream(options: SeatChangeStreamOptions) {
+  const redis = new Redis(options.url, { ...redisOptions, commandTimeout: 2_000 });
+  let lastWarning = 0;
+  redis.on('error', (error: Error) => {
+    if (Date.now() - lastWarning < 30_000) return;
+    lastWarning = Date.now();
+    options.logger.warn({ err: error }, 'Redis error (seat-map stream)');
+  });
+  const connected = redis.connect().catch((error: unknown) => options.logger.warn({ err: error }, 'Redis not reachable yet (seat-map stream)'));
+  const keyOf = (sessionId: string) => `${options.keyPrefix}${sessionId}`;
+  const sessionOf = (key: string) => key.slice(options.keyPrefix.length);
+
+  /** When this process last pushed each key's expiry out (refreshed at most every KEY_TTL_REFRESH_MS). */
+  const expiryRefreshed = new Map<string, number>();
+  const expireIfDue = (key: string, at: number) => {
+    const last = expiryRefreshed.get(key);
+    if (last !== undefined && at - last < KEY_TTL_REFRESH_MS) return undefined;
+    expiryRefreshed.delete(key);
+    expiryRefreshed.set(key, at);
+    if (expiryRefreshed.size > 10_000) expiryRefreshed.delete(expiryRefreshed.keys().next().value as string);
+    return redis.expire(key, KEY_TTL_SECONDS);
+  };
+
+  const feed: SeatChangeFeed = {
+    publish(sessionId, changes) {
+      if (!changes.length) return;
+      const key = keyOf(sessionId);
+      const at = Date.now();
+      const body = JSON.stringify({ t: at, seats: changes });
+      // Not awaited by the write path. (Measured: 8-12 µs of CPU per publication here; auto-pipelining costs more
+      // than it saves at one publication per write.)
+      connected
+        .then(() => Promise.all([redis.xadd(key, 'MAXLEN', '~', String(options.retained), '*', FIELD, body), expireIfDue(key, at)]))
+        .catch((error: unknown) => {
+        options.onPublishFailure?.();
+        if (Date.now() - lastWarning < 30_000) return;
+        lastWarning = Date.now();
+        options.logger.warn({ err: error, session_id: sessionId }, 'Seat change not published to the live seat map');
+      });
+    },
+  };
+
+  /** A second connection for blocking reads (XREAD BLOCK holds its connection), opened on first use. */
+  let reader: Redis | undefined;
+  let readerId: number | undefined;
+  const blockingReader = async () => {
+    if (!reader) {
+      reader = new Redis(options.url, redisOptions);
+      reader.on('error', () => undefined); // reported through the failing reads
+      reader.on('ready', () => {
+        readerId = undefined;
+      });
+      await reader.connect();
+    }
+    readerId ??= Number(await reader.client('ID'));
+    return reader;
+  };
+
+  return {
+    feed,
+    async bounds(sessionId: string): Promise<StreamBounds> {
+      await connected;
+      try {
+        const info = (await redis.xinfo('STREAM', keyOf(sessionId))) as unknown[];
+        const field = (name: string) => String(info[info.indexOf(name) + 1]);
+        const first = info[info.indexOf('first-entry') + 1] as [string, string[]] | null;
+        return { last: field('last-generated-id'), maxDeleted: field('max-deleted-entry-id'), first: first?.[0], exists: true };
+      } catch (error) {
+        if (/no such key/i.test((error as Error).message)) return { last: '0-0', maxDeleted: '0-0', exists: false };
+        throw error;
+      }
+    },
+    /** Entries after `after`, oldest first (at most `count`). */
+    async after(sessionId: string, after: EntryId, count: number): Promise<StoredSeatChanges[]> {
+      await connected;
+      const entries = (await redis.xrange(keyOf(sessionId), `(${after}`, '+', 'COUNT', count)) as Array<[string, string[]]>;
+      return entries.map(parseEntry);
+    },
+    /**
+     * Waits up to `blockMs` for entries after each session's cursor; what arrived, per session. An empty map on
+     * timeout or `interrupt()`.
+     */
+    async read(cursors: Map<string, EntryId>, blockMs: number, count: number): Promise<Map<string, StoredSeatChanges[]>> {
+      const connection = await blockingReader();
+      const keys = [...cursors.keys()];
+      const answer = (await connection.xread(
+        'COUNT',
+        count,
+        'BLOCK',
+        blockMs,
+        'STREAMS',
+        ...keys.map(keyOf),
+        ...keys.map((key) => cursors.get(key)!),
+      )) as Array<[string, Array<[string, string[]]>]> | null;
+      return new Map((answer ?? []).map(([key, entries]) => [sessionOf(key), entries.map(parseEntry)]));
+    },
+    /** Ends a blocking read now (the set of sessions to read changed). */
+    async interrupt(): Promise<void> {
+      if (readerId === undefined) return;
+      await redis.client('UNBLOCK', readerId).catch(() => undefined);
+    },
+    async ping(): Promise<void> {
+      await connected;
+      await redis.ping();
+    },
+    async close(): Promise<void> {
+      reader?.disconnect();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
