@@ -15,7 +15,7 @@ import { errorHandler } from './error-handler';
 import { buildOpenApiDocument, type OpenApiInfo } from './openapi';
 import type { AnyRoute, ApiModule } from './route';
 import { docsContentSecurityPolicy, securityHeaders } from './security-headers';
-import { traceRoute } from './trace-route';
+import { serverSpan } from './server-span';
 import { parsePart } from './validation';
 
 /** A named dependency check for /ready; it throws (or rejects) when the dependency is unreachable. */
@@ -234,8 +234,8 @@ export function createHttpApp(options: HttpAppOptions): Koa {
   const router = systemRouter(options, document);
   for (const module of modules) for (const route of module.routes) mountRoute(router, module, route);
 
+  app.use(serverSpan());
   app.use(requestIdMiddleware());
-  app.use(traceRoute());
   app.use(securityHeaders());
   app.use(accessLog(options.logger, options.registry));
   app.use(errorHandler(options.logger));
