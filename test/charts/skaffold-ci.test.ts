@@ -158,8 +158,8 @@ describe('skaffold.yaml', () => {
 
     test('the Service reaches the Deployment: OTLP/HTTP 4318 and the UI 16686, forwarded to localhost:16686', () => {
       const deployment = objects.find((o) => o.kind === 'Deployment')!;
-      expect(deployment.metadata.namespace).toBe('monitoring');
-      expect(jaeger!.metadata.namespace).toBe('monitoring');
+      expect((deployment.metadata as Any).namespace).toBe('monitoring');
+      expect((jaeger!.metadata as Any).namespace).toBe('monitoring');
       expect(deployment.spec.template.metadata.labels).toMatchObject(jaeger!.spec.selector);
       const containerPorts = new Set(deployment.spec.template.spec.containers[0].ports.map((p: { name: string }) => p.name));
       for (const port of jaeger!.spec.ports) expect(containerPorts).toContain(port.targetPort);
@@ -169,7 +169,7 @@ describe('skaffold.yaml', () => {
 
     test('under the profile every process exports to it, every trace kept', () => {
       const objs = render({ valuesFiles: release(effective, 'ticketing').valuesFiles });
-      const endpoint = `http://${jaeger!.metadata.name}.${jaeger!.metadata.namespace}:${servicePort('otlp-http')}`;
+      const endpoint = `http://${jaeger!.metadata.name}.${(jaeger!.metadata as Any).namespace}:${servicePort('otlp-http')}`;
       for (const service of ['event-service', 'booking-service']) {
         expect(find(objs, 'ConfigMap', `ticketing-${service}`).data).toMatchObject({
           OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,

@@ -1,4 +1,5 @@
-import { SpanKind, SpanStatusCode, context, trace, type Tracer } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
+import { platformTracer } from './spans';
 import { PLATFORM_SCOPE } from './tracing-scopes';
 
 /**
@@ -26,7 +27,7 @@ interface RedisFields {
 type RedisPrototype = Record<string | symbol, unknown>;
 
 /** `RedisClass` is ioredis' `Redis`, passed by the process that uses it (the platform does not load ioredis). */
-export function traceRedisCommands(RedisClass: { prototype: object }, tracer: Tracer = trace.getTracer(PLATFORM_SCOPE.ioredis)): void {
+export function traceRedisCommands(RedisClass: { prototype: object }): void {
   const prototype = RedisClass.prototype as RedisPrototype;
   if (prototype[WRAPPED]) return;
   const original = prototype.sendCommand as (command: RedisCommand, ...rest: unknown[]) => unknown;
@@ -34,7 +35,7 @@ export function traceRedisCommands(RedisClass: { prototype: object }, tracer: Tr
   prototype.sendCommand = function tracedSendCommand(this: RedisFields, command: RedisCommand, ...rest: unknown[]): unknown {
     if (command[TRACED] || !trace.getSpan(context.active())?.isRecording()) return original.call(this, command, ...rest);
     command[TRACED] = true;
-    const span = tracer.startSpan(command.name, {
+    const span = platformTracer(PLATFORM_SCOPE.ioredis).startSpan(command.name, {
       kind: SpanKind.CLIENT,
       attributes: {
         'db.system.name': 'redis',

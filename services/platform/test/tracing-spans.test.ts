@@ -39,6 +39,22 @@ beforeAll(() => {
 afterAll(() => stopTracing());
 beforeEach(() => exporter.reset());
 
+describe('our own spans (withSpan)', () => {
+  test('when the active trace is not sampled, then withSpan makes no span and the work runs in the caller’s context', async () => {
+    const seen = await context.with(unsampled, () =>
+      withSpan('tracing-spans-test', 'step', {}, async (span) => ({ span, spanId: trace.getActiveSpan()?.spanContext().spanId })),
+    );
+    expect(seen).toEqual({ span: undefined, spanId: PARENT_SPAN_ID });
+  });
+
+  test('when the active trace is sampled (or there is none), then withSpan makes a span', async () => {
+    await withSpan('tracing-spans-test', 'root', {}, () => withSpan('tracing-spans-test', 'child', {}, async () => undefined));
+    const spans = exporter.getFinishedSpans();
+    expect(spans.map((span) => span.name)).toEqual(['child', 'root']);
+    expect(spans[0].parentSpanContext?.spanId).toBe(spans[1].spanContext().spanId);
+  });
+});
+
 describe('Postgres statements', () => {
   const client = new Client({ connectionString: `${POSTGRES_URL}/postgres` });
   beforeAll(() => client.connect());

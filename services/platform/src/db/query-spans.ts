@@ -1,5 +1,6 @@
-import { SpanKind, SpanStatusCode, context, trace, type Span, type Tracer } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, context, trace, type Span } from '@opentelemetry/api';
 import { Client } from 'pg';
+import { platformTracer } from '../spans';
 import { PLATFORM_SCOPE } from '../tracing-scopes';
 
 /**
@@ -31,7 +32,7 @@ interface ClientFields {
 
 type Callback = (error: Error | null, result?: unknown) => void;
 
-export function traceQueries(tracer: Tracer = trace.getTracer(PLATFORM_SCOPE.pg)): void {
+export function traceQueries(): void {
   const prototype = Client.prototype as unknown as Record<string | symbol, unknown>;
   if (prototype[WRAPPED]) return;
   const original = prototype.query as (...args: unknown[]) => unknown;
@@ -42,7 +43,7 @@ export function traceQueries(tracer: Tracer = trace.getTracer(PLATFORM_SCOPE.pg)
     const statement: QueryLike = typeof config === 'string' ? { text: config } : ((config as QueryLike | null) ?? {});
     // A Submittable (a cursor, a pg.Query) reports through its own events: not traced.
     if (typeof (config as { submit?: unknown } | null)?.submit === 'function') return original.apply(this, args);
-    const span = startQuerySpan(tracer, this, statement);
+    const span = startQuerySpan(this, statement);
     const last = args.length - 1;
     if (typeof args[last] === 'function') {
       const callback = args[last] as Callback;
@@ -80,11 +81,11 @@ export function untraceQueries(): void {
   delete prototype[WRAPPED];
 }
 
-function startQuerySpan(tracer: Tracer, client: ClientFields, statement: QueryLike): Span {
+function startQuerySpan(client: ClientFields, statement: QueryLike): Span {
   const text = statement.text ?? '';
   const operation = /^\s*([A-Za-z]+)/.exec(text)?.[1]?.toUpperCase();
   const summary = statement.name ?? (operation ? `${operation}${client.database ? ` ${client.database}` : ''}` : 'postgresql');
-  return tracer.startSpan(summary, {
+  return platformTracer(PLATFORM_SCOPE.pg).startSpan(summary, {
     kind: SpanKind.CLIENT,
     attributes: {
       'db.system.name': 'postgresql',

@@ -1,6 +1,7 @@
 import http, { type ClientRequest, type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import { SpanKind, SpanStatusCode, context, propagation, trace, type Span, type Tracer } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, context, propagation, trace, type Span } from '@opentelemetry/api';
+import { platformTracer } from '../spans';
 import { PLATFORM_SCOPE } from '../tracing-scopes';
 
 /**
@@ -25,7 +26,7 @@ const WRAPPED = Symbol.for('ticketing.platform.httpClientSpans');
 type RequestFunction = (...args: unknown[]) => ClientRequest;
 type Transport = typeof http | typeof https;
 
-export function traceOutgoingRequests(tracer: Tracer = trace.getTracer(PLATFORM_SCOPE.http)): void {
+export function traceOutgoingRequests(): void {
   for (const transport of [http, https] as Transport[]) {
     const target = transport as unknown as Record<string | symbol, unknown>;
     if (target[WRAPPED]) continue;
@@ -42,7 +43,7 @@ export function traceOutgoingRequests(tracer: Tracer = trace.getTracer(PLATFORM_
       const callbackAt = args.findIndex((arg) => typeof arg === 'function');
       // Without a response callback there is no listener of ours to add safely: propagate only.
       if (callbackAt < 0) return withTraceHeaders(original.apply(this, args), active);
-      const span = tracer.startSpan('HTTP', { kind: SpanKind.CLIENT });
+      const span = platformTracer(PLATFORM_SCOPE.http).startSpan('HTTP', { kind: SpanKind.CLIENT });
       const onResponse = args[callbackAt] as (response: IncomingMessage) => void;
       let answered = false;
       args[callbackAt] = (response: IncomingMessage) => {

@@ -1,6 +1,6 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace, type Span } from '@opentelemetry/api';
 import type { Context, Next } from 'koa';
-import { tracingEnabled } from '../spans';
+import { platformTracer, tracingEnabled } from '../spans';
 import { PLATFORM_SCOPE } from '../tracing-scopes';
 
 /** Requests that are not a buyer's: probes and scrapes would otherwise be most of the traces. */
@@ -17,11 +17,10 @@ const UNTRACED_PATHS = /^\/(health|ready|metrics)(\/|\?|$)/;
  * mark it ERROR, 4xx answers never do (a server span's 4xx is the client's doing).
  */
 export function serverSpan() {
-  const tracer = trace.getTracer(PLATFORM_SCOPE.http);
   return async function traceRequest(ctx: Context, next: Next): Promise<void> {
     if (!tracingEnabled() || UNTRACED_PATHS.test(ctx.path)) return next();
     const parent = propagation.extract(ROOT_CONTEXT, ctx.headers);
-    const span = tracer.startSpan(ctx.method, { kind: SpanKind.SERVER }, parent);
+    const span = platformTracer(PLATFORM_SCOPE.http).startSpan(ctx.method, { kind: SpanKind.SERVER }, parent);
     if (span.isRecording()) {
       span.setAttributes({
         'http.request.method': ctx.method,
