@@ -1,10 +1,10 @@
-import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
-import { platformTracer } from './spans';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { activeTraceSampled, platformTracer } from './spans';
 import { PLATFORM_SCOPE } from './tracing-scopes';
 
 /**
  * A CLIENT span per Redis command (the rate limits' checks, Redlock's acquire and release), made only inside a
- * sampled trace — the same one `isRecording()` check as the Postgres spans (db/query-spans.ts), replacing
+ * sampled trace — the same one check of the sampled flag as the Postgres spans (db/query-spans.ts), replacing
  * `@opentelemetry/instrumentation-ioredis`. Wraps `Redis.prototype.sendCommand`, which every command and
  * pipeline member passes through; a command re-sent after a reconnect keeps its first span. Stable semantic
  * conventions: `db.system.name` `redis`, `db.operation.name` (the command, also the span name),
@@ -33,7 +33,7 @@ export function traceRedisCommands(RedisClass: { prototype: object }): void {
   const original = prototype.sendCommand as (command: RedisCommand, ...rest: unknown[]) => unknown;
   prototype[WRAPPED] = original;
   prototype.sendCommand = function tracedSendCommand(this: RedisFields, command: RedisCommand, ...rest: unknown[]): unknown {
-    if (command[TRACED] || !trace.getSpan(context.active())?.isRecording()) return original.call(this, command, ...rest);
+    if (command[TRACED] || !activeTraceSampled()) return original.call(this, command, ...rest);
     command[TRACED] = true;
     const span = platformTracer(PLATFORM_SCOPE.ioredis).startSpan(command.name, {
       kind: SpanKind.CLIENT,

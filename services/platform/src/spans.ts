@@ -4,7 +4,7 @@
  * registers the SDK; until then `withSpan` does not even touch the API, so tracing that is off costs one
  * boolean check per step.
  */
-import { SpanStatusCode, trace, type Attributes, type Link, type Span, type SpanKind, type Tracer } from '@opentelemetry/api';
+import { SpanStatusCode, TraceFlags, trace, type Attributes, type Link, type Span, type SpanKind, type Tracer } from '@opentelemetry/api';
 import { AppError } from './errors';
 
 let enabled = false;
@@ -24,6 +24,16 @@ export function markTracingStopped(): void {
 }
 
 export const tracingEnabled = (): boolean => enabled;
+
+/**
+ * Whether the active trace is sampled: `undefined` outside any trace. Read from the trace flags, not from
+ * `isRecording()`: a caller's context extracted from a `traceparent` (HTTP or message headers) is a
+ * non-recording span even when the caller sampled it.
+ */
+export function activeTraceSampled(): boolean | undefined {
+  const span = trace.getActiveSpan();
+  return span === undefined ? undefined : (span.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0;
+}
 
 const tracers = new Map<string, Tracer>();
 
@@ -66,7 +76,7 @@ export function withSpan<T>(
   if (!enabled) return work(undefined);
   // Inside a trace that is not sampled, a child would not be sampled either (parent-based sampling): the
   // active context already carries the "not sampled" decision on, so no span is made at all.
-  if (trace.getActiveSpan()?.isRecording() === false) return work(undefined);
+  if (activeTraceSampled() === false) return work(undefined);
   return platformTracer(tracerName).startActiveSpan(name, { attributes: options.attributes, kind: options.kind, links: options.links }, async (span) => {
     try {
       return await work(span);

@@ -14,12 +14,15 @@
  * client spans (http/client-span.ts), one span per Postgres statement (db/query-spans.ts) and per Redis
  * command (redis-spans.ts, enabled by the process that uses Redis). The instrumentations did their work —
  * wrapping every query, command, request and response emitter, computing attributes — for unsampled
- * requests too, which is why a 10 % sample cost nearly as much as 100 %.
+ * requests too, which is why a 10 % sample cost nearly as much as 100 %. So did the SDK's context manager,
+ * a second AsyncLocalStorage taxing every promise: the active context lives in the request context's
+ * storage instead (tracing-context.ts).
  */
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { traceQueries, untraceQueries } from './db/query-spans';
 import { traceOutgoingRequests, untraceOutgoingRequests } from './http/client-span';
 import { markTracingStarted, markTracingStopped } from './spans';
+import { RequestStorageContextManager } from './tracing-context';
 
 export { traceRedisCommands } from './redis-spans';
 export { BUSINESS_OUTCOME_STATUSES } from './http/client-span';
@@ -51,6 +54,7 @@ export function startTracing(serviceName: string, spanProcessors?: SpanProcessor
     // No resource detection: the host/process/env detectors run at start and add nothing the service name
     // and the collector's own Kubernetes attributes do not.
     autoDetectResources: false,
+    contextManager: new RequestStorageContextManager(),
     spanProcessors: spanProcessors ?? [
       new BatchSpanProcessor(new OTLPTraceExporter(), { maxQueueSize: EXPORT_QUEUE_SIZE, maxExportBatchSize: EXPORT_BATCH_SIZE }),
     ],

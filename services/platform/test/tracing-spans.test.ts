@@ -47,6 +47,14 @@ describe('our own spans (withSpan)', () => {
     expect(seen).toEqual({ span: undefined, spanId: PARENT_SPAN_ID });
   });
 
+  test('when the active context is a sampled caller’s (extracted from a traceparent, not recording here), then withSpan and a query under it make spans', async () => {
+    const sampledCaller = trace.setSpanContext(ROOT_CONTEXT, { traceId: TRACE_ID, spanId: PARENT_SPAN_ID, traceFlags: TraceFlags.SAMPLED, isRemote: true });
+    await context.with(sampledCaller, () => withSpan('tracing-spans-test', 'process', {}, async () => undefined));
+    const [span] = exporter.getFinishedSpans();
+    expect(span.name).toBe('process');
+    expect(span.parentSpanContext?.spanId).toBe(PARENT_SPAN_ID);
+  });
+
   test('when the active trace is sampled (or there is none), then withSpan makes a span', async () => {
     await withSpan('tracing-spans-test', 'root', {}, () => withSpan('tracing-spans-test', 'child', {}, async () => undefined));
     const spans = exporter.getFinishedSpans();

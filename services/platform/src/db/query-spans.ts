@@ -1,11 +1,11 @@
-import { SpanKind, SpanStatusCode, context, trace, type Span } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
 import { Client } from 'pg';
-import { platformTracer } from '../spans';
+import { activeTraceSampled, platformTracer } from '../spans';
 import { PLATFORM_SCOPE } from '../tracing-scopes';
 
 /**
- * A CLIENT span per Postgres statement, made only inside a sampled trace: one `isRecording()` check on the
- * active span decides, so queries of unsampled requests and of background work outside any trace (the outbox
+ * A CLIENT span per Postgres statement, made only inside a sampled trace: one check of the active span's
+ * sampled flag decides, so queries of unsampled requests and of background work outside any trace (the outbox
  * poll, an idle expiry sweep) cost one function call. This replaces `@opentelemetry/instrumentation-pg`,
  * which wraps every query and pool checkout and binds every callback to its context whether or not the
  * trace is sampled.
@@ -38,7 +38,7 @@ export function traceQueries(): void {
   const original = prototype.query as (...args: unknown[]) => unknown;
   prototype[WRAPPED] = original;
   prototype.query = function tracedQuery(this: ClientFields, ...args: unknown[]): unknown {
-    if (!trace.getSpan(context.active())?.isRecording()) return original.apply(this, args);
+    if (!activeTraceSampled()) return original.apply(this, args);
     const config = args[0];
     const statement: QueryLike = typeof config === 'string' ? { text: config } : ((config as QueryLike | null) ?? {});
     // A Submittable (a cursor, a pg.Query) reports through its own events: not traced.

@@ -6,7 +6,7 @@ import Router from '@koa/router';
 import { koaSwagger } from 'koa2-swagger-ui';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { requestContext } from '../context';
+import { runWithRequestId } from '../context';
 import { AppError, errorBody } from '../errors';
 import { createHttpDurationHistogram } from '../metrics';
 import { assertJsonContentType, readJsonBody } from './body';
@@ -80,7 +80,7 @@ function requestIdMiddleware() {
     const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
     ctx.state.requestId = requestId;
     ctx.set('X-Request-ID', requestId);
-    await requestContext.run({ requestId }, next);
+    await runWithRequestId(requestId, next);
   };
 }
 

@@ -1,7 +1,7 @@
 import http, { type ClientRequest, type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { SpanKind, SpanStatusCode, context, propagation, trace, type Span } from '@opentelemetry/api';
-import { platformTracer } from '../spans';
+import { activeTraceSampled, platformTracer } from '../spans';
 import { PLATFORM_SCOPE } from '../tracing-scopes';
 
 /**
@@ -33,10 +33,10 @@ export function traceOutgoingRequests(): void {
     const original = target.request as RequestFunction;
     target[WRAPPED] = original;
     target.request = function tracedRequest(this: unknown, ...args: unknown[]): ClientRequest {
+      const sampled = activeTraceSampled();
+      if (sampled === undefined) return original.apply(this, args);
       const active = context.active();
-      const parent = trace.getSpan(active);
-      if (!parent) return original.apply(this, args);
-      if (!parent.isRecording()) {
+      if (!sampled) {
         // Unsampled: only tell the callee so (no span of our own).
         return withTraceHeaders(original.apply(this, args), active);
       }
