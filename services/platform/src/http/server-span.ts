@@ -1,4 +1,4 @@
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace, type Span } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, context, propagation, trace, type Span } from '@opentelemetry/api';
 import type { Context, Next } from 'koa';
 import { platformTracer, tracingEnabled } from '../spans';
 import { PLATFORM_SCOPE } from '../tracing-scopes';
@@ -11,7 +11,8 @@ const UNTRACED_PATHS = /^\/(health|ready|metrics)(\/|\?|$)/;
  * every request and response emitter and computes its attributes before the sampler has even decided).
  * The caller's W3C `traceparent` is the parent, so a trace crosses services and the sampling decision made
  * at its root is obeyed. An unsampled request gets a non-recording span only: the context still carries it
- * (so the event API is told "not sampled" too), but no attribute is computed and nothing is exported.
+ * (so the event API is told "not sampled" too), but no attribute is computed and nothing is exported; a
+ * request whose caller did not sample it gets no span at all.
  *
  * Named after the matched route (`POST /api/v1/reservations/:id/confirm`) once the router ran; 5xx answers
  * mark it ERROR, 4xx answers never do (a server span's 4xx is the client's doing).
@@ -20,6 +21,10 @@ export function serverSpan() {
   return async function traceRequest(ctx: Context, next: Next): Promise<void> {
     if (!tracingEnabled() || UNTRACED_PATHS.test(ctx.path)) return next();
     const parent = propagation.extract(ROOT_CONTEXT, ctx.headers);
+    // A caller that did not sample its trace: parent-based sampling would not sample this span either, so
+    // none is made; the caller's context is passed on as it came (still "not sampled").
+    const caller = trace.getSpanContext(parent);
+    if (caller && (caller.traceFlags & TraceFlags.SAMPLED) === 0) return context.with(parent, next);
     const span = platformTracer(PLATFORM_SCOPE.http).startSpan(ctx.method, { kind: SpanKind.SERVER }, parent);
     if (span.isRecording()) {
       span.setAttributes({
