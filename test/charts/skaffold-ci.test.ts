@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { CHART, ROOT, find, render } from './helm-tools';
+import { CHART, ROOT, find, parseManifests, render, schemaErrors, unknownFieldErrors } from './helm-tools';
 
 type Any = any;
 const readYaml = (file: string): Any => parse(readFileSync(path.join(ROOT, file), 'utf8'));
@@ -138,6 +138,52 @@ describe('skaffold.yaml', () => {
     });
     // the base config is untouched
     expect(skaffold.deploy.helm.releases).toHaveLength(4);
+  });
+
+  describe('monitoring profile: the trace backend (Jaeger all-in-one)', () => {
+    const effective = applyPatches(skaffold, profile('monitoring').patches);
+    const manifests = (profile('monitoring').manifests?.rawYaml ?? []) as string[];
+    const objects = manifests.flatMap((file) => parseManifests(readFileSync(path.join(ROOT, file), 'utf8')));
+    const jaeger = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'jaeger');
+    const servicePort = (name: string) => jaeger?.spec.ports.find((p: { name: string }) => p.name === name)?.port;
+
+    test('its manifests are applied by the kubectl deployer next to the Helm releases, and valid against the Kubernetes schemas', () => {
+      expect(manifests).toEqual(['k8s/monitoring/jaeger.yaml']);
+      expect(effective.deploy.kubectl).toEqual({});
+      expect(skaffold.deploy.kubectl).toBeUndefined();
+      expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['Namespace/monitoring', 'Deployment/jaeger', 'Service/jaeger']);
+      expect(schemaErrors(objects)).toEqual([]);
+      expect(unknownFieldErrors(objects)).toEqual([]);
+    });
+
+    test('the Service reaches the Deployment: OTLP/HTTP 4318 and the UI 16686, forwarded to localhost:16686', () => {
+      const deployment = objects.find((o) => o.kind === 'Deployment')!;
+      expect((deployment.metadata as Any).namespace).toBe('monitoring');
+      expect((jaeger!.metadata as Any).namespace).toBe('monitoring');
+      expect(deployment.spec.template.metadata.labels).toMatchObject(jaeger!.spec.selector);
+      const containerPorts = new Set(deployment.spec.template.spec.containers[0].ports.map((p: { name: string }) => p.name));
+      for (const port of jaeger!.spec.ports) expect(containerPorts).toContain(port.targetPort);
+      expect(servicePort('otlp-http')).toBe(4318);
+      expect(effective.portForward).toContainEqual({ resourceType: 'service', resourceName: 'jaeger', namespace: 'monitoring', port: 16686, localPort: 16686 });
+    });
+
+    test('under the profile every process exports to it, every trace kept', () => {
+      const objs = render({ valuesFiles: release(effective, 'ticketing').valuesFiles });
+      const endpoint = `http://${jaeger!.metadata.name}.${(jaeger!.metadata as Any).namespace}:${servicePort('otlp-http')}`;
+      for (const service of ['event-service', 'booking-service']) {
+        expect(find(objs, 'ConfigMap', `ticketing-${service}`).data).toMatchObject({
+          OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+          OTEL_TRACES_SAMPLER_ARG: '1',
+        });
+      }
+    });
+
+    test('Grafana has it as a data source', () => {
+      const mon = readYaml('k8s/values/monitoring.yaml');
+      expect(mon.grafana.additionalDataSources).toContainEqual(
+        expect.objectContaining({ type: 'jaeger', url: `http://jaeger.monitoring:${servicePort('ui')}` }),
+      );
+    });
   });
 });
 

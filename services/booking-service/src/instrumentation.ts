@@ -1,3 +1,4 @@
-import { startTracing } from '@ticketing/platform/tracing';
+import { Redis } from 'ioredis';
+import { startTracing, traceRedisCommands } from '@ticketing/platform/tracing';
 
-startTracing('booking-service');
+if (startTracing('booking-service')) traceRedisCommands(Redis);

@@ -4,7 +4,7 @@
  * registers the SDK; until then `withSpan` does not even touch the API, so tracing that is off costs one
  * boolean check per step.
  */
-import { SpanStatusCode, trace, type Attributes, type Link, type Span, type SpanKind } from '@opentelemetry/api';
+import { SpanStatusCode, TraceFlags, trace, type Attributes, type Link, type Span, type SpanKind, type Tracer } from '@opentelemetry/api';
 import { AppError } from './errors';
 
 let enabled = false;
@@ -12,16 +12,37 @@ let shutdownHook: (() => Promise<void>) | undefined;
 
 /** Called by startTracing once the SDK is registered; `shutdown` flushes and stops it. */
 export function markTracingStarted(shutdown: () => Promise<void>): void {
+  tracers.clear();
   enabled = true;
   shutdownHook = shutdown;
 }
 
 export function markTracingStopped(): void {
+  tracers.clear();
   enabled = false;
   shutdownHook = undefined;
 }
 
 export const tracingEnabled = (): boolean => enabled;
+
+/**
+ * Whether the active trace is sampled: `undefined` outside any trace. Read from the trace flags, not from
+ * `isRecording()`: a caller's context extracted from a `traceparent` (HTTP or message headers) is a
+ * non-recording span even when the caller sampled it.
+ */
+export function activeTraceSampled(): boolean | undefined {
+  const span = trace.getActiveSpan();
+  return span === undefined ? undefined : (span.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0;
+}
+
+const tracers = new Map<string, Tracer>();
+
+/** The SDK's tracer named `name`, looked up once per start of the SDK (tests start and stop it). */
+export function platformTracer(name: string): Tracer {
+  let found = tracers.get(name);
+  if (!found) tracers.set(name, (found = trace.getTracer(name)));
+  return found;
+}
 
 /**
  * Exports the spans still buffered and stops the SDK (no-op when tracing is off). runProcess and runTask
@@ -53,7 +74,10 @@ export function withSpan<T>(
   work: (span: Span | undefined) => Promise<T>,
 ): Promise<T> {
   if (!enabled) return work(undefined);
-  return trace.getTracer(tracerName).startActiveSpan(name, { attributes: options.attributes, kind: options.kind, links: options.links }, async (span) => {
+  // Inside a trace that is not sampled, a child would not be sampled either (parent-based sampling): the
+  // active context already carries the "not sampled" decision on, so no span is made at all.
+  if (activeTraceSampled() === false) return work(undefined);
+  return platformTracer(tracerName).startActiveSpan(name, { attributes: options.attributes, kind: options.kind, links: options.links }, async (span) => {
     try {
       return await work(span);
     } catch (error) {

@@ -22,14 +22,24 @@ const VARIANTS = [
 function summarizeVariant(runs) {
   const rates = runs.map((run) => run.rate).filter(Number.isFinite);
   const cpu = runs.map((run) => run.cpuMsPerReservation).filter(Number.isFinite);
+  const booking = runs.map((run) => run.bookingMsPerReservation).filter(Number.isFinite);
   return {
     rates,
     median: rates.length ? percentile(rates, 50) : NaN,
     min: rates.length ? Math.min(...rates) : NaN,
     max: rates.length ? Math.max(...rates) : NaN,
     cpuMsPerReservation: cpu.length ? percentile(cpu, 50) : NaN,
+    cpuMin: cpu.length ? Math.min(...cpu) : NaN,
+    cpuMax: cpu.length ? Math.max(...cpu) : NaN,
+    bookingMsPerReservation: booking.length ? percentile(booking, 50) : NaN,
     spans: runs.reduce((sum, run) => sum + (run.spans ?? 0), 0),
   };
+}
+
+/** CPU per reservation added against untraced, in percent (positive = more CPU). */
+function cpuOverheadPercent(baseline, traced) {
+  if (!Number.isFinite(baseline) || !Number.isFinite(traced) || baseline <= 0) return NaN;
+  return Math.round(((traced - baseline) / baseline) * 1000) / 10;
 }
 
 /** Throughput lost against the untraced median, in percent (positive = slower). */
@@ -41,14 +51,17 @@ function overheadPercent(baseline, traced) {
 /** The scenario 1 figures of one child bench run's JSON report. */
 function readRun(report) {
   const steady = report.scenarios?.steady;
-  const reservations = steady?.figures?.requests?.value;
+  // The CPU was counted over the warm-up too: divide by the reservations of that same window when known.
+  const reservations = steady?.work?.count ?? steady?.figures?.requests?.value;
   const cpu = steady?.cpu_seconds ?? {};
   const productCpuS = ['booking-api', 'event-api', 'event-consumer'].reduce((sum, name) => sum + (cpu[name] ?? 0), 0);
+  const msPerReservation = (seconds) => (reservations && Number.isFinite(seconds) ? Math.round((seconds * 1e6) / reservations) / 1000 : NaN);
   return {
     rate: steady?.figures?.reservations_per_s?.value ?? NaN,
     p99: steady?.figures?.p99_ms?.value ?? NaN,
     errors: steady?.figures?.errors?.value ?? NaN,
-    cpuMsPerReservation: reservations ? Math.round((productCpuS * 1e6) / reservations) / 1000 : NaN,
+    cpuMsPerReservation: msPerReservation(productCpuS),
+    bookingMsPerReservation: msPerReservation(cpu['booking-api']),
     bookingCpuS: cpu['booking-api'],
     eventCpuS: cpu['event-api'],
     otherProcessesS: cpu.other_processes_s,
@@ -103,21 +116,28 @@ async function runTracingOverhead({ benchScript, rounds, durationS, log }) {
       runs[variant.key].push(run);
       log(
         `  round ${round} ${variant.label.padEnd(22)} ${String(run.rate).padStart(7)} reservations/s  p99 ${run.p99} ms  errors ${run.errors}  ` +
-          `product CPU ${run.cpuMsPerReservation} ms/reservation (booking-api ${run.bookingCpuS} s, event-api ${run.eventCpuS} s; other processes on the machine ${run.otherProcessesS} s)` +
+          `product CPU ${run.cpuMsPerReservation} ms/reservation (booking-api ${run.bookingMsPerReservation} ms; booking-api ${run.bookingCpuS} s, event-api ${run.eventCpuS} s; other processes on the machine ${run.otherProcessesS} s)` +
           `${variant.ratio !== undefined ? `  spans received ${run.spans}` : ''}`,
       );
     }
   }
   const summaries = Object.fromEntries(VARIANTS.map((variant) => [variant.key, summarizeVariant(runs[variant.key])]));
   const baseline = summaries.untraced;
-  log('\n  variant                 median /s   spread (min–max)   CPU ms/reservation   throughput cost vs untraced');
+  // On a shared machine the throughput swings with other processes' load; the product's CPU per reservation
+  // (what each reservation costs, whatever the machine lets the product reach) is the steadier figure.
+  log('\n  variant                 median /s   spread (min–max)   throughput cost   product CPU ms/reservation (min–max)   booking-api ms   CPU cost vs untraced');
   for (const variant of VARIANTS) {
     const s = summaries[variant.key];
-    const cost = variant.key === 'untraced' ? '—' : `${overheadPercent(baseline.median, s.median)} %`;
-    log(`  ${variant.label.padEnd(22)} ${String(s.median).padStart(9)}   ${`${s.min}–${s.max}`.padEnd(18)} ${String(s.cpuMsPerReservation).padStart(18)}   ${cost}`);
+    const untraced = variant.key === 'untraced';
+    const cost = untraced ? '—' : `${overheadPercent(baseline.median, s.median)} %`;
+    const cpuCost = untraced ? '—' : `${cpuOverheadPercent(baseline.cpuMsPerReservation, s.cpuMsPerReservation)} % (booking-api ${cpuOverheadPercent(baseline.bookingMsPerReservation, s.bookingMsPerReservation)} %)`;
+    log(
+      `  ${variant.label.padEnd(22)} ${String(s.median).padStart(9)}   ${`${s.min}–${s.max}`.padEnd(18)} ${cost.padStart(15)}   ` +
+        `${`${s.cpuMsPerReservation} (${s.cpuMin}–${s.cpuMax})`.padEnd(36)} ${String(s.bookingMsPerReservation).padStart(14)}   ${cpuCost}`,
+    );
   }
   log(`  load average after: ${os.loadavg().map((n) => n.toFixed(2)).join(' ')} (a busy, shared machine makes every figure noisy: compare the spread, not one run)`);
   return { runs, summaries };
 }
 
-module.exports = { runTracingOverhead, summarizeVariant, overheadPercent, readRun, VARIANTS };
+module.exports = { runTracingOverhead, summarizeVariant, overheadPercent, cpuOverheadPercent, readRun, VARIANTS };

@@ -6,7 +6,7 @@ import Router from '@koa/router';
 import { koaSwagger } from 'koa2-swagger-ui';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { requestContext } from '../context';
+import { runWithRequestId } from '../context';
 import { withTimeout } from '../timeout';
 import { AppError, errorBody } from '../errors';
 import { createHttpDurationHistogram } from '../metrics';
@@ -16,7 +16,7 @@ import { errorHandler } from './error-handler';
 import { buildOpenApiDocument, type OpenApiInfo } from './openapi';
 import type { AnyRoute, ApiModule } from './route';
 import { docsContentSecurityPolicy, securityHeaders } from './security-headers';
-import { traceRoute } from './trace-route';
+import { serverSpan } from './server-span';
 import { parsePart } from './validation';
 
 /** A named dependency check for /ready; it throws (or rejects) when the dependency is unreachable. */
@@ -81,7 +81,7 @@ function requestIdMiddleware() {
     const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
     ctx.state.requestId = requestId;
     ctx.set('X-Request-ID', requestId);
-    await requestContext.run({ requestId }, next);
+    await runWithRequestId(requestId, next);
   };
 }
 
@@ -221,8 +221,8 @@ export function createHttpApp(options: HttpAppOptions): Koa {
   const router = systemRouter(options, document);
   for (const module of modules) for (const route of module.routes) mountRoute(router, module, route);
 
+  app.use(serverSpan());
   app.use(requestIdMiddleware());
-  app.use(traceRoute());
   app.use(securityHeaders());
   app.use(accessLog(options.logger, options.registry));
   app.use(errorHandler(options.logger));

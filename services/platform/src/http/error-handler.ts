@@ -1,7 +1,7 @@
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import { AppError, errorBody } from '../errors';
-import { recordRequestFailure } from './trace-route';
+import { recordRequestFailure } from './server-span';
 import { PG } from '../db/postgres-errors';
 
 interface PgError extends Error {

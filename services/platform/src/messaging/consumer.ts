@@ -2,7 +2,7 @@ import type { AckOrNack, BrokerAsPromised } from 'rascal';
 import type { Message } from 'amqplib';
 import type { Logger } from 'pino';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
-import { requestContext } from '../context';
+import { runWithRequestId } from '../context';
 import { tracingEnabled, withSpan } from '../spans';
 import { ticketingEventSchema, type TicketingEvent } from './events';
 import { EVENT_SERVICE_QUEUE, EVENT_SERVICE_SUBSCRIPTION } from './topology';
@@ -118,10 +118,10 @@ class BatchDispatcher {
     const events = batch.map((delivery) => delivery.event);
     const [first] = batch;
     const work = () => this.handler(events);
-    if (!tracingEnabled()) return requestContext.run({ requestId: first.event.id }, work);
+    if (!tracingEnabled()) return runWithRequestId(first.event.id, work);
     if (batch.length === 1) {
       return context.with(first.parent, () =>
-        requestContext.run({ requestId: first.event.id }, () =>
+        runWithRequestId(first.event.id, () =>
           withSpan(TRACER, `process ${first.message.fields.routingKey}`, { kind: SpanKind.CONSUMER, attributes: messageAttributes(first) }, work),
         ),
       );
@@ -241,7 +241,7 @@ async function runBatchInSpans(batch: Delivery[], work: () => Promise<void>): Pr
   );
   let failure: unknown;
   try {
-    await context.with(trace.setSpan(ROOT_CONTEXT, batchSpan), () => requestContext.run({ requestId: batch[0].event.id }, work));
+    await context.with(trace.setSpan(ROOT_CONTEXT, batchSpan), () => runWithRequestId(batch[0].event.id, work));
   } catch (error) {
     failure = error;
     throw error;
