@@ -93,7 +93,6 @@ describe('the booking hot paths on named prepared statements', () => {
         'booking.payments.start',
         'booking.pending_holds.abandon_stale',
         'booking.pending_holds.clear',
-        'booking.pending_holds.record_within_cap',
         'booking.reservation_items.of_reservations',
         'booking.reservations.confirm_with_tickets',
         'booking.reservations.expire_batch',
