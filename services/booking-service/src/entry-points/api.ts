@@ -19,6 +19,7 @@ import {
 import { Redis } from 'ioredis';
 import { idempotencyLeaseMs, pendingHoldGraceSeconds, resolveBookingConfig, type BookingConfig } from '../config';
 import { createBookingStore } from '../data-access/booking-store';
+import { withBatchedHolds } from '../data-access/batched-holds';
 import { createEventServiceClient } from '../data-access/event-service-client';
 import { createSeatLocker } from '../data-access/seat-locks';
 import { expireReservations } from '../domain/expiry';
@@ -107,12 +108,20 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
     withConfirmChannels(brokerConfig({ url: config.RABBITMQ_URL, namespace: brokerNamespace, declareTopology: config.RABBITMQ_DECLARE_TOPOLOGY }), OUTBOX_CONFIRM_CHANNELS),
     logger,
   );
-  const eventService = createEventServiceClient({
+  const eventServiceClient = createEventServiceClient({
     baseUrl: config.EVENT_SERVICE_URL,
     timeoutMs: config.EVENT_SERVICE_TIMEOUT_MS,
     internalToken: config.INTERNAL_API_TOKEN,
     maxSockets: Math.max(16, config.DB_POOL_MAX * 4),
   });
+  const eventService =
+    config.HOLD_BATCH_MAX_SIZE > 1
+      ? withBatchedHolds(eventServiceClient, {
+          maxBatchSize: config.HOLD_BATCH_MAX_SIZE,
+          maxInFlight: config.HOLD_BATCH_MAX_IN_FLIGHT,
+          registry,
+        })
+      : eventServiceClient;
 
   const metrics = createBookingMetrics(registry, () => store.outbox.backlog(), logger);
   registerBrokerGauge(registry, () => broker.isConnected());
