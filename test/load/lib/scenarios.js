@@ -132,6 +132,7 @@ async function steadyBookings(ctx) {
     return true;
   });
   await Promise.race([sleep(warmupMs), loop.done]);
+  await ctx.analyzeAfterWarmup?.();
   phase = 'measure';
   windowStart = performance.now();
   await Promise.race([sleep(durationMs), loop.done]);
