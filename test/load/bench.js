@@ -38,7 +38,7 @@ const LOG_LEVEL = 'warn';
 const HARD_LIMIT_MS = 20 * 60_000;
 const DEFAULT_DURATION_S = 20;
 
-const SCENARIO_NAMES = { 1: 'steady bookings', 2: 'flash sale', 3: 'seat map', 4: 'confirm → sold', 5: 'expiry', 6: 'pgbench' };
+const SCENARIO_NAMES = { 1: 'steady bookings', 2: 'flash sale', 3: 'seat map', 4: 'confirm → sold', 5: 'expiry', 6: 'pgbench', 7: 'open-loop bookings' };
 /** Sessions each scenario needs: rows × seats per row. */
 const SESSION_SPECS = (durationS) => ({
   1: { key: 'steady', rows: Math.ceil((Math.min(100_000, Math.max(20_000, durationS * 2_500)) / 200)), seatsPerRow: 200 },
@@ -46,6 +46,7 @@ const SESSION_SPECS = (durationS) => ({
   3: { key: 'map', rows: 100, seatsPerRow: 200, vipRows: 10 },
   4: { key: 'confirm', rows: Math.ceil((200 * durationS + 100) / 100), seatsPerRow: 100 },
   5: { key: 'expiry', rows: 50, seatsPerRow: 200 },
+  7: { key: 'openloop', rows: 60, seatsPerRow: 200 },
 });
 
 const log = (line = '') => process.stdout.write(`${line}\n`);
@@ -136,7 +137,7 @@ async function main() {
   const traceRatio = tracingRatio();
   const durationS = options.duration ?? DEFAULT_DURATION_S;
   const wanted = options.scenarios;
-  const needsProduct = wanted.some((n) => n <= 5);
+  const needsProduct = wanted.some((n) => n !== 6);
   // Steady bookings (1) and the seat map (3) publish nothing: another consumer on the shared queue cannot
   // change their figures, so only runs with confirms, cancels or expiries need the queue to themselves.
   const usesMessages = wanted.some((n) => n === 2 || n === 4 || n === 5);
@@ -264,7 +265,7 @@ async function main() {
       }
     }
 
-    const runners = { 1: scenarios.steadyBookings, 2: scenarios.flashSale, 3: scenarios.seatMapUnderLoad, 4: scenarios.confirmToSold, 5: scenarios.expiry, 6: scenarios.pgbenchReference };
+    const runners = { 1: scenarios.steadyBookings, 2: scenarios.flashSale, 3: scenarios.seatMapUnderLoad, 4: scenarios.confirmToSold, 5: scenarios.expiry, 6: scenarios.pgbenchReference, 7: scenarios.openLoopBookings };
     for (const number of wanted) {
       log(`\nScenario ${number}: ${SCENARIO_NAMES[number]}…`);
       processes.setScenario(SCENARIO_NAMES[number]);
