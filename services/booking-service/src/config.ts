@@ -50,9 +50,9 @@ const bookingConfigSchema = z
     TICKET_CODE_VALID_HOURS_AFTER_START: envInt(24, 1, 8_760),
     ...identityConfigShape,
     DB_POOL_MAX: envInt(10, 1, 200),
-    /** Most reservations held at the event service in one batch call (1 turns batching off). */
+    /** Most reservations held at the event service in one call, and written in one statement (1 turns batching off). */
     HOLD_BATCH_MAX_SIZE: envInt(64, 1, 128),
-    /** Batch hold calls in flight at once; a lone request never waits while fewer run. */
+    /** Batches (hold calls, reservation writes) in flight at once each; a lone request never waits while fewer run. */
     HOLD_BATCH_MAX_IN_FLIGHT: envInt(2, 1, 16),
     /** A Redis command (seat lock, rate limit) not answered within this fails, so a hung Redis cannot stall requests. */
     REDIS_COMMAND_TIMEOUT_MS: envInt(1_000, 50, 60_000),
