@@ -38,6 +38,8 @@ export interface SpanOptions {
   kind?: SpanKind;
   /** Other traces this span belongs to as well (e.g. every message of a consumed batch). */
   links?: Link[];
+  /** Starts a trace of its own instead of joining the active one (a batch serving many requests' traces). */
+  root?: boolean;
 }
 
 /**
@@ -53,7 +55,7 @@ export function withSpan<T>(
   work: (span: Span | undefined) => Promise<T>,
 ): Promise<T> {
   if (!enabled) return work(undefined);
-  return trace.getTracer(tracerName).startActiveSpan(name, { attributes: options.attributes, kind: options.kind, links: options.links }, async (span) => {
+  return trace.getTracer(tracerName).startActiveSpan(name, { attributes: options.attributes, kind: options.kind, links: options.links, root: options.root }, async (span) => {
     try {
       return await work(span);
     } catch (error) {

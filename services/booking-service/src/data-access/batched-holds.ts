@@ -35,8 +35,10 @@ export function withBatchedHolds(client: EventServiceClient, options: HoldBatchi
     run: (requests, info) => {
       size.observe(info.size);
       for (const seconds of info.waits) wait.observe(seconds);
+      // A lone hold (the idle case) stays inside its request's trace, on the single hold call.
+      if (requests.length === 1) return reserve(client, requests);
       const attributes = { 'ticketing.batch_size': info.size };
-      return withSpan('booking-service', 'event_service.hold_batch', { attributes, links: info.links }, () => reserve(client, requests));
+      return withSpan('booking-service', 'event_service.hold_batch', { attributes, links: info.links, root: true }, () => reserve(client, requests));
     },
   });
   return { ...client, reserveSeats: (request) => batcher.submit(request) };

@@ -74,7 +74,7 @@ export function withBatchedReservationWrites(db: Knex, store: BookingStore, opti
       size.observe(info.size);
       if (batch.length === 1) return [await settle(() => single(batch[0]))];
       const attributes = { 'ticketing.batch_size': info.size };
-      return withSpan('booking-service', 'reservations.insert_held_batch', { attributes, links: info.links }, async () => {
+      return withSpan('booking-service', 'reservations.insert_held_batch', { attributes, links: info.links, root: true }, async () => {
         let written: Set<string>;
         try {
           written = await insertHeldMany(db, batch);
