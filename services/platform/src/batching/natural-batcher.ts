@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { trace, type Link } from '@opentelemetry/api';
 import { tracingEnabled } from '../spans';
 
@@ -27,6 +28,8 @@ export interface NaturalBatcherOptions<I, O> {
 
 interface Pending<I, O> {
   item: I;
+  /** The submitter's async context (request id, active span), restored when the item goes out alone. */
+  scope: AsyncResource;
   submittedAt: bigint;
   link?: Link;
   resolve(value: O): void;
@@ -43,6 +46,8 @@ export class NaturalBatcher<I, O> {
   private readonly queue: Array<Pending<I, O>> = [];
   private inFlight = 0;
   private readonly maxInFlight: number;
+  /** The context batches of several items run in: none of their submitters' (made where the batcher is). */
+  private readonly neutral = new AsyncResource('NaturalBatcher');
 
   constructor(private readonly options: NaturalBatcherOptions<I, O>) {
     if (!(options.maxBatchSize >= 1)) throw new Error('maxBatchSize must be at least 1');
@@ -57,7 +62,7 @@ export class NaturalBatcher<I, O> {
   submit(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       const link = tracingEnabled() ? spanLink() : undefined;
-      this.queue.push({ item, submittedAt: process.hrtime.bigint(), link, resolve, reject });
+      this.queue.push({ item, scope: new AsyncResource('NaturalBatcher.item'), submittedAt: process.hrtime.bigint(), link, resolve, reject });
       this.dispatch();
     });
   }
@@ -84,10 +89,11 @@ export class NaturalBatcher<I, O> {
     };
     let outcomes: Array<ItemOutcome<O>>;
     try {
-      outcomes = await this.options.run(
-        batch.map((pending) => pending.item),
-        info,
-      );
+      // A batch may be dispatched from the end of another one: run a lone item in its own submitter's context
+      // (its trace, its request id), a real batch in none of theirs.
+      const scope = batch.length === 1 ? batch[0].scope : this.neutral;
+      const items = batch.map((pending) => pending.item);
+      outcomes = await scope.runInAsyncScope(() => this.options.run(items, info));
     } catch (error) {
       this.finished();
       for (const pending of batch) pending.reject(error);
