@@ -60,6 +60,10 @@ const bookingConfigSchema = z
     WAITING_ROOM_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/).default('waiting-room'),
     ...identityConfigShape,
     DB_POOL_MAX: envInt(10, 1, 200),
+    /** Most reservations held at the event service in one call, and written in one statement (1 turns batching off). */
+    HOLD_BATCH_MAX_SIZE: envInt(64, 1, 128),
+    /** Batches (hold calls, reservation writes) in flight at once each; a lone request never waits while fewer run. */
+    HOLD_BATCH_MAX_IN_FLIGHT: envInt(2, 1, 16),
     /** A Redis command (seat lock, rate limit) not answered within this fails, so a hung Redis cannot stall requests. */
     REDIS_COMMAND_TIMEOUT_MS: envInt(1_000, 50, 60_000),
     // Rate limits on POST /reservations and POST /reservations/{id}/confirm: requests per window, 0 = no limit.

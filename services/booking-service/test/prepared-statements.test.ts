@@ -4,6 +4,7 @@ import { createBookingStore } from '../src/data-access/booking-store';
 import type { BookingStore } from '../src/domain/store';
 import type { NewTicket } from '../src/domain/store';
 import { expireReservations } from '../src/domain/expiry';
+import { insertHeldMany } from '../src/data-access/batched-reservation-writes';
 import { privateBookingDatabase } from './support/harness';
 import { newReservation } from './support/reservation-rows';
 
@@ -94,7 +95,6 @@ describe('the booking hot paths on named prepared statements', () => {
         'booking.payments.start',
         'booking.pending_holds.abandon_stale',
         'booking.pending_holds.clear',
-        'booking.pending_holds.record_within_cap',
         'booking.reservation_items.of_reservations',
         'booking.reservations.confirm_with_tickets',
         'booking.reservations.expire_batch',
@@ -104,6 +104,27 @@ describe('the booking hot paths on named prepared statements', () => {
     } finally {
       await single.destroy();
     }
+  });
+
+  it('when many reservations are written in one statement, then only those whose pending hold is still live are written', async () => {
+    const held = [newOneSeatReservation(), newOneSeatReservation(), newOneSeatReservation()];
+    for (const { reservation, items } of held) {
+      const hold = { reservationId: reservation.id, userId: reservation.user_id, sessionId: reservation.session_id };
+      expect(await store.pendingHolds.record({ ...hold, sessionSeatIds: items.map((item) => item.session_seat_id) })).toBe(true);
+    }
+    // The sweep gave up on the second one before it could be written.
+    await db('pending_holds').where({ reservation_id: held[1].reservation.id }).update({ abandoned_at: db.fn.now() });
+
+    const written = await insertHeldMany(db, held);
+
+    expect([...written].sort()).toEqual([held[0].reservation.id, held[2].reservation.id].sort());
+    const rows = await db('reservations').whereIn('id', held.map(({ reservation }) => reservation.id)).select('id');
+    expect(rows.map((row: { id: string }) => row.id).sort()).toEqual([...written].sort());
+    const items = await store.reservations.itemsOf(held.map(({ reservation }) => reservation.id));
+    expect(items.map((item) => item.reservation_id).sort()).toEqual([...written].sort());
+    expect(items[0]).toMatchObject({ row_number: 'B', seat_number: '7', final_price: '80.00' });
+    // Cleared: only the abandoned journal row is left (for the sweep to release).
+    expect((await db('pending_holds').select('reservation_id')).map((row: { reservation_id: string }) => row.reservation_id)).toEqual([held[1].reservation.id]);
   });
 
   it('confirm writes the confirmation, the tickets and the outbox row, only while the hold is live', async () => {

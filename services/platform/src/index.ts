@@ -24,3 +24,5 @@ export * from './messaging/topology';
 export * from './messaging/broker';
 export * from './messaging/consumer';
 export * from './messaging/queue-depth';
+export * from './batching/natural-batcher';
+export * from './contracts/seat-hold-batch';

@@ -59,6 +59,8 @@ export interface SpanOptions {
   kind?: SpanKind;
   /** Other traces this span belongs to as well (e.g. every message of a consumed batch). */
   links?: Link[];
+  /** Starts a trace of its own instead of joining the active one (a batch serving many requests' traces). */
+  root?: boolean;
 }
 
 /**
@@ -75,9 +77,10 @@ export function withSpan<T>(
 ): Promise<T> {
   if (!enabled) return work(undefined);
   // Inside a trace that is not sampled, a child would not be sampled either (parent-based sampling): the
-  // active context already carries the "not sampled" decision on, so no span is made at all.
-  if (activeTraceSampled() === false) return work(undefined);
-  return platformTracer(tracerName).startActiveSpan(name, { attributes: options.attributes, kind: options.kind, links: options.links }, async (span) => {
+  // active context already carries the "not sampled" decision on, so no span is made at all. A root span
+  // starts a trace of its own, with its own sampling decision.
+  if (!options.root && activeTraceSampled() === false) return work(undefined);
+  return platformTracer(tracerName).startActiveSpan(name, { attributes: options.attributes, kind: options.kind, links: options.links, root: options.root }, async (span) => {
     try {
       return await work(span);
     } catch (error) {

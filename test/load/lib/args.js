@@ -1,14 +1,15 @@
 'use strict';
 /** Command-line flags of `npm run bench -- …`. Pure; unit-tested in test/load/args.test.ts. */
 
-const ALL_SCENARIOS = [1, 2, 3, 4, 5, 6, 8];
+const ALL_SCENARIOS = [1, 2, 3, 4, 5, 6, 7, 8];
 /** Run only when named: scenario 9 (the waiting room, issue 15) takes about two minutes on its own. */
 const KNOWN_SCENARIOS = [...ALL_SCENARIOS, 9];
 
 const USAGE = `Usage: npm run bench -- [options]
-  --scenarios LIST   comma-separated scenario numbers to run (default 1,2,3,4,5,6,8)
+  --scenarios LIST   comma-separated scenario numbers to run (default 1,2,3,4,5,6,7,8)
                        1 steady bookings  2 flash sale  3 seat map under load
                        4 confirm -> sold  5 expiry of 10,000 holds  6 pgbench reference
+                       7 open-loop bookings at 0.1 x pgbench tps, one seat each
                        8 live seat map: 2,000 stream subscribers during 200 bookings/s
                        9 waiting room (only when named: 50,000 buyers queue for 1,000 seats)
   --duration SECONDS override the 20 s of scenarios 1, 3, 4 and 8 (and pgbench's 10 s, if shorter) for quick runs

@@ -30,6 +30,7 @@ const TARGETS = {
   stalenessMs: { op: '<=', value: 1000 },
   soldP99: { op: '<=', value: 100 },
   expiryMs: { op: '<=', value: 10_000 },
+  openLoopP99: { op: '<=', value: 25 },
   rssMb: { op: '<=', value: 200 },
 };
 
@@ -132,6 +133,7 @@ async function steadyBookings(ctx) {
     return true;
   });
   await Promise.race([sleep(warmupMs), loop.done]);
+  await ctx.analyzeAfterWarmup?.();
   phase = 'measure';
   windowStart = performance.now();
   await Promise.race([sleep(durationMs), loop.done]);
@@ -798,6 +800,7 @@ async function pgbenchReference(ctx) {
   const roundTripCpu = roundTrip.clientCpuMicros + roundTrip.serverCpuMicros;
   const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(output)?.[1] ?? /tps = ([\d.]+)/.exec(output)?.[1]);
   const latency = Number(/latency average = ([\d.]+) ms/.exec(output)?.[1]);
+  ctx.results.pgbenchTps = tps;
   const steady = ctx.results.steadyRate;
   const ratio = steady !== undefined && tps > 0 ? steady / tps : NaN;
   return {
@@ -830,7 +833,64 @@ async function pgbenchReference(ctx) {
   };
 }
 
+// ---- 7. open-loop bookings well below saturation -------------------------------------------------------
+
+/**
+ * Buyers arriving at an even pace of 0.1 × pgbench tps (one distinct seat each, open loop: arrivals do not
+ * wait for answers): the latency a buyer sees when the machine is far from saturated.
+ */
+async function openLoopBookings(ctx) {
+  if (!(ctx.results.pgbenchTps > 0)) await pgbenchReference(ctx);
+  const tps = ctx.results.pgbenchTps;
+  const rate = Math.max(1, Math.round(tps * 0.1));
+  const warmupMs = 1_000;
+  const durationMs = 10_000;
+  const session = ctx.catalog.get('openloop');
+  const latencies = [];
+  const statuses = [];
+  const unexpected = exampleCollector();
+  let measuring = false;
+  let next = 0;
+  let created = 0;
+  const booker = async () => {
+    if (next >= session.seats.length) return;
+    const response = await reserve(ctx.booking, session.sessionId, [session.seats[next++]]);
+    if (response.status === 201) created += 1;
+    if (!measuring) return;
+    latencies.push(response.ms);
+    statuses.push(statusLabel(response));
+    if (response.status !== 201) unexpected.add(response);
+  };
+  await openLoop({ ratePerSecond: rate, durationMs: warmupMs, task: booker });
+  measuring = true;
+  const cpuStart = ctx.processes.cpuSnapshot();
+  const load = await openLoop({ ratePerSecond: rate, durationMs, task: booker });
+  const cpu = cpuBetween(cpuStart, ctx.processes.cpuSnapshot());
+  measuring = false;
+  const latency = summarize(latencies);
+  const counts = countBy(statuses);
+  const errors = statuses.filter((status) => status !== '201').length + load.skipped;
+  return {
+    key: 'open_loop',
+    title: `7. Open-loop bookings — ${rate}/s (0.1 × pgbench ${round(tps)} tps) for ${durationMs / 1000} s, one distinct seat each`,
+    figures: [
+      { key: 'offered_per_s', label: 'offered reservations/s', value: rate, unit: '/s' },
+      { key: 'achieved_per_s', label: 'achieved reservations/s', value: round(ratePerSecond(latencies.length, durationMs)), unit: '/s' },
+      { key: 'p50_ms', label: 'latency p50', value: round(latency.p50), unit: 'ms' },
+      { key: 'p99_ms', label: 'latency p99', value: round(latency.p99), unit: 'ms', target: TARGETS.openLoopP99 },
+      { key: 'max_ms', label: 'latency max', value: round(latency.max), unit: 'ms' },
+      { key: 'errors', label: 'errors (non-201, skipped)', value: errors, target: TARGETS.zero, note: errors ? JSON.stringify({ ...counts, skipped: load.skipped }) : '' },
+    ],
+    details: { rate, pgbenchTps: tps, statuses: counts, latency, sent: load.sent, skipped: load.skipped, unexpected: unexpected.examples },
+    notes: next >= session.seats.length ? [`the ${session.seatCount}-seat session ran out of seats`] : [],
+    cpu,
+    work: { unit: 'reservation', count: created },
+    violations: [],
+  };
+}
+
 module.exports = {
+  openLoopBookings,
   steadyBookings,
   flashSale,
   seatMapUnderLoad,

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { seatHoldBatchResponseSchema, type ItemOutcome } from '@ticketing/platform';
 import { z } from 'zod';
 
 /**
@@ -76,6 +77,12 @@ export interface SeatHoldRequest {
 /** What the domain needs from the event service. */
 export interface EventServiceClient {
   reserveSeats(request: SeatHoldRequest): Promise<ReserveResult>;
+  /**
+   * Many holds in one call and one transaction at the event service: one outcome per request, in order, each
+   * failing with the error reserveSeats would have thrown for it. Rejects (every hold may have applied) when
+   * the call as a whole failed.
+   */
+  reserveSeatsBatch(requests: SeatHoldRequest[]): Promise<Array<ItemOutcome<ReserveResult>>>;
   releaseSeats(request: { sessionId: string; reservationId: string; sessionSeatIds: string[] }): Promise<void>;
   /** The session's start time (public catalog read), for reservations that did not store it. */
   getSessionStart(sessionId: string): Promise<Date>;
@@ -226,6 +233,26 @@ export function createEventServiceClient(options: EventServiceClientOptions): Ev
         reserved_until: request.reservedUntil.toISOString(),
       });
       return decode(reserveResponseSchema, response, 'reserve');
+    },
+    async reserveSeatsBatch(requests) {
+      const response = await call('POST', '/api/internal/holds/batch', {
+        holds: requests.map((request) => ({
+          session_id: request.sessionId,
+          reservation_id: request.reservationId,
+          session_seat_ids: request.sessionSeatIds,
+          reserved_until: request.reservedUntil.toISOString(),
+        })),
+      });
+      const { results } = decode(seatHoldBatchResponseSchema, response, 'batch hold');
+      if (results.length !== requests.length) {
+        throw new EventServiceUnavailableError(`Event service answered ${results.length} of ${requests.length} holds`, true);
+      }
+      return results.map((result): ItemOutcome<ReserveResult> => {
+        if ('hold' in result) return { ok: true, value: result.hold };
+        const { code, message, details } = result.error;
+        if (result.status >= 500) return { ok: false, error: new EventServiceUnavailableError(`Event service hold failed: ${code}`, true, result.status) };
+        return { ok: false, error: new EventServiceRejectedError(result.status, code, message, details) };
+      });
     },
     async releaseSeats(request) {
       await call('POST', `${sessionPath(request.sessionId)}/seats/release`, {

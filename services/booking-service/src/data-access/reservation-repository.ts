@@ -117,6 +117,14 @@ const expireBatchStatement = definePreparedStatement<{ limit: number }, Reservat
    RETURNING *`,
 );
 
+/** A reservation's items as the JSON records the insert statements read (json_to_recordset). */
+export function heldItemRecords(reservation: NewReservation, items: ReservationItemRow[]) {
+  return items.map((item) => {
+    if (item.reservation_id !== reservation.id) throw new Error(`Item ${item.id} belongs to another reservation`);
+    return { ...item, row_number: String(item.row_number), seat_number: String(item.seat_number) };
+  });
+}
+
 export function reservationRepository(db: Knex | Knex.Transaction) {
   return {
     /**
@@ -137,16 +145,7 @@ export function reservationRepository(db: Knex | Knex.Transaction) {
         sessionStartsAt: reservation.session_starts_at ?? null,
         createdAt: reservation.created_at,
         updatedAt: reservation.updated_at,
-        items: JSON.stringify(
-          items.map((item) => {
-            if (item.reservation_id !== reservation.id) throw new Error(`Item ${item.id} belongs to another reservation`);
-            return {
-              ...item,
-              row_number: String(item.row_number),
-              seat_number: String(item.seat_number),
-            };
-          }),
-        ),
+        items: JSON.stringify(heldItemRecords(reservation, items)),
       });
       return Number(result.rows[0]?.written ?? 0) === 1;
     },

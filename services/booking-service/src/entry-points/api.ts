@@ -21,6 +21,8 @@ import {
 import { Redis } from 'ioredis';
 import { idempotencyLeaseMs, pendingHoldGraceSeconds, resolveBookingConfig, type BookingConfig } from '../config';
 import { createBookingStore } from '../data-access/booking-store';
+import { withBatchedHolds } from '../data-access/batched-holds';
+import { withBatchedReservationWrites } from '../data-access/batched-reservation-writes';
 import { createEventServiceClient } from '../data-access/event-service-client';
 import { createSeatLocker } from '../data-access/seat-locks';
 import { createSeatMapCounts } from '../data-access/seat-map-counts';
@@ -110,6 +112,10 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
     maxRetriesPerRequest: 0,
     connectTimeout: 2_000,
     lazyConnect: true,
+    // Commands that concurrent requests issue in the same tick (rate-limit counts, Redlock's acquire and
+    // release scripts) go out in one write and come back in one read; each keeps its own reply and error, so
+    // the lock's semantics and the 409 SEAT_LOCKED fast-fail are unchanged.
+    enableAutoPipelining: true,
   });
   redis.on('error', (error: Error) => logger.warn({ err: error }, 'Redis error'));
   // Without an offline queue, commands sent before the connection is ready fail: wait for it (bounded by
@@ -119,12 +125,20 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
     withConfirmChannels(brokerConfig({ url: config.RABBITMQ_URL, namespace: brokerNamespace, declareTopology: config.RABBITMQ_DECLARE_TOPOLOGY }), OUTBOX_CONFIRM_CHANNELS),
     logger,
   );
-  const eventService = createEventServiceClient({
+  const eventServiceClient = createEventServiceClient({
     baseUrl: config.EVENT_SERVICE_URL,
     timeoutMs: config.EVENT_SERVICE_TIMEOUT_MS,
     internalToken: config.INTERNAL_API_TOKEN,
     maxSockets: Math.max(16, config.DB_POOL_MAX * 4),
   });
+  const eventService =
+    config.HOLD_BATCH_MAX_SIZE > 1
+      ? withBatchedHolds(eventServiceClient, {
+          maxBatchSize: config.HOLD_BATCH_MAX_SIZE,
+          maxInFlight: config.HOLD_BATCH_MAX_IN_FLIGHT,
+          registry,
+        })
+      : eventServiceClient;
 
   const metrics = createBookingMetrics(registry, () => store.outbox.backlog(), logger);
   registerBrokerGauge(registry, () => broker.isConnected());
@@ -146,7 +160,15 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
     logger.warn('Development ticket signing key: anyone can derive it and forge ticket codes; set TICKET_SIGNING_KEYS outside development');
   }
   const deps: BookingDeps = {
-    store,
+    // The hot path's reservation write batched across concurrent requests (the relay, sweep and tests use `store`).
+    store:
+      config.HOLD_BATCH_MAX_SIZE > 1
+        ? withBatchedReservationWrites(db, store, {
+            maxBatchSize: config.HOLD_BATCH_MAX_SIZE,
+            maxInFlight: config.HOLD_BATCH_MAX_IN_FLIGHT,
+            registry,
+          })
+        : store,
     eventService,
     seatLocker: createSeatLocker(redis, (error) => logger.warn({ err: error }, 'Seat lock error')),
     payments: meteredPaymentProvider(payments, (operation, result) => metrics.paymentOperation(operation, result)),

@@ -11,7 +11,14 @@
  */
 import type { BookingEventStore, BookingEventTransaction } from '../domain/booking-events';
 import type { SeatChangeFeed, SeatStateChange } from '../domain/seat-changes';
-import type { SeatInventoryStore, SeatInventoryTransaction, SeatStatus } from '../domain/seat-inventory';
+import type {
+  HoldAttempt,
+  HoldCommand,
+  HoldStore,
+  SeatInventoryStore,
+  SeatInventoryTransaction,
+  SeatStatus,
+} from '../domain/seat-inventory';
 
 /** Changes collected during one transaction, per session, published after its commit. */
 class PendingChanges {
@@ -68,19 +75,42 @@ function recordingEventTransaction(tx: BookingEventTransaction, pending: Pending
   };
 }
 
+async function recordHold(
+  attempting: Promise<HoldAttempt | undefined>,
+  command: HoldCommand,
+  pending: PendingChanges,
+): Promise<HoldAttempt | undefined> {
+  const attempt = await attempting;
+  for (const seat of attempt?.seats ?? []) {
+    if (seat.held) pending.add(command.sessionId, [seat.id], 'reserved', seat.reserved_until ?? command.reservedUntil);
+  }
+  return attempt;
+}
+
+function recordingHoldStore(store: HoldStore, pending: PendingChanges): HoldStore {
+  return {
+    ...store,
+    tryHold: (command, now) => recordHold(store.tryHold(command, now), command, pending),
+    transaction: (work) => store.transaction((tx) => work(recordingTransaction(tx, pending))),
+  };
+}
+
 /** `store` with every committed seat change also published to `feed`. */
 export function publishingSeatInventory<S extends SeatInventoryStore & BookingEventStore>(store: S, feed: SeatChangeFeed): S {
   return {
     ...store,
     async tryHold(command, now) {
-      const attempt = await store.tryHold(command, now);
-      const held = attempt?.seats.filter((seat) => seat.held) ?? [];
-      if (held.length) {
-        const pending = new PendingChanges();
-        for (const seat of held) pending.add(command.sessionId, [seat.id], 'reserved', seat.reserved_until ?? command.reservedUntil);
-        pending.publishTo(feed);
-      }
+      const pending = new PendingChanges();
+      const attempt = await recordHold(store.tryHold(command, now), command, pending);
+      pending.publishTo(feed);
       return attempt;
+    },
+    async holdTransaction(work) {
+      // A batch of holds commits together: its changes go out once, after the commit, or never.
+      const pending = new PendingChanges();
+      const result = await store.holdTransaction((inner) => work(recordingHoldStore(inner, pending)));
+      pending.publishTo(feed);
+      return result;
     },
     async transaction(work) {
       const pending = new PendingChanges();

@@ -4,6 +4,7 @@ import type { LapsedHold, LapsedHoldStore } from '../domain/lapsed-holds';
 import type { ProcessedMessageStore } from '../domain/message-retention';
 import type {
   HoldAttempt,
+  HoldCommand,
   HoldableStatus,
   SeatDetails,
   SeatInventoryStore,
@@ -234,34 +235,35 @@ function transactionQueries(trx: Knex.Transaction): SeatInventoryTransaction {
   };
 }
 
+const BATCH_LOCK_TIMEOUT_MS = 200;
+
+async function findSessionOn(db: Knex | Knex.Transaction, sessionId: string): Promise<SessionSummary | undefined> {
+  const { rows } = await db.raw<{ rows: SessionSummary[] }>(`SELECT id, start_time, base_price FROM sessions WHERE id = ?`, [sessionId]);
+  return rows[0];
+}
+
+async function tryHoldOn(db: Knex | Knex.Transaction, command: HoldCommand, now: Date): Promise<HoldAttempt | undefined> {
+  const { rows } = await holdStatement.run(db, {
+    sessionId: command.sessionId,
+    seatIds: command.seatIds,
+    reservationId: command.reservationId,
+    reservedUntil: command.reservedUntil,
+    now,
+  });
+  if (!rows.length) return undefined;
+  return {
+    session: { id: rows[0].session_id, start_time: rows[0].start_time },
+    seats: rows.filter((row) => row.id !== null).map(({ session_id: _session, start_time: _start, ...seat }) => seat),
+  };
+}
+
 /** Postgres implementation of the seat inventory's storage (the internal API's and the consumer's). */
 export function seatInventoryRepository(
   db: Knex,
 ): SeatInventoryStore & BookingEventStore & ProcessedMessageStore & LapsedHoldStore {
   return {
-    async findSession(sessionId) {
-      const { rows } = await db.raw<{ rows: SessionSummary[] }>(
-        `SELECT id, start_time, base_price FROM sessions WHERE id = ?`,
-        [sessionId],
-      );
-      return rows[0];
-    },
-    async tryHold(command, now): Promise<HoldAttempt | undefined> {
-      const { rows } = await holdStatement.run(db, {
-        sessionId: command.sessionId,
-        seatIds: command.seatIds,
-        reservationId: command.reservationId,
-        reservedUntil: command.reservedUntil,
-        now,
-      });
-      if (!rows.length) return undefined;
-      return {
-        session: { id: rows[0].session_id, start_time: rows[0].start_time },
-        seats: rows
-          .filter((row) => row.id !== null)
-          .map(({ session_id: _session, start_time: _start, ...seat }) => seat),
-      };
-    },
+    findSession: (sessionId) => findSessionOn(db, sessionId),
+    tryHold: (command, now) => tryHoldOn(db, command, now),
     async seatStates(sessionId, seatIds) {
       const { rows } = await db.raw<{ rows: SeatState[] }>(
         `SELECT id, status, reservation_id FROM session_seats WHERE session_id = ? AND id = ANY(?::uuid[])`,
@@ -284,6 +286,17 @@ export function seatInventoryRepository(
       return seatIds.flatMap((id) => byId.get(id) ?? []);
     },
     transaction: (work) => db.transaction((trx) => work(transactionQueries(trx))),
+    holdTransaction: (work) =>
+      db.transaction(async (trx) => {
+        // A batch holds its reservations' seat locks until it commits; two batches wanting each other's seats
+        // would wait for the deadlock detector (1 s). Past this wait the batch fails and its holds go one by one.
+        await trx.raw(`SET LOCAL lock_timeout = '${BATCH_LOCK_TIMEOUT_MS}ms'`);
+        return work({
+          findSession: (sessionId) => findSessionOn(trx, sessionId),
+          tryHold: (command, now) => tryHoldOn(trx, command, now),
+          transaction: (inner) => inner(transactionQueries(trx)),
+        });
+      }),
     transactionForEvents: (work) => db.transaction((trx) => work(bookingEventQueries(trx))),
     async findLapsedHolds(graceSeconds, limit) {
       // session_seats_reserved_until_idx (partial, status = 'reserved') finds them without reading every seat.

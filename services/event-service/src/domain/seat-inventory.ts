@@ -60,7 +60,8 @@ export interface HoldAttempt {
   seats: Array<SeatDetails & { held: boolean }>;
 }
 
-export interface SeatInventoryStore {
+/** What placing a hold needs: the store itself, or its view inside a batch's transaction. */
+export interface HoldStore {
   findSession(sessionId: string): Promise<SessionSummary | undefined>;
   /**
    * The whole hold in one statement (one round trip, its own transaction): unless the session is missing or
@@ -69,11 +70,16 @@ export interface SeatInventoryStore {
    * holds the available ones. Otherwise changes nothing. Undefined when the session does not exist.
    */
   tryHold(command: HoldCommand, now: Date): Promise<HoldAttempt | undefined>;
+  transaction<T>(work: (tx: SeatInventoryTransaction) => Promise<T>): Promise<T>;
+}
+
+export interface SeatInventoryStore extends HoldStore {
+  /** Runs `work` in one transaction: the holds placed through its HoldStore commit (or roll back) together. */
+  holdTransaction<T>(work: (store: HoldStore) => Promise<T>): Promise<T>;
   /** Unlocked read of the given seats' states (for availability checks). */
   seatStates(sessionId: string, seatIds: string[]): Promise<SeatState[]>;
   /** Prices of the given seats of the session, or of all of them. */
   seatPrices(sessionId: string, seatIds?: string[]): Promise<Array<{ id: string; price: string }>>;
-  transaction<T>(work: (tx: SeatInventoryTransaction) => Promise<T>): Promise<T>;
 }
 
 // ---- the rules, as pure functions of the locked seat states --------------------------------------------
@@ -175,7 +181,7 @@ export interface ReservationSeatsCommand {
 const seatsUnavailable = (unavailable: HoldPlan['unavailable']) =>
   conflict('SEATS_UNAVAILABLE', 'Seat already locked by another user', { unavailable });
 
-async function requireSession(store: SeatInventoryStore, sessionId: string): Promise<SessionSummary> {
+async function requireSession(store: Pick<HoldStore, 'findSession'>, sessionId: string): Promise<SessionSummary> {
   const session = await store.findSession(sessionId);
   if (!session) throw notFound('Session', sessionId);
   return session;
@@ -213,7 +219,7 @@ export async function getPricing(store: SeatInventoryStore, sessionId: string, s
  * Holds every requested seat for the reservation, or none (409 listing the seats that are not available).
  * Repeating the call for seats the reservation already holds succeeds and changes nothing.
  */
-export async function placeHold(store: SeatInventoryStore, command: HoldCommand, now = new Date()) {
+export async function placeHold(store: HoldStore, command: HoldCommand, now = new Date()) {
   const sessionStarted = (session: { id: string; start_time: Date }) =>
     conflict('SESSION_STARTED', 'The session has already started; its seats can no longer be reserved', {
       session_id: session.id,

@@ -1,4 +1,12 @@
-import { defineRoute, internalApiModule, withSpan, type ApiModule } from '@ticketing/platform';
+import {
+  defineRoute,
+  internalApiModule,
+  seatHoldBatchRequestSchema,
+  seatHoldBatchResponseSchema as seatHoldBatchResponse,
+  withSpan,
+  type ApiModule,
+} from '@ticketing/platform';
+import { placeHolds } from '../../domain/hold-batch';
 import { z } from 'zod';
 import {
   checkAvailability,
@@ -118,6 +126,35 @@ export function internalInventoryModule(
             }),
           ),
         ),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/holds/batch',
+      operationId: 'reserveSeatsBatch',
+      summary: 'Hold seats for many reservations in one call and one transaction',
+      description:
+        'Each hold is answered as POST /sessions/{id}/seats/reserve would answer it (status 200 with the hold, or its ' +
+        'error), in request order. Each is all or nothing and independent of the others; when two want one seat, the ' +
+        'earlier in the list gets it. The call answers 200 whenever it could answer for every hold.',
+      tags,
+      body: seatHoldBatchRequestSchema,
+      responses: { 200: { description: 'One outcome per hold', schema: seatHoldBatchResponse } },
+      handler: async ({ body }) => {
+        const commands = body.holds.map((hold) => ({
+          sessionId: hold.session_id,
+          reservationId: hold.reservation_id,
+          seatIds: hold.session_seat_ids,
+          reservedUntil: new Date(hold.reserved_until),
+        }));
+        try {
+          const results = await withSpan('event-service', 'seat_inventory.hold_batch', { attributes: { 'ticketing.batch_size': commands.length } }, () =>
+            placeHolds(inventory, commands),
+          );
+          return { results };
+        } finally {
+          for (const sessionId of new Set(commands.map((command) => command.sessionId))) onSeatsChanged(sessionId);
+        }
+      },
     }),
     defineRoute({
       method: 'post',

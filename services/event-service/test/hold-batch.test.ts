@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import type { Knex } from '@ticketing/platform';
+import type { EventApi } from '../src/entry-points/api';
+import { placeHolds } from '../src/domain/hold-batch';
+import { seatInventoryRepository } from '../src/data-access/seat-inventory-repository';
+import { request } from '../../../test/support/http';
+import { startTestApi } from './support/api';
+import { createSessionFixture, inMinutes, type SessionFixture } from './support/fixtures';
+
+// POST /api/internal/holds/batch: many reservations in one call and one transaction, each answered on its own.
+let api: EventApi;
+let db: Knex;
+beforeAll(async () => {
+  api = await startTestApi();
+  db = api.db;
+});
+afterAll(async () => {
+  await api?.stop();
+});
+
+let s: SessionFixture;
+beforeEach(async () => {
+  s = await createSessionFixture(db, { rows: 2, seatsPerRow: 5 });
+});
+
+const hold = (reservationId: string, seatIds: string[], sessionId = s.sessionId) => ({
+  session_id: sessionId,
+  reservation_id: reservationId,
+  session_seat_ids: seatIds,
+  reserved_until: inMinutes(10).toISOString(),
+});
+const batch = (holds: unknown[]) => request(api.url, 'POST', '/api/internal/holds/batch', { body: { holds } });
+const holderOf = async (seatId: string) =>
+  (await db('session_seats').where({ id: seatId }).first('status', 'reservation_id')) as { status: string; reservation_id: string | null };
+
+describe('batch hold', () => {
+  test('when one reservation of a batch conflicts, then only it is refused and the others are held', async () => {
+    const [a, b, c, d] = s.seatIds;
+    const earlier = randomUUID();
+    expect((await batch([hold(earlier, [b])])).status).toBe(200);
+    const [first, conflicting, third] = [randomUUID(), randomUUID(), randomUUID()];
+
+    const response = await batch([hold(first, [a]), hold(conflicting, [b, c]), hold(third, [d])]);
+
+    expect(response.status).toBe(200);
+    const results = response.body.results as Array<{ status: number; hold?: { reservation_id: string }; error?: { code: string; details: unknown } }>;
+    expect(results.map((result) => result.status)).toEqual([200, 409, 200]);
+    expect(results[0].hold?.reservation_id).toBe(first);
+    expect(results[1].error).toMatchObject({ code: 'SEATS_UNAVAILABLE', details: { unavailable: [{ session_seat_id: b, status: 'reserved' }] } });
+    expect(await holderOf(a)).toEqual({ status: 'reserved', reservation_id: first });
+    // All or nothing: the conflicting reservation's free seat stays free.
+    expect(await holderOf(c)).toEqual({ status: 'available', reservation_id: null });
+    expect(await holderOf(d)).toEqual({ status: 'reserved', reservation_id: third });
+  });
+
+  test('when two reservations of one batch want the same seat, then the earlier gets it', async () => {
+    const [a, b] = s.seatIds;
+    const [earlier, later] = [randomUUID(), randomUUID()];
+
+    const response = await batch([hold(earlier, [a, b]), hold(later, [b])]);
+
+    expect(response.body.results.map((result: { status: number }) => result.status)).toEqual([200, 409]);
+    expect(response.body.results[1].error.code).toBe('SEATS_UNAVAILABLE');
+    expect(await holderOf(b)).toEqual({ status: 'reserved', reservation_id: earlier });
+  });
+
+  test('answers each hold as the single call would: unknown session 404, repeated hold 200, across sessions', async () => {
+    const other = await createSessionFixture(db, { rows: 1, seatsPerRow: 2 });
+    const again = randomUUID();
+    await batch([hold(again, [s.seatIds[0]])]);
+
+    const response = await batch([
+      hold(randomUUID(), [randomUUID()], randomUUID()),
+      hold(again, [s.seatIds[0]]),
+      hold(randomUUID(), [other.seatIds[0]], other.sessionId),
+    ]);
+
+    expect(response.body.results.map((result: { status: number }) => result.status)).toEqual([404, 200, 200]);
+    expect(response.body.results[0].error.code).toBe('NOT_FOUND');
+    expect((await holderOf(other.seatIds[0])).status).toBe('reserved');
+  });
+
+  test('when the batch transaction fails, then every hold is placed again on its own', async () => {
+    const inventory = seatInventoryRepository(db);
+    const [a, b] = s.seatIds;
+    const [first, second] = [randomUUID(), randomUUID()];
+    const failing = { ...inventory, holdTransaction: () => Promise.reject(new Error('connection lost')) };
+    const command = (reservationId: string, seatId: string) => ({
+      sessionId: s.sessionId,
+      reservationId,
+      seatIds: [seatId],
+      reservedUntil: inMinutes(10),
+    });
+
+    const outcomes = await placeHolds(failing, [command(first, a), command(second, b)]);
+
+    expect(outcomes.map((outcome) => outcome.status)).toEqual([200, 200]);
+    expect(await holderOf(a)).toEqual({ status: 'reserved', reservation_id: first });
+    expect(await holderOf(b)).toEqual({ status: 'reserved', reservation_id: second });
+  });
+
+  test('validates the request: empty or oversized batches and bad ids are 422', async () => {
+    expect((await batch([])).status).toBe(422);
+    expect((await batch([hold('nope', [s.seatIds[0]])])).status).toBe(422);
+    expect((await batch(Array.from({ length: 129 }, () => hold(randomUUID(), [randomUUID()])))).status).toBe(422);
+  });
+});

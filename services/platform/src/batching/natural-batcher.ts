@@ -1,0 +1,116 @@
+import { AsyncResource } from 'node:async_hooks';
+import { trace, type Link } from '@opentelemetry/api';
+import { tracingEnabled } from '../spans';
+
+/** What one item of a batch came to: its value, or the error that only its submitter sees. */
+export type ItemOutcome<O> = { ok: true; value: O } | { ok: false; error: unknown };
+
+/** Facts about one dispatched batch, for metrics and the batch's span. */
+export interface BatchInfo {
+  size: number;
+  /** Seconds each item waited between submit() and its batch's dispatch (0 for an item sent at once). */
+  waits: number[];
+  /** The submitters' span contexts (tracing on only): the batch's span links to them. */
+  links: Link[];
+}
+
+export interface NaturalBatcherOptions<I, O> {
+  /** Most items in one batch; the rest wait for the next one. */
+  maxBatchSize: number;
+  /** Batches in flight at once (default 1). Another batch starts only while fewer are in flight. */
+  maxInFlight?: number;
+  /**
+   * Runs one batch: one outcome per item, in the items' order. A rejection fails every item of the batch
+   * with that error (the run could not say which items applied, so each submitter must assume its might have).
+   */
+  run(items: I[], info: BatchInfo): Promise<Array<ItemOutcome<O>>>;
+}
+
+interface Pending<I, O> {
+  item: I;
+  /** The submitter's async context (request id, active span), restored when the item goes out alone. */
+  scope: AsyncResource;
+  submittedAt: bigint;
+  link?: Link;
+  resolve(value: O): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Natural batching: an item submitted while fewer than `maxInFlight` batches run is dispatched at once (a lone
+ * request never waits); items submitted while they are all busy queue, and go together, up to `maxBatchSize`,
+ * as soon as one finishes. Under light load every batch has one item; under heavy load batches grow by
+ * themselves to what arrived during one batch's run. No timer, no added delay.
+ */
+export class NaturalBatcher<I, O> {
+  private readonly queue: Array<Pending<I, O>> = [];
+  private inFlight = 0;
+  private readonly maxInFlight: number;
+  /** The context batches of several items run in: none of their submitters' (made where the batcher is). */
+  private readonly neutral = new AsyncResource('NaturalBatcher');
+
+  constructor(private readonly options: NaturalBatcherOptions<I, O>) {
+    if (!(options.maxBatchSize >= 1)) throw new Error('maxBatchSize must be at least 1');
+    this.maxInFlight = Math.max(1, options.maxInFlight ?? 1);
+  }
+
+  /** Items waiting for a batch slot (not counting those in flight). */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  submit(item: I): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      const link = tracingEnabled() ? spanLink() : undefined;
+      this.queue.push({ item, scope: new AsyncResource('NaturalBatcher.item'), submittedAt: process.hrtime.bigint(), link, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.options.maxBatchSize);
+      this.inFlight += 1;
+      void this.runBatch(batch);
+    }
+  }
+
+  private finished(): void {
+    this.inFlight -= 1;
+    this.dispatch();
+  }
+
+  private async runBatch(batch: Array<Pending<I, O>>): Promise<void> {
+    const now = process.hrtime.bigint();
+    const info: BatchInfo = {
+      size: batch.length,
+      waits: batch.map((pending) => Number(now - pending.submittedAt) / 1e9),
+      links: batch.flatMap((pending) => (pending.link ? [pending.link] : [])),
+    };
+    let outcomes: Array<ItemOutcome<O>>;
+    try {
+      // A batch may be dispatched from the end of another one: run a lone item in its own submitter's context
+      // (its trace, its request id), a real batch in none of theirs.
+      const scope = batch.length === 1 ? batch[0].scope : this.neutral;
+      const items = batch.map((pending) => pending.item);
+      outcomes = await scope.runInAsyncScope(() => this.options.run(items, info));
+    } catch (error) {
+      this.finished();
+      for (const pending of batch) pending.reject(error);
+      return;
+    }
+    // The next batch leaves before this one's answers are handed out.
+    this.finished();
+    batch.forEach((pending, index) => {
+      const outcome = outcomes[index];
+      if (!outcome) pending.reject(new Error(`Batch returned no outcome for item ${index} of ${batch.length}`));
+      else if (outcome.ok) pending.resolve(outcome.value);
+      else pending.reject(outcome.error);
+    });
+  }
+}
+
+function spanLink(): Link | undefined {
+  const context = trace.getActiveSpan()?.spanContext();
+  return context ? { context } : undefined;
+}
