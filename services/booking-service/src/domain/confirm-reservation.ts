@@ -4,57 +4,19 @@ import {
   AppError,
   conflict,
   createTicketingEvent,
-  gone,
-  notFound,
   paymentRequired,
   serviceUnavailable,
   toCents,
   withSpan,
 } from '@ticketing/platform';
-import type { BookingStore } from './store';
 import type { ReservationItemRow, ReservationRow, TicketRow } from './records';
 import type { NewTicket } from './store';
 import { capturePayment, providerKeys, voidPayment } from './payments';
 import { secondsSince, type BookingDeps, type ConfirmOutcome } from './ports';
-import {
-  toReservationBody,
-  toTicketBody,
-  type ReservationBody,
-  type ReservationWithTickets,
-} from './reservation-view';
+import { ownReservation, reservationExpired, withTickets } from './reservation-reads';
+import { toReservationBody, toTicketBody, type ReservationWithTickets } from './reservation-view';
 import { renderQrPng } from '../lib/qr-png';
 import type { TicketKeyRing } from './ticket-signing';
-
-/** The caller's own reservation, or 404 (another user's reservation is indistinguishable from none). */
-async function ownReservation(store: BookingStore, userId: string, reservationId: string): Promise<ReservationRow> {
-  const row = await store.reservations.findById(reservationId);
-  if (!row || row.user_id !== userId) throw notFound('Reservation', reservationId);
-  return row;
-}
-
-async function withTickets(store: BookingStore, row: ReservationRow): Promise<ReservationWithTickets> {
-  const [items, tickets] = await Promise.all([store.reservations.itemsOf([row.id]), store.tickets.listByReservation(row.id)]);
-  return { ...toReservationBody(row, items), tickets: tickets.map(toTicketBody) };
-}
-
-export async function getReservation(deps: Pick<BookingDeps, 'store'>, userId: string, reservationId: string) {
-  return withTickets(deps.store, await ownReservation(deps.store, userId, reservationId));
-}
-
-export async function listReservations(
-  deps: Pick<BookingDeps, 'store'>,
-  userId: string,
-  page: { limit: number; offset: number },
-): Promise<ReservationBody[]> {
-  const rows = await deps.store.reservations.listByUser(userId, page);
-  const items = await deps.store.reservations.itemsOf(rows.map((row) => row.id));
-  const byReservation = new Map<string, ReservationItemRow[]>();
-  for (const item of items) byReservation.set(item.reservation_id, [...(byReservation.get(item.reservation_id) ?? []), item]);
-  const now = Date.now();
-  return rows.map((row) => toReservationBody(row, byReservation.get(row.id) ?? [], now));
-}
-
-const expired = (reservationId: string) => gone('RESERVATION_EXPIRED', 'Reservation expired', { reservation_id: reservationId });
 
 /**
  * What a confirm with `paymentId` (undefined: the caller sent no payment) means for a reservation in this
@@ -70,9 +32,9 @@ export function confirmDecision(row: ReservationRow, paymentId: string | undefin
     case 'cancelled':
       throw conflict('RESERVATION_CANCELLED', 'Reservation was cancelled', { reservation_id: row.id });
     case 'expired':
-      throw expired(row.id);
+      throw reservationExpired(row.id);
     case 'active':
-      if (row.expiry_time.getTime() <= now) throw expired(row.id);
+      if (row.expiry_time.getTime() <= now) throw reservationExpired(row.id);
       return 'pay';
   }
 }
@@ -174,7 +136,7 @@ async function confirmOnce(
     const settled = await ownReservation(store, input.userId, input.reservationId);
     confirmDecision(settled, paymentId, Date.now());
     if (settled.status === 'active') {
-      if (settled.expiry_time.getTime() <= Date.now()) throw expired(settled.id);
+      if (settled.expiry_time.getTime() <= Date.now()) throw reservationExpired(settled.id);
       // Only when the recovery sweep claimed this attempt's payment (the request stalled past its grace).
       throw serviceUnavailable('CONFIRM_ABORTED', 'The confirmation took too long and was rolled back, try again');
     }
@@ -260,58 +222,4 @@ async function prepareTickets(
     await yieldToEventLoop();
   }
   return tickets;
-}
-
-/**
- * DELETE /reservations/{id}: an active hold becomes cancelled and reservation.cancelled goes to the outbox
- * (the consumer returns the seats to sale). Cancelling again answers the same; confirmed → 409, expired → 410.
- */
-export async function cancelReservation(
-  deps: BookingDeps,
-  input: { userId: string; reservationId: string },
-): Promise<ReservationWithTickets> {
-  const { store } = deps;
-  const reservation = await ownReservation(store, input.userId, input.reservationId);
-  if (cancelDecision(reservation, Date.now()) === 'replay') return withTickets(store, reservation);
-
-  const cancelled = await store.transaction(async (tx) => {
-    const row = await tx.reservations.cancelIfLive(reservation.id);
-    if (!row) return undefined;
-    const items = await tx.reservations.itemsOf([row.id]);
-    await tx.outbox.add(
-      createTicketingEvent('reservation.cancelled', {
-        reservation_id: row.id,
-        session_id: row.session_id,
-        user_id: row.user_id,
-        session_seat_ids: items.map((item) => item.session_seat_id),
-      }),
-    );
-    return row;
-  });
-  if (!cancelled) {
-    const settled = await ownReservation(store, input.userId, input.reservationId);
-    cancelDecision(settled, Date.now());
-    if (settled.status === 'active') throw expired(settled.id);
-    return withTickets(store, settled);
-  }
-  deps.relay.kick();
-  deps.metrics.reservationsSettled('cancelled', 1);
-  return withTickets(store, cancelled);
-}
-
-function cancelDecision(row: ReservationRow, now: number): 'cancel' | 'replay' {
-  switch (row.status) {
-    case 'cancelled':
-      return 'replay';
-    case 'confirmed':
-    case 'refunded':
-      throw conflict('RESERVATION_CONFIRMED', 'Reservation is confirmed; refund its tickets instead', {
-        reservation_id: row.id,
-      });
-    case 'expired':
-      throw expired(row.id);
-    case 'active':
-      if (row.expiry_time.getTime() <= now) throw expired(row.id);
-      return 'cancel';
-  }
 }

@@ -2,7 +2,9 @@ import { defineRoute, type AnyRoute } from '@ticketing/platform';
 import { z } from 'zod';
 import type { BookingDeps } from '../../domain/ports';
 import { placeHold } from '../../domain/place-hold';
-import { cancelReservation, confirmReservation, getReservation, listReservations } from '../../domain/confirm-reservation';
+import { cancelReservation } from '../../domain/cancel-reservation';
+import { confirmReservation } from '../../domain/confirm-reservation';
+import { getReservation, listReservations } from '../../domain/reservation-reads';
 import {
   confirmBody,
   createReservationBody,
