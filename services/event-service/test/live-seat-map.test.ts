@@ -146,6 +146,29 @@ describe('the live seat map (GET /sessions/{id}/seat-map/stream)', () => {
     stream.close();
   });
 
+  test('when holds arrive in one batch call, then each seat held is published after the commit and a refused one is not', async () => {
+    const s = await createSessionFixture(db, { rows: 1, seatsPerRow: 4 });
+    const stream = await openStream(reader, s.sessionId);
+    await stream.next((event) => event.event === 'snapshot');
+    const reservedUntil = inMinutes(10).toISOString();
+    const batchHold = (seatIds: string[]) => ({ session_id: s.sessionId, reservation_id: randomUUID(), session_seat_ids: seatIds, reserved_until: reservedUntil });
+
+    const response = await request(writer.url, 'POST', '/api/internal/holds/batch', {
+      body: { holds: [batchHold([s.seatIds[0]]), batchHold([s.seatIds[0], s.seatIds[1]]), batchHold([s.seatIds[2]])] },
+    });
+
+    expect((response.body.results as Array<{ status: number }>).map((result) => result.status)).toEqual([200, 409, 200]);
+    // The batch's changes go out together (one event per commit); a later single hold shows the stream moved past them.
+    await hold(writer, s, randomUUID(), [s.seatIds[3]]);
+    await stream.next(changesSeat(s.seatIds[3], 'reserved'));
+    const published = stream.events.filter((event) => event.event === 'seats').flatMap((event) => seatsOf(event).seats);
+    expect(published.filter((seat) => seat.status === 'reserved').map((seat) => seat.session_seat_id).sort()).toEqual(
+      [s.seatIds[0], s.seatIds[2], s.seatIds[3]].sort(),
+    );
+    expect(published.map((seat) => seat.session_seat_id)).not.toContain(s.seatIds[1]);
+    stream.close();
+  });
+
   test('when a client reconnects with Last-Event-ID, then it gets only the changes it missed, without a snapshot', async () => {
     const s = await createSessionFixture(db, { rows: 1, seatsPerRow: 6 });
     const first = await openStream(reader, s.sessionId);
