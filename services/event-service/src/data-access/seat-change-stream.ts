@@ -5,28 +5,8 @@
  */
 import { Redis } from 'ioredis';
 import type { Logger } from '@ticketing/platform';
+import type { EntryId, StoredChanges, StreamBounds } from '../domain/live-seat-map-ports';
 import type { SeatChangeFeed, SeatStateChange } from '../domain/seat-changes';
-
-/** A stream entry id, `<milliseconds>-<sequence>`. */
-export type EntryId = string;
-
-export interface StoredSeatChanges {
-  id: EntryId;
-  changes: SeatStateChange[];
-  /** When the writer published it (its clock, ms): the start of the change → send lag. */
-  publishedAt: number;
-}
-
-/** What a resume needs to know about a session's stream. */
-export interface StreamBounds {
-  /** Id of the newest entry ever added ('0-0' when the stream does not exist). */
-  last: EntryId;
-  /** Newest id deleted by XDEL ('0-0' when none was). */
-  maxDeleted: EntryId;
-  /** Oldest entry still kept (undefined when none is): MAXLEN trims from the front. */
-  first?: EntryId;
-  exists: boolean;
-}
 
 const KEY_TTL_SECONDS = 86_400;
 const KEY_TTL_REFRESH_MS = 600_000;
@@ -57,7 +37,7 @@ export function entryIdOfVersion(version: string): EntryId | undefined {
   return `${Math.floor(value / 1000)}-${value % 1000}`;
 }
 
-function parseEntry([id, fields]: [string, string[]]): StoredSeatChanges {
+function parseEntry([id, fields]: [string, string[]]): StoredChanges {
   const index = fields.indexOf(FIELD);
   try {
     const body = JSON.parse(fields[index + 1]) as { t: number; seats: SeatStateChange[] };
@@ -157,7 +137,7 @@ export function openSeatChangeStream(options: SeatChangeStreamOptions) {
       }
     },
     /** Entries after `after`, oldest first (at most `count`). */
-    async after(sessionId: string, after: EntryId, count: number): Promise<StoredSeatChanges[]> {
+    async after(sessionId: string, after: EntryId, count: number): Promise<StoredChanges[]> {
       await connected;
       const entries = (await redis.xrange(keyOf(sessionId), `(${after}`, '+', 'COUNT', count)) as Array<[string, string[]]>;
       return entries.map(parseEntry);
@@ -166,7 +146,7 @@ export function openSeatChangeStream(options: SeatChangeStreamOptions) {
      * Waits up to `blockMs` for entries after each session's cursor; what arrived, per session. An empty map on
      * timeout or `interrupt()`.
      */
-    async read(cursors: Map<string, EntryId>, blockMs: number, count: number): Promise<Map<string, StoredSeatChanges[]>> {
+    async read(cursors: Map<string, EntryId>, blockMs: number, count: number): Promise<Map<string, StoredChanges[]>> {
       const connection = await blockingReader();
       const keys = [...cursors.keys()];
       const answer = (await connection.xread(

@@ -12,58 +12,30 @@
  * not drain (more than `bufferBytes` waiting beyond its snapshot) is dropped; it reconnects with Last-Event-ID.
  */
 import { AppError } from '@ticketing/platform';
-import type { SeatStateChange } from './seat-changes';
+import {
+  resumable,
+  type ChangeStreams,
+  type EntryId,
+  type EntryIds,
+  type LiveSeatMapObserver,
+  type LiveSeatMapSettings,
+  type StoredChanges,
+  type StreamSink,
+} from './live-seat-map-ports';
 import type { SeatMapRenderer } from './seat-map-cache';
 import { HEARTBEAT_FRAME, seatsFrame, snapshotFrame } from './seat-map-events';
 
-export type EntryId = string;
-
-export interface StoredChanges {
-  id: EntryId;
-  changes: SeatStateChange[];
-  publishedAt: number;
-}
-
-/** The change streams, as the live map needs them (Redis Streams in production). */
-export interface ChangeStreams {
-  bounds(sessionId: string): Promise<{ last: EntryId; maxDeleted: EntryId; first?: EntryId; exists: boolean }>;
-  after(sessionId: string, after: EntryId, count: number): Promise<StoredChanges[]>;
-  read(cursors: Map<string, EntryId>, blockMs: number, count: number): Promise<Map<string, StoredChanges[]>>;
-  interrupt(): Promise<void>;
-}
-
-export interface EntryIds {
-  compare(a: EntryId, b: EntryId): number;
-  version(id: EntryId): number;
-  fromVersion(lastEventId: string): EntryId | undefined;
-}
-
-/** Where a subscriber's bytes go (an HTTP response). */
-export interface StreamSink {
-  write(frame: Buffer): void;
-  /** Bytes written but not yet taken by the client's socket. */
-  buffered(): number;
-  /** Calls `listener` each time the buffered bytes were fully sent. */
-  onDrain(listener: () => void): void;
-  onClose(listener: () => void): void;
-  end(): void;
-}
-
-export interface LiveSeatMapSettings {
-  maxSubscribers: number;
-  bufferBytes: number;
-  heartbeatMs: number;
-  snapshotReuseMs?: number;
-  /** Longest catch-up sent on subscribe; beyond, the subscriber gets a snapshot instead. */
-  maxCatchUp?: number;
-}
-
-export interface LiveSeatMapObserver {
-  sent(kind: 'snapshot' | 'seats', subscribers: number): void;
-  lag(seconds: number): void;
-  dropped(reason: 'slow'): void;
-  readFailed(error: unknown): void;
-}
+export type {
+  ChangeStreams,
+  EntryId,
+  EntryIds,
+  LiveSeatMapObserver,
+  LiveSeatMapSettings,
+  StoredChanges,
+  StreamBounds,
+  StreamSink,
+} from './live-seat-map-ports';
+export { resumable } from './live-seat-map-ports';
 
 interface Snapshot {
   id: EntryId;
@@ -247,17 +219,7 @@ export function createLiveSeatMap(deps: {
       subscriberCount += 1;
       try {
         let from = lastEventId ? ids.fromVersion(lastEventId) : undefined;
-        if (from) {
-          const bounds = await streams.bounds(sessionId);
-          // Every change after `from` is still kept when the client saw the oldest kept entry (or everything);
-          // otherwise some may have been trimmed, or the stream is gone or not the one the id came from.
-          const toLast = bounds.exists ? ids.compare(from, bounds.last) : -1;
-          const covered =
-            toLast <= 0 &&
-            ids.compare(from, bounds.maxDeleted) >= 0 &&
-            (toLast === 0 || (bounds.first !== undefined && ids.compare(from, bounds.first) >= 0));
-          if (!covered) from = undefined;
-        }
+        if (from && !resumable(from, await streams.bounds(sessionId), ids.compare)) from = undefined;
         let snapshot: Snapshot | undefined;
         if (!from) {
           snapshot = await snapshotOf(sessionId, feed);
