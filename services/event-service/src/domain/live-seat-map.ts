@@ -64,6 +64,8 @@ const READ_COUNT = 1_000;
 /** Gathering time per fan-out: 50 µs per subscriber (2,000 subscribers: 100 ms), at most MAX_GATHER_MS. */
 const GATHER_MS_PER_SUBSCRIBER = 0.05;
 const MAX_GATHER_MS = 100;
+/** Subscribers written to between two turns of the event loop (each write is a system call). */
+const YIELD_EVERY_SUBSCRIBERS = 200;
 
 export function createLiveSeatMap(deps: {
   streams: ChangeStreams;
@@ -120,13 +122,17 @@ export function createLiveSeatMap(deps: {
   };
 
   /** Fans one batch of a session's entries out to its subscribers: one write per subscriber for the batch. */
-  const deliver = (sessionId: string, feed: SessionFeed, entries: StoredChanges[]) => {
+  const deliver = async (sessionId: string, feed: SessionFeed, entries: StoredChanges[]) => {
     const frames = entries.map((entry) => ({ id: entry.id, frame: seatsFrame(ids.version(entry.id), entry.changes) }));
     const batch = frames.length === 1 ? frames[0].frame : Buffer.concat(frames.map(({ frame }) => frame));
     const first = frames[0].id;
     const last = frames[frames.length - 1].id;
     let sent = 0;
+    let written = 0;
     for (const subscriber of [...feed.subscribers]) {
+      // Requests (holds, the seat map) are served between slices instead of waiting for the whole fan-out.
+      if (++written % YIELD_EVERY_SUBSCRIBERS === 0) await new Promise((resolve) => setImmediate(resolve));
+      if (!feed.subscribers.has(subscriber)) continue; // left meanwhile
       if (subscriber.waiting) {
         subscriber.waiting.push(...frames);
       } else if (ids.compare(first, subscriber.lastSent) > 0) {
@@ -167,7 +173,7 @@ export function createLiveSeatMap(deps: {
         const feed = feeds.get(sessionId);
         if (!feed || !entries.length) continue;
         feed.cursor = entries[entries.length - 1].id;
-        deliver(sessionId, feed, entries);
+        await deliver(sessionId, feed, entries);
       }
       // With many subscribers, changes are gathered for a moment so each subscriber gets one write per batch
       // instead of one per change (a socket write costs tens of microseconds of CPU).
@@ -177,7 +183,10 @@ export function createLiveSeatMap(deps: {
   };
 
   const endAll = () => {
-    for (const feed of feeds.values()) for (const subscriber of feed.subscribers) subscriber.sink?.end();
+    for (const feed of feeds.values()) {
+      for (const subscriber of feed.subscribers) subscriber.sink?.end();
+      feed.subscribers.clear();
+    }
     feeds.clear();
     subscriberCount = 0;
   };
