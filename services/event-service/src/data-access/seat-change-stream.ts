@@ -54,6 +54,8 @@ export interface SeatChangeStreamOptions {
   logger: Logger;
   /** Counts publications Redis did not take (the change is lost for live maps until the seat changes again). */
   onPublishFailure?: () => void;
+  /** Publications of this long are sent together (default 10 ms). */
+  flushAfterMs?: number;
 }
 
 /** Commands that must not queue while Redis is away: they fail at once, and a slow Redis is cut off. */
@@ -78,31 +80,50 @@ export function openSeatChangeStream(options: SeatChangeStreamOptions) {
 
   /** When this process last pushed each key's expiry out (refreshed at most every KEY_TTL_REFRESH_MS). */
   const expiryRefreshed = new Map<string, number>();
-  const expireIfDue = (key: string, at: number) => {
+  const expiryDue = (key: string, at: number) => {
     const last = expiryRefreshed.get(key);
-    if (last !== undefined && at - last < KEY_TTL_REFRESH_MS) return undefined;
+    if (last !== undefined && at - last < KEY_TTL_REFRESH_MS) return false;
     expiryRefreshed.delete(key);
     expiryRefreshed.set(key, at);
     if (expiryRefreshed.size > 10_000) expiryRefreshed.delete(expiryRefreshed.keys().next().value as string);
-    return redis.expire(key, KEY_TTL_SECONDS);
+    return true;
+  };
+
+  const failed = (error: unknown, count: number) => {
+    for (let i = 0; i < count; i += 1) options.onPublishFailure?.();
+    if (Date.now() - lastWarning < 30_000) return;
+    lastWarning = Date.now();
+    options.logger.warn({ err: error, changes: count }, 'Seat changes not published to the live seat map');
+  };
+
+  // Publications wait up to `flushAfterMs` and go out together in one pipeline: one write and one reply for a
+  // handful of writes, instead of a Redis round trip (~0.1 ms of CPU here) per hold.
+  let queued: Array<{ key: string; body: string; at: number }> = [];
+  let flushTimer: NodeJS.Timeout | undefined;
+  const flush = (): Promise<void> => {
+    flushTimer = undefined;
+    const batch = queued;
+    queued = [];
+    const pipeline = redis.pipeline();
+    for (const { key, body, at } of batch) {
+      pipeline.xadd(key, 'MAXLEN', '~', String(options.retained), '*', FIELD, body);
+      if (expiryDue(key, at)) pipeline.expire(key, KEY_TTL_SECONDS);
+    }
+    return connected
+      .then(() => pipeline.exec())
+      .then((results) => {
+        const errors = (results ?? []).filter(([error]) => error);
+        if (errors.length) failed(errors[0][0], errors.length);
+      })
+      .catch((error: unknown) => failed(error, batch.length));
   };
 
   const feed: SeatChangeFeed = {
     publish(sessionId, changes) {
       if (!changes.length) return;
-      const key = keyOf(sessionId);
       const at = Date.now();
-      const body = JSON.stringify({ t: at, seats: changes });
-      // Not awaited by the write path. (Measured: 8-12 µs of CPU per publication here; auto-pipelining costs more
-      // than it saves at one publication per write.)
-      connected
-        .then(() => Promise.all([redis.xadd(key, 'MAXLEN', '~', String(options.retained), '*', FIELD, body), expireIfDue(key, at)]))
-        .catch((error: unknown) => {
-        options.onPublishFailure?.();
-        if (Date.now() - lastWarning < 30_000) return;
-        lastWarning = Date.now();
-        options.logger.warn({ err: error, session_id: sessionId }, 'Seat change not published to the live seat map');
-      });
+      queued.push({ key: keyOf(sessionId), body: JSON.stringify({ t: at, seats: changes }), at });
+      flushTimer ??= setTimeout(() => void flush(), options.flushAfterMs ?? 10);
     },
   };
 
@@ -170,6 +191,10 @@ export function openSeatChangeStream(options: SeatChangeStreamOptions) {
       await redis.ping();
     },
     async close(): Promise<void> {
+      if (flushTimer) {
+        clearTimeout(flushTimer);
+        await flush();
+      }
       reader?.disconnect();
       await redis.quit().catch(() => redis.disconnect());
     },
