@@ -1,4 +1,5 @@
 import { compareEntryIds, entryIdOfVersion, versionOfEntryId } from '../src/data-access/seat-change-stream';
+import { resumable } from '../src/domain/live-seat-map';
 import { seatsFrame, snapshotFrame } from '../src/domain/seat-map-events';
 import { createSseParser, type SseEvent } from '../../web-app/src/client/sse-parser';
 
@@ -44,5 +45,19 @@ describe('live seat map versions and events', () => {
     expect(event.event).toBe('snapshot');
     expect(event.id).toBe('7');
     expect(JSON.parse(event.data)).toEqual({ version: 7, ...JSON.parse(map) });
+  });
+
+  test('when a client resumes, then it gets only changes if the stream still holds every one after its id', () => {
+    const bounds = { exists: true, first: '100-0', last: '200-0', maxDeleted: '0-0' };
+    expect(resumable('150-0', bounds, compareEntryIds)).toBe(true);
+    expect(resumable('100-0', bounds, compareEntryIds)).toBe(true);
+    expect(resumable('200-0', bounds, compareEntryIds)).toBe(true);
+    expect(resumable('99-5', bounds, compareEntryIds)).toBe(false); // entries before 100-0 may have been trimmed
+    expect(resumable('250-0', bounds, compareEntryIds)).toBe(false); // newer than the stream: not this stream's id
+    expect(resumable('150-0', { ...bounds, maxDeleted: '160-0' }, compareEntryIds)).toBe(false);
+    expect(resumable('150-0', { exists: false, last: '0-0', maxDeleted: '0-0' }, compareEntryIds)).toBe(false);
+    // Everything trimmed: only a client that had the newest change can resume.
+    expect(resumable('200-0', { exists: true, last: '200-0', maxDeleted: '0-0' }, compareEntryIds)).toBe(true);
+    expect(resumable('150-0', { exists: true, last: '200-0', maxDeleted: '0-0' }, compareEntryIds)).toBe(false);
   });
 });

@@ -5,28 +5,8 @@
  */
 import { Redis } from 'ioredis';
 import type { Logger } from '@ticketing/platform';
+import type { EntryId, StoredChanges, StreamBounds } from '../domain/live-seat-map-ports';
 import type { SeatChangeFeed, SeatStateChange } from '../domain/seat-changes';
-
-/** A stream entry id, `<milliseconds>-<sequence>`. */
-export type EntryId = string;
-
-export interface StoredSeatChanges {
-  id: EntryId;
-  changes: SeatStateChange[];
-  /** When the writer published it (its clock, ms): the start of the change → send lag. */
-  publishedAt: number;
-}
-
-/** What a resume needs to know about a session's stream. */
-export interface StreamBounds {
-  /** Id of the newest entry ever added ('0-0' when the stream does not exist). */
-  last: EntryId;
-  /** Newest id deleted by XDEL ('0-0' when none was). */
-  maxDeleted: EntryId;
-  /** Oldest entry still kept (undefined when none is): MAXLEN trims from the front. */
-  first?: EntryId;
-  exists: boolean;
-}
 
 const KEY_TTL_SECONDS = 86_400;
 const KEY_TTL_REFRESH_MS = 600_000;
@@ -57,7 +37,7 @@ export function entryIdOfVersion(version: string): EntryId | undefined {
   return `${Math.floor(value / 1000)}-${value % 1000}`;
 }
 
-function parseEntry([id, fields]: [string, string[]]): StoredSeatChanges {
+function parseEntry([id, fields]: [string, string[]]): StoredChanges {
   const index = fields.indexOf(FIELD);
   try {
     const body = JSON.parse(fields[index + 1]) as { t: number; seats: SeatStateChange[] };
@@ -74,6 +54,8 @@ export interface SeatChangeStreamOptions {
   logger: Logger;
   /** Counts publications Redis did not take (the change is lost for live maps until the seat changes again). */
   onPublishFailure?: () => void;
+  /** Publications of this long are sent together (default 10 ms). */
+  flushAfterMs?: number;
 }
 
 /** Commands that must not queue while Redis is away: they fail at once, and a slow Redis is cut off. */
@@ -98,31 +80,50 @@ export function openSeatChangeStream(options: SeatChangeStreamOptions) {
 
   /** When this process last pushed each key's expiry out (refreshed at most every KEY_TTL_REFRESH_MS). */
   const expiryRefreshed = new Map<string, number>();
-  const expireIfDue = (key: string, at: number) => {
+  const expiryDue = (key: string, at: number) => {
     const last = expiryRefreshed.get(key);
-    if (last !== undefined && at - last < KEY_TTL_REFRESH_MS) return undefined;
+    if (last !== undefined && at - last < KEY_TTL_REFRESH_MS) return false;
     expiryRefreshed.delete(key);
     expiryRefreshed.set(key, at);
     if (expiryRefreshed.size > 10_000) expiryRefreshed.delete(expiryRefreshed.keys().next().value as string);
-    return redis.expire(key, KEY_TTL_SECONDS);
+    return true;
+  };
+
+  const failed = (error: unknown, count: number) => {
+    for (let i = 0; i < count; i += 1) options.onPublishFailure?.();
+    if (Date.now() - lastWarning < 30_000) return;
+    lastWarning = Date.now();
+    options.logger.warn({ err: error, changes: count }, 'Seat changes not published to the live seat map');
+  };
+
+  // Publications wait up to `flushAfterMs` and go out together in one pipeline: one write and one reply for a
+  // handful of writes, instead of a Redis round trip (~0.1 ms of CPU here) per hold.
+  let queued: Array<{ key: string; body: string; at: number }> = [];
+  let flushTimer: NodeJS.Timeout | undefined;
+  const flush = (): Promise<void> => {
+    flushTimer = undefined;
+    const batch = queued;
+    queued = [];
+    const pipeline = redis.pipeline();
+    for (const { key, body, at } of batch) {
+      pipeline.xadd(key, 'MAXLEN', '~', String(options.retained), '*', FIELD, body);
+      if (expiryDue(key, at)) pipeline.expire(key, KEY_TTL_SECONDS);
+    }
+    return connected
+      .then(() => pipeline.exec())
+      .then((results) => {
+        const errors = (results ?? []).filter(([error]) => error);
+        if (errors.length) failed(errors[0][0], errors.length);
+      })
+      .catch((error: unknown) => failed(error, batch.length));
   };
 
   const feed: SeatChangeFeed = {
     publish(sessionId, changes) {
       if (!changes.length) return;
-      const key = keyOf(sessionId);
       const at = Date.now();
-      const body = JSON.stringify({ t: at, seats: changes });
-      // Not awaited by the write path. (Measured: 8-12 µs of CPU per publication here; auto-pipelining costs more
-      // than it saves at one publication per write.)
-      connected
-        .then(() => Promise.all([redis.xadd(key, 'MAXLEN', '~', String(options.retained), '*', FIELD, body), expireIfDue(key, at)]))
-        .catch((error: unknown) => {
-        options.onPublishFailure?.();
-        if (Date.now() - lastWarning < 30_000) return;
-        lastWarning = Date.now();
-        options.logger.warn({ err: error, session_id: sessionId }, 'Seat change not published to the live seat map');
-      });
+      queued.push({ key: keyOf(sessionId), body: JSON.stringify({ t: at, seats: changes }), at });
+      flushTimer ??= setTimeout(() => void flush(), options.flushAfterMs ?? 10);
     },
   };
 
@@ -157,7 +158,7 @@ export function openSeatChangeStream(options: SeatChangeStreamOptions) {
       }
     },
     /** Entries after `after`, oldest first (at most `count`). */
-    async after(sessionId: string, after: EntryId, count: number): Promise<StoredSeatChanges[]> {
+    async after(sessionId: string, after: EntryId, count: number): Promise<StoredChanges[]> {
       await connected;
       const entries = (await redis.xrange(keyOf(sessionId), `(${after}`, '+', 'COUNT', count)) as Array<[string, string[]]>;
       return entries.map(parseEntry);
@@ -166,7 +167,7 @@ export function openSeatChangeStream(options: SeatChangeStreamOptions) {
      * Waits up to `blockMs` for entries after each session's cursor; what arrived, per session. An empty map on
      * timeout or `interrupt()`.
      */
-    async read(cursors: Map<string, EntryId>, blockMs: number, count: number): Promise<Map<string, StoredSeatChanges[]>> {
+    async read(cursors: Map<string, EntryId>, blockMs: number, count: number): Promise<Map<string, StoredChanges[]>> {
       const connection = await blockingReader();
       const keys = [...cursors.keys()];
       const answer = (await connection.xread(
@@ -190,6 +191,10 @@ export function openSeatChangeStream(options: SeatChangeStreamOptions) {
       await redis.ping();
     },
     async close(): Promise<void> {
+      if (flushTimer) {
+        clearTimeout(flushTimer);
+        await flush();
+      }
       reader?.disconnect();
       await redis.quit().catch(() => redis.disconnect());
     },

@@ -12,58 +12,30 @@
  * not drain (more than `bufferBytes` waiting beyond its snapshot) is dropped; it reconnects with Last-Event-ID.
  */
 import { AppError } from '@ticketing/platform';
-import type { SeatStateChange } from './seat-changes';
+import {
+  resumable,
+  type ChangeStreams,
+  type EntryId,
+  type EntryIds,
+  type LiveSeatMapObserver,
+  type LiveSeatMapSettings,
+  type StoredChanges,
+  type StreamSink,
+} from './live-seat-map-ports';
 import type { SeatMapRenderer } from './catalog';
 import { HEARTBEAT_FRAME, seatsFrame, snapshotFrame } from './seat-map-events';
 
-export type EntryId = string;
-
-export interface StoredChanges {
-  id: EntryId;
-  changes: SeatStateChange[];
-  publishedAt: number;
-}
-
-/** The change streams, as the live map needs them (Redis Streams in production). */
-export interface ChangeStreams {
-  bounds(sessionId: string): Promise<{ last: EntryId; maxDeleted: EntryId; first?: EntryId; exists: boolean }>;
-  after(sessionId: string, after: EntryId, count: number): Promise<StoredChanges[]>;
-  read(cursors: Map<string, EntryId>, blockMs: number, count: number): Promise<Map<string, StoredChanges[]>>;
-  interrupt(): Promise<void>;
-}
-
-export interface EntryIds {
-  compare(a: EntryId, b: EntryId): number;
-  version(id: EntryId): number;
-  fromVersion(lastEventId: string): EntryId | undefined;
-}
-
-/** Where a subscriber's bytes go (an HTTP response). */
-export interface StreamSink {
-  write(frame: Buffer): void;
-  /** Bytes written but not yet taken by the client's socket. */
-  buffered(): number;
-  /** Calls `listener` each time the buffered bytes were fully sent. */
-  onDrain(listener: () => void): void;
-  onClose(listener: () => void): void;
-  end(): void;
-}
-
-export interface LiveSeatMapSettings {
-  maxSubscribers: number;
-  bufferBytes: number;
-  heartbeatMs: number;
-  snapshotReuseMs?: number;
-  /** Longest catch-up sent on subscribe; beyond, the subscriber gets a snapshot instead. */
-  maxCatchUp?: number;
-}
-
-export interface LiveSeatMapObserver {
-  sent(kind: 'snapshot' | 'seats', subscribers: number): void;
-  lag(seconds: number): void;
-  dropped(reason: 'slow'): void;
-  readFailed(error: unknown): void;
-}
+export type {
+  ChangeStreams,
+  EntryId,
+  EntryIds,
+  LiveSeatMapObserver,
+  LiveSeatMapSettings,
+  StoredChanges,
+  StreamBounds,
+  StreamSink,
+} from './live-seat-map-ports';
+export { resumable } from './live-seat-map-ports';
 
 interface Snapshot {
   id: EntryId;
@@ -92,6 +64,8 @@ const READ_COUNT = 1_000;
 /** Gathering time per fan-out: 50 µs per subscriber (2,000 subscribers: 100 ms), at most MAX_GATHER_MS. */
 const GATHER_MS_PER_SUBSCRIBER = 0.05;
 const MAX_GATHER_MS = 100;
+/** Subscribers written to between two turns of the event loop (each write is a system call). */
+const YIELD_EVERY_SUBSCRIBERS = 200;
 
 export function createLiveSeatMap(deps: {
   streams: ChangeStreams;
@@ -148,13 +122,17 @@ export function createLiveSeatMap(deps: {
   };
 
   /** Fans one batch of a session's entries out to its subscribers: one write per subscriber for the batch. */
-  const deliver = (sessionId: string, feed: SessionFeed, entries: StoredChanges[]) => {
+  const deliver = async (sessionId: string, feed: SessionFeed, entries: StoredChanges[]) => {
     const frames = entries.map((entry) => ({ id: entry.id, frame: seatsFrame(ids.version(entry.id), entry.changes) }));
     const batch = frames.length === 1 ? frames[0].frame : Buffer.concat(frames.map(({ frame }) => frame));
     const first = frames[0].id;
     const last = frames[frames.length - 1].id;
     let sent = 0;
+    let written = 0;
     for (const subscriber of [...feed.subscribers]) {
+      // Requests (holds, the seat map) are served between slices instead of waiting for the whole fan-out.
+      if (++written % YIELD_EVERY_SUBSCRIBERS === 0) await new Promise((resolve) => setImmediate(resolve));
+      if (!feed.subscribers.has(subscriber)) continue; // left meanwhile
       if (subscriber.waiting) {
         subscriber.waiting.push(...frames);
       } else if (ids.compare(first, subscriber.lastSent) > 0) {
@@ -195,7 +173,7 @@ export function createLiveSeatMap(deps: {
         const feed = feeds.get(sessionId);
         if (!feed || !entries.length) continue;
         feed.cursor = entries[entries.length - 1].id;
-        deliver(sessionId, feed, entries);
+        await deliver(sessionId, feed, entries);
       }
       // With many subscribers, changes are gathered for a moment so each subscriber gets one write per batch
       // instead of one per change (a socket write costs tens of microseconds of CPU).
@@ -205,7 +183,10 @@ export function createLiveSeatMap(deps: {
   };
 
   const endAll = () => {
-    for (const feed of feeds.values()) for (const subscriber of feed.subscribers) subscriber.sink?.end();
+    for (const feed of feeds.values()) {
+      for (const subscriber of feed.subscribers) subscriber.sink?.end();
+      feed.subscribers.clear();
+    }
     feeds.clear();
     subscriberCount = 0;
   };
@@ -247,17 +228,7 @@ export function createLiveSeatMap(deps: {
       subscriberCount += 1;
       try {
         let from = lastEventId ? ids.fromVersion(lastEventId) : undefined;
-        if (from) {
-          const bounds = await streams.bounds(sessionId);
-          // Every change after `from` is still kept when the client saw the oldest kept entry (or everything);
-          // otherwise some may have been trimmed, or the stream is gone or not the one the id came from.
-          const toLast = bounds.exists ? ids.compare(from, bounds.last) : -1;
-          const covered =
-            toLast <= 0 &&
-            ids.compare(from, bounds.maxDeleted) >= 0 &&
-            (toLast === 0 || (bounds.first !== undefined && ids.compare(from, bounds.first) >= 0));
-          if (!covered) from = undefined;
-        }
+        if (from && !resumable(from, await streams.bounds(sessionId), ids.compare)) from = undefined;
         let snapshot: Snapshot | undefined;
         if (!from) {
           snapshot = await snapshotOf(sessionId, feed);

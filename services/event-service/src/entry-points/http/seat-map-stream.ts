@@ -22,7 +22,7 @@ function openEventStream(ctx: Context): StreamSink | undefined {
   req.socket.setNoDelay(true);
   return {
     write: (frame) => {
-      res.write(frame);
+      if (!res.writableEnded && !res.destroyed) res.write(frame);
     },
     buffered: () => res.writableLength,
     onDrain: (listener) => res.on('drain', listener),
