@@ -198,7 +198,13 @@ async function waitingRoom(ctx) {
       }
       const payment = `{"payment_id":"bench-${hold.json.id}"}`;
       const paid = await withRetries(() => booking.request('POST', `/api/v1/reservations/${hold.json.id}/confirm`, { headers: buyer.headers, body: payment }));
-      if (paid.status !== 200) return void (saleErrors += 1);
+      if (paid.status !== 200) {
+        // A hold left behind would keep the session from selling out until it expires: give the seat back.
+        const cancelled = await withRetries(() => booking.request('DELETE', `/api/v1/reservations/${hold.json.id}`, { headers: buyer.headers }));
+        if (cancelled.status === 200) seats.push(seat);
+        saleErrors += 1;
+        return;
+      }
       confirmed += 1;
       lastConfirmAt = performance.now();
     };
