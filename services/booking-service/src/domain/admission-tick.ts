@@ -137,7 +137,9 @@ export class AdmissionTicker {
   /** Seats on sale now (undefined when the event service could not say), or 'sold_out' when every seat is sold. */
   private async availableSeats(sessionId: string, now: number): Promise<number | 'sold_out' | undefined> {
     const last = this.lastCount.get(sessionId);
-    if (last && now - last.atMs < this.options.soldOutCheckMs) return last.available;
+    // With no seat left on sale, every sale of a held seat may be the last: ask every tick (a 304 while unchanged).
+    const interval = last?.available === 0 ? 0 : this.options.soldOutCheckMs;
+    if (last && now - last.atMs < interval) return last.available;
     try {
       const counts = await this.deps.seatCounts.counts(sessionId);
       if (counts.available === 0 && counts.reserved === 0) return 'sold_out';
