@@ -80,7 +80,7 @@ describe('batch hold', () => {
     expect((await holderOf(other.seatIds[0])).status).toBe('reserved');
   });
 
-  test('when the batch transaction fails, then every hold is placed again on its own', async () => {
+  test('when the batch transaction fails, then every hold is placed again on its own, in order', async () => {
     const inventory = seatInventoryRepository(db);
     const [a, b] = s.seatIds;
     const [first, second] = [randomUUID(), randomUUID()];
@@ -92,9 +92,10 @@ describe('batch hold', () => {
       reservedUntil: inMinutes(10),
     });
 
-    const outcomes = await placeHolds(failing, [command(first, a), command(second, b)]);
+    const later = randomUUID();
+    const outcomes = await placeHolds(failing, [command(first, a), command(second, b), command(later, a)]);
 
-    expect(outcomes.map((outcome) => outcome.status)).toEqual([200, 200]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual([200, 200, 409]);
     expect(await holderOf(a)).toEqual({ status: 'reserved', reservation_id: first });
     expect(await holderOf(b)).toEqual({ status: 'reserved', reservation_id: second });
   });

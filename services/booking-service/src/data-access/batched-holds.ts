@@ -1,5 +1,5 @@
 import { Histogram, type Registry } from 'prom-client';
-import { MAX_HOLDS_PER_BATCH, NaturalBatcher, withSpan, type ItemOutcome } from '@ticketing/platform';
+import { MAX_HOLDS_PER_BATCH, NaturalBatcher, outcomeOf, withSpan, type ItemOutcome } from '@ticketing/platform';
 import type { EventServiceClient, ReserveResult, SeatHoldRequest } from './event-service-client';
 
 export interface HoldBatchingOptions {
@@ -46,9 +46,5 @@ export function withBatchedHolds(client: EventServiceClient, options: HoldBatchi
 
 async function reserve(client: EventServiceClient, requests: SeatHoldRequest[]): Promise<Array<ItemOutcome<ReserveResult>>> {
   if (requests.length > 1) return client.reserveSeatsBatch(requests);
-  try {
-    return [{ ok: true, value: await client.reserveSeats(requests[0]) }];
-  } catch (error) {
-    return [{ ok: false, error }];
-  }
+  return [await outcomeOf(() => client.reserveSeats(requests[0]))];
 }

@@ -1,5 +1,5 @@
 import { Histogram, type Registry } from 'prom-client';
-import { definePreparedStatement, NaturalBatcher, withSpan, type ItemOutcome, type Knex } from '@ticketing/platform';
+import { definePreparedStatement, NaturalBatcher, outcomeOf, withSpan, type ItemOutcome, type Knex } from '@ticketing/platform';
 import type { BookingStore, NewReservation } from '../domain/store';
 import type { ReservationItemRow } from '../domain/records';
 import { heldItemRecords } from './reservation-repository';
@@ -72,14 +72,14 @@ export function withBatchedReservationWrites(db: Knex, store: BookingStore, opti
     maxInFlight: options.maxInFlight,
     run: async (batch, info) => {
       size.observe(info.size);
-      if (batch.length === 1) return [await settle(() => single(batch[0]))];
+      if (batch.length === 1) return [await outcomeOf(() => single(batch[0]))];
       const attributes = { 'ticketing.batch_size': info.size };
       return withSpan('booking-service', 'reservations.insert_held_batch', { attributes, links: info.links, root: true }, async () => {
         let written: Set<string>;
         try {
           written = await insertHeldMany(db, batch);
         } catch {
-          return Promise.all(batch.map((held) => settle(() => single(held))));
+          return Promise.all(batch.map((held) => outcomeOf(() => single(held))));
         }
         return batch.map(({ reservation }): ItemOutcome<boolean> => ({ ok: true, value: written.has(reservation.id) }));
       });
@@ -89,12 +89,4 @@ export function withBatchedReservationWrites(db: Knex, store: BookingStore, opti
     ...store,
     reservations: { ...store.reservations, insertHeld: (reservation, items) => batcher.submit({ reservation, items }) },
   };
-}
-
-async function settle<T>(work: () => Promise<T>): Promise<ItemOutcome<T>> {
-  try {
-    return { ok: true, value: await work() };
-  } catch (error) {
-    return { ok: false, error };
-  }
 }

@@ -18,7 +18,7 @@ const recordStatement = definePreparedStatement<
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function uuidLiteral(value: string): string {
+export function uuidLiteral(value: string): string {
   if (!UUID.test(value)) throw new Error(`Not a UUID: ${JSON.stringify(value)}`);
   return `'${value}'::uuid`;
 }

@@ -22,6 +22,7 @@ import { Redis } from 'ioredis';
 import { idempotencyLeaseMs, pendingHoldGraceSeconds, resolveBookingConfig, type BookingConfig } from '../config';
 import { createBookingStore } from '../data-access/booking-store';
 import { withBatchedHolds } from '../data-access/batched-holds';
+import { withBatchedPendingHolds } from '../data-access/batched-pending-holds';
 import { withBatchedReservationWrites } from '../data-access/batched-reservation-writes';
 import { createEventServiceClient } from '../data-access/event-service-client';
 import { createSeatLocker } from '../data-access/seat-locks';
@@ -159,15 +160,12 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
   if (ticketKeys.development) {
     logger.warn('Development ticket signing key: anyone can derive it and forge ticket codes; set TICKET_SIGNING_KEYS outside development');
   }
+  const batching = { maxBatchSize: config.HOLD_BATCH_MAX_SIZE, maxInFlight: config.HOLD_BATCH_MAX_IN_FLIGHT, registry };
   const deps: BookingDeps = {
-    // The hot path's reservation write batched across concurrent requests (the relay, sweep and tests use `store`).
+    // The hot path's pending-hold journal and reservation write batched across concurrent requests (the relay, sweep and tests use `store`).
     store:
       config.HOLD_BATCH_MAX_SIZE > 1
-        ? withBatchedReservationWrites(db, store, {
-            maxBatchSize: config.HOLD_BATCH_MAX_SIZE,
-            maxInFlight: config.HOLD_BATCH_MAX_IN_FLIGHT,
-            registry,
-          })
+        ? withBatchedPendingHolds(db, withBatchedReservationWrites(db, store, batching), batching)
         : store,
     eventService,
     seatLocker: createSeatLocker(redis, (error) => logger.warn({ err: error }, 'Seat lock error')),

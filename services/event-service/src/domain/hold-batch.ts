@@ -22,7 +22,10 @@ export async function placeHolds(store: SeatInventoryStore, commands: HoldComman
       return outcomes;
     });
   } catch {
-    return Promise.all(commands.map((command) => settle(() => placeHold(store, command, now))));
+    // In order, so the earlier of two wanting one seat still gets it.
+    const outcomes: SeatHoldOutcome[] = [];
+    for (const command of commands) outcomes.push(await settle(() => placeHold(store, command, now)));
+    return outcomes;
   }
 }
 

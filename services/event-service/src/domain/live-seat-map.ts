@@ -32,7 +32,6 @@ export type {
   LiveSeatMapObserver,
   LiveSeatMapSettings,
   StoredChanges,
-  StreamBounds,
   StreamSink,
 } from './live-seat-map-ports';
 export { resumable } from './live-seat-map-ports';

@@ -5,6 +5,15 @@ import { tracingEnabled } from '../spans';
 /** What one item of a batch came to: its value, or the error that only its submitter sees. */
 export type ItemOutcome<O> = { ok: true; value: O } | { ok: false; error: unknown };
 
+/** Runs `work` and tells its value or its error as an outcome (for batch runs that answer item by item). */
+export async function outcomeOf<O>(work: () => Promise<O>): Promise<ItemOutcome<O>> {
+  try {
+    return { ok: true, value: await work() };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
 /** Facts about one dispatched batch, for metrics and the batch's span. */
 export interface BatchInfo {
   size: number;
