@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import net from 'node:net';
 import { z } from 'zod';
 import { loadConfig, httpEdgeConfigShape, ConfigError } from '../src/config';
 import { tooManyRequests } from '../src/errors';
@@ -10,6 +11,7 @@ import { startHttpServer, type RunningServer } from '../src/http/server';
 import { fieldsWithNul } from '../src/http/validation';
 import { createLogger } from '../src/logger';
 import { createMetricsRegistry } from '../src/metrics';
+import { eventually } from '../../../test/support/http';
 
 const jsonOf = (response: Response): Promise<any> => response.json();
 
@@ -290,5 +292,60 @@ describe('edge settings and helpers', () => {
     const csp = docsContentSecurityPolicy('<script src="/x.js"></script><script>a()</script><script type="module">b()</script>');
     const hashOf = (code: string) => `'sha256-${createHash('sha256').update(code).digest('base64')}'`;
     expect(csp).toContain(`script-src 'self' ${hashOf('a()')} ${hashOf('b()')};`);
+  });
+});
+
+describe('a client that goes away before its body is read', () => {
+  test('when the connection closes while the request waits, then it is counted as a 400, never a server error', async () => {
+    const registry = createMetricsRegistry('edge-abort-test');
+    let reached!: () => void;
+    const waiting = new Promise<void>((resolve) => (reached = resolve));
+    const app = createHttpApp({
+      service: 'edge-abort-test',
+      logger: createLogger('edge-abort-test', 'silent'),
+      registry,
+      modules: [
+        {
+          prefix: '/api/v1',
+          routes: [
+            defineRoute({
+              method: 'post',
+              path: '/slow',
+              operationId: 'slow',
+              summary: 'Waits (as a rate limit or identity check may) before the body is read',
+              body: z.object({ name: z.string() }),
+              responses: { 200: { description: 'ok' } },
+              rateLimit: async () => {
+                reached();
+                await new Promise((resolve) => setTimeout(resolve, 300));
+              },
+              handler: ({ body }) => body,
+            }),
+          ],
+        },
+      ],
+      openapi: { title: 'Abort test', version: '1.0.0' },
+      edge: {},
+    });
+    const server = await startHttpServer(app, 0, '127.0.0.1');
+    try {
+      const socket = net.connect(server.port, '127.0.0.1');
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.write('POST /api/v1/slow HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n{"na');
+      await waiting;
+      socket.destroy();
+
+      const statuses = async () =>
+        ((await registry.getSingleMetric('http_request_duration_seconds')?.get())?.values ?? [])
+          .filter((value) => value.labels.route === '/api/v1/slow' && String(value.metricName).endsWith('_count'))
+          .map((value) => String(value.labels.status));
+      const recorded = await eventually(async () => {
+        const seen = await statuses();
+        return seen.length > 0 ? seen : undefined;
+      });
+      expect(recorded).toEqual(['400']);
+    } finally {
+      await server.close(1000);
+    }
   });
 });

@@ -33,7 +33,7 @@ export function assertJsonContentType(ctx: Context): void {
 /**
  * Reads a JSON body with a size limit. `Content-Encoding: gzip` or `deflate` is inflated, and the limit
  * counts the inflated bytes (no decompression bombs). Not JSON-typed → 415, too large → 413, not JSON or
- * not really compressed → 400, empty → undefined (validation then says what is missing).
+ * not really compressed → 400, the client gone before its body was read → 400 (not a server error), empty → undefined (validation then says what is missing).
  */
 export async function readJsonBody(ctx: Context, limit: string | number): Promise<unknown> {
   assertJsonContentType(ctx);
@@ -42,6 +42,10 @@ export async function readJsonBody(ctx: Context, limit: string | number): Promis
     return parsed === '' ? undefined : parsed;
   } catch (error) {
     const err = error as BodyParseError;
+    // The client went away before (or while) its body was read: its mistake, not ours, and nobody reads the answer.
+    if (err.type === 'request.aborted' || err.type === 'stream.not.readable' || ctx.req.destroyed) {
+      throw new AppError(400, 'CLIENT_CLOSED_REQUEST', 'The client closed the request before its body was read');
+    }
     if (err.status === 413 || err.type === 'entity.too.large') {
       throw new AppError(413, 'PAYLOAD_TOO_LARGE', `Request body exceeds ${limit}`, { limit });
     }
