@@ -95,6 +95,14 @@ describe('the ticketing chart with the dev values', () => {
     expect([booking.RABBITMQ_DECLARE_TOPOLOGY.value, consumer.RABBITMQ_DECLARE_TOPOLOGY.value]).toEqual(['false', 'false']);
   });
 
+  test('when rabbitmq.vhost names another virtual host, then every broker URL ends with it, percent-encoded', () => {
+    const staged = render({ valuesFiles: ['k8s/values/ticketing.yaml'], set: ['rabbitmq.vhost=staging/eu'] });
+    for (const name of [`${RELEASE}-booking-api`, `${RELEASE}-event-consumer`]) {
+      expect(env(find(staged, 'Deployment', name)).RABBITMQ_URL.value).toMatch(/@rabbitmq:5672\/staging%2Feu$/);
+    }
+    expect(() => render({ set: ['rabbitmq.vhost=two words'] })).toThrow(/vhost/);
+  });
+
   test('when a process does not talk to the broker, then it gets no broker credentials at all', () => {
     for (const o of [find(objects, 'Deployment', `${RELEASE}-event-api`), find(objects, 'CronJob', `${RELEASE}-expire-reservations`)]) {
       expect(Object.keys(env(o)).filter((name) => name.startsWith('RABBITMQ_'))).toEqual([]);

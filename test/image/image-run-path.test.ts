@@ -19,6 +19,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ROOT, render } from '../charts/helm-tools';
 import { POSTGRES_URL, RABBITMQ_URL, REDIS_URL, testDatabaseName } from '../support/infra';
+import { createBrokerVhost, deleteBrokerVhost } from '../support/rabbitmq-users';
 import { dropDatabase } from '../support/databases';
 import { assembleImage, parseDockerfile, productionInstallFlags, type AssembledImage } from './dockerfile';
 import {
@@ -56,6 +57,11 @@ const DEV_TOOLING_SCOPES = ['@swc/', '@jest/', '@eslint/', '@typescript-eslint/'
 
 const postgres = new URL(POSTGRES_URL);
 const rabbitmq = new URL(RABBITMQ_URL);
+/**
+ * The services take no queue namespace from their environment, so the images' processes use the real exchange
+ * and queue names: a virtual host of their own keeps their consumer off an `npm start` or a bench running here.
+ */
+const VHOST = testDatabaseName('ticketing_image_test');
 const redis = new URL(REDIS_URL);
 
 let workDir: string;
@@ -147,6 +153,7 @@ function applicationFiles(dir: string, prefix = ''): string[] {
 }
 
 beforeAll(async () => {
+  await createBrokerVhost(VHOST, decodeURIComponent(rabbitmq.username));
   workDir = mkdtempSync(path.join(os.tmpdir(), 'ticketing-image-'));
   chmodSync(workDir, 0o755); // the processes run as the image's USER and must reach /app
   dockerfiles = skaffoldDockerfiles();
@@ -162,6 +169,7 @@ beforeAll(async () => {
       `database.bookingDatabase=${DATABASES['booking-service']}`,
       `rabbitmq.host=${rabbitmq.hostname}`,
       `rabbitmq.port=${rabbitmq.port || 5672}`,
+      `rabbitmq.vhost=${VHOST}`,
       `rabbitmq.username=${decodeURIComponent(rabbitmq.username)}`,
       // The test broker has no per-service users (test/security/broker-least-privilege.test.ts makes its own).
       'rabbitmq.booking.username=',
@@ -190,7 +198,7 @@ afterAll(async () => {
   for (const handle of runningProcesses) handle.child.kill('SIGKILL');
   await Promise.all([...runningProcesses].map((handle) => handle.exited));
   if (workDir) rmSync(workDir, { recursive: true, force: true });
-  await Promise.all(Object.values(DATABASES).map(dropDatabase));
+  await Promise.all([...Object.values(DATABASES).map(dropDatabase), deleteBrokerVhost(VHOST)]);
 });
 
 test('the chart runs every process of our images as `node <script>` in exec form', () => {

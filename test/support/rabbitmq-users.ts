@@ -1,5 +1,5 @@
 /**
- * RabbitMQ users for tests of per-process permissions. With TEST_RABBITMQ_MANAGEMENT_URL
+ * RabbitMQ users and virtual hosts for tests of per-process permissions. With TEST_RABBITMQ_MANAGEMENT_URL
  * (e.g. http://ticketing:ticketing@127.0.0.1:15672, CI's broker has the management plugin) through the
  * HTTP API, otherwise through `rabbitmqctl` on this machine (the local broker has no management plugin).
  */
@@ -40,6 +40,22 @@ export async function createBrokerUser(name: string, password: string, permissio
   await rabbitmqctl('add_user', name, password);
   // `--` so a regex starting with ^ or - is never read as an option.
   await rabbitmqctl('set_permissions', '-p', vhost, name, '--', permissions.configure, permissions.write, permissions.read);
+}
+
+/** Creates a virtual host that `user` may use fully: a test's own exchanges and queues, even under their real names. */
+export async function createBrokerVhost(vhost: string, user: string): Promise<void> {
+  if (MANAGEMENT_URL) {
+    await management('PUT', `vhosts/${encodeURIComponent(vhost)}`);
+    await management('PUT', `permissions/${encodeURIComponent(vhost)}/${encodeURIComponent(user)}`, { configure: '.*', write: '.*', read: '.*' });
+    return;
+  }
+  await rabbitmqctl('add_vhost', vhost).catch(() => undefined);
+  await rabbitmqctl('set_permissions', '-p', vhost, user, '--', '.*', '.*', '.*');
+}
+
+export async function deleteBrokerVhost(vhost: string): Promise<void> {
+  if (MANAGEMENT_URL) return management('DELETE', `vhosts/${encodeURIComponent(vhost)}`);
+  await rabbitmqctl('delete_vhost', vhost).catch(() => undefined);
 }
 
 export async function deleteBrokerUser(name: string): Promise<void> {

@@ -178,6 +178,11 @@ checks it) or, when that user has no username, the shared rabbitmq.username (whi
 itself, as in local development). Only the booking API and the event consumer talk to the broker.
 Call with (dict "ctx" $ "user" .Values.rabbitmq.booking).
 */}}
+{{/* The URL path of a RabbitMQ virtual host: none for the default "/", else "/" and the name, percent-encoded. */}}
+{{- define "ticketing.vhostPath" -}}
+{{- if and . (ne . "/") -}}/{{ . | urlquery | replace "+" "%20" }}{{- end -}}
+{{- end }}
+
 {{- define "ticketing.rabbitmqEnv" -}}
 {{- $mq := .ctx.Values.rabbitmq -}}
 {{- $own := and .user .user.username -}}
@@ -189,7 +194,7 @@ Call with (dict "ctx" $ "user" .Values.rabbitmq.booking).
       name: {{ $secret.name | quote }}
       key: {{ $secret.key | quote }}
 - name: RABBITMQ_URL
-  value: {{ printf "amqp://%s:$(RABBITMQ_PASSWORD)@%s:%d" $username $mq.host (int $mq.port) | quote }}
+  value: {{ printf "amqp://%s:$(RABBITMQ_PASSWORD)@%s:%d%s" $username $mq.host (int $mq.port) (include "ticketing.vhostPath" $mq.vhost) | quote }}
 - name: RABBITMQ_DECLARE_TOPOLOGY
   value: {{ ternary (not $mq.definitionsDeclareTopology) true (not (not $own)) | quote }}
 {{- end }}
