@@ -22,7 +22,7 @@ import { resolveEventConfig, type EventConfig, type EventOverrides } from '../co
 import { catalogRepository } from '../data-access/catalog-repository';
 import { openEventDatabase } from '../data-access/database';
 import { publishingSeatInventory } from '../data-access/publishing-seat-inventory';
-import { openSeatChangeStream, compareEntryIds, entryIdOfVersion, versionOfEntryId } from '../data-access/seat-change-stream';
+import { compareEntryIds, entryIdOfVersion, versionOfEntryId } from '../data-access/seat-change-stream';
 import { seatInventoryRepository } from '../data-access/seat-inventory-repository';
 import { createSeatMapCache } from './http/seat-map-cache';
 import { catalogModule } from './http/catalog-routes';
@@ -31,7 +31,7 @@ import { internalOwnershipModule } from './http/internal-ownership-routes';
 import { createLiveSeatMap, type LiveSeatMap } from '../domain/live-seat-map';
 import { noSeatChangeFeed, type SeatChangeFeed } from '../domain/seat-changes';
 import { seatMapStreamRoutes } from './http/seat-map-stream';
-import { liveSeatMapMetrics, seatChangePublishFailures } from './seat-map-stream-metrics';
+import { liveSeatMapMetrics, openCountedSeatChangeStream } from './seat-map-stream-metrics';
 
 export interface EventApi {
   url: string;
@@ -65,14 +65,7 @@ export function eventApiModules(db: Knex, config: EventConfig, liveParts?: LiveS
 
 /** Opens Redis for the live seat map: publishing this process's changes and (API) fanning changes out. */
 export function openLiveSeatMap(db: Knex, config: EventConfig, logger: Logger, registry: Registry) {
-  const publishFailures = seatChangePublishFailures(registry);
-  const stream = openSeatChangeStream({
-    url: config.REDIS_URL,
-    keyPrefix: config.SEAT_MAP_STREAM_KEY_PREFIX,
-    retained: config.SEAT_MAP_STREAM_RETAINED_CHANGES,
-    logger,
-    onPublishFailure: () => publishFailures.inc(),
-  });
+  const stream = openCountedSeatChangeStream(config, logger, registry);
   const live: LiveSeatMap = createLiveSeatMap({
     streams: stream,
     ids: { compare: compareEntryIds, version: versionOfEntryId, fromVersion: entryIdOfVersion },

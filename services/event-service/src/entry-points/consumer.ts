@@ -17,13 +17,12 @@ import {
 import { resolveEventConfig, type EventConfig, type EventOverrides } from '../config';
 import { openEventDatabase } from '../data-access/database';
 import { publishingSeatInventory } from '../data-access/publishing-seat-inventory';
-import { openSeatChangeStream } from '../data-access/seat-change-stream';
 import { seatInventoryRepository } from '../data-access/seat-inventory-repository';
 import { bookingMessageHandler } from './booking-message-handler';
 import { consumerMetrics, routingKeyLabel, type Outcome } from './consumer-metrics';
 import { scheduleLapsedHoldCheck } from './lapsed-hold-job';
 import { scheduleMessageRetention } from './message-retention-job';
-import { seatChangePublishFailures } from './seat-map-stream-metrics';
+import { openCountedSeatChangeStream } from './seat-map-stream-metrics';
 
 export interface EventConsumer {
   /** Base URL of the consumer's /health, /ready and /metrics server (METRICS_PORT). */
@@ -65,15 +64,8 @@ export async function startEventConsumer(overrides: EventOverrides = {}): Promis
     subscribed: () => subscription !== undefined && !stopping && connection.isConnected(),
     queues,
   });
-  const publishFailures = seatChangePublishFailures(registry);
   // Seats sold, released and refunded here (and by the lapsed-hold check) reach the live seat maps too.
-  const changeStream = openSeatChangeStream({
-    url: config.REDIS_URL,
-    keyPrefix: config.SEAT_MAP_STREAM_KEY_PREFIX,
-    retained: config.SEAT_MAP_STREAM_RETAINED_CHANGES,
-    logger,
-    onPublishFailure: () => publishFailures.inc(),
-  });
+  const changeStream = openCountedSeatChangeStream(config, logger, registry);
   const inventory = publishingSeatInventory(seatInventoryRepository(db), changeStream.feed);
   const retention = scheduleMessageRetention(inventory, config.PROCESSED_MESSAGES_RETENTION_HOURS, logger);
   const lapsedHolds = scheduleLapsedHoldCheck({ inventory, config, logger, registry });

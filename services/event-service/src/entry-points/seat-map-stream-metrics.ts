@@ -1,9 +1,23 @@
 import type { Logger } from '@ticketing/platform';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { EventConfig } from '../config';
+import { openSeatChangeStream } from '../data-access/seat-change-stream';
 import type { LiveSeatMapObserver } from '../domain/live-seat-map';
 
-/** Publications of seat changes Redis did not take (API and consumer). */
-export function seatChangePublishFailures(registry: Registry): Counter {
+/** The process's seat-change stream (API and consumer), its publish failures counted. */
+export function openCountedSeatChangeStream(config: EventConfig, logger: Logger, registry: Registry) {
+  const publishFailures = seatChangePublishFailures(registry);
+  return openSeatChangeStream({
+    url: config.REDIS_URL,
+    keyPrefix: config.SEAT_MAP_STREAM_KEY_PREFIX,
+    retained: config.SEAT_MAP_STREAM_RETAINED_CHANGES,
+    logger,
+    onPublishFailure: () => publishFailures.inc(),
+  });
+}
+
+/** Publications of seat changes Redis did not take. */
+function seatChangePublishFailures(registry: Registry): Counter {
   return new Counter({
     name: 'seat_map_stream_publish_failures_total',
     help: 'Committed seat changes not appended to the live seat-map stream (Redis down or slow): live maps miss them until the seat changes again or the page resyncs',
