@@ -337,7 +337,7 @@ describe('a client that goes away before its body is read', () => {
 
       const statuses = async () =>
         ((await registry.getSingleMetric('http_request_duration_seconds')?.get())?.values ?? [])
-          .filter((value) => value.labels.route === '/api/v1/slow' && String(value.metricName).endsWith('_count'))
+          .filter((value) => value.labels.route === '/api/v1/slow' && String((value as { metricName?: string }).metricName).endsWith('_count'))
           .map((value) => String(value.labels.status));
       const recorded = await eventually(async () => {
         const seen = await statuses();

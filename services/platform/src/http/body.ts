@@ -42,15 +42,15 @@ export async function readJsonBody(ctx: Context, limit: string | number): Promis
     return parsed === '' ? undefined : parsed;
   } catch (error) {
     const err = error as BodyParseError;
-    // The client went away before (or while) its body was read: its mistake, not ours, and nobody reads the answer.
-    if (err.type === 'request.aborted' || err.type === 'stream.not.readable' || ctx.req.destroyed) {
-      throw new AppError(400, 'CLIENT_CLOSED_REQUEST', 'The client closed the request before its body was read');
-    }
     if (err.status === 413 || err.type === 'entity.too.large') {
       throw new AppError(413, 'PAYLOAD_TOO_LARGE', `Request body exceeds ${limit}`, { limit });
     }
     if (err.status === 415 || err.type === 'encoding.unsupported') {
       throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', err.message);
+    }
+    // The client went away before (or while) its body was read: its mistake, not ours, and nobody reads the answer.
+    if (err.type === 'request.aborted' || err.type === 'stream.not.readable') {
+      throw new AppError(400, 'CLIENT_CLOSED_REQUEST', 'The client closed the request before its body was read');
     }
     // zlib's errors (Z_DATA_ERROR, Z_BUF_ERROR, …): the body does not match its Content-Encoding.
     if (typeof err.code === 'string' && err.code.startsWith('Z_')) {

@@ -9,7 +9,8 @@ import { ticketCard } from './tickets-page';
 export function sessionPage(root: HTMLElement, sessionId: string): () => void {
   const title = h('h1', {}, 'Session');
   const when = h('p', { class: 'muted' });
-  const mode = h('span', { class: 'badge', 'data-mode': 'connecting' }, 'connecting…');
+  // Shown with the seat map: a buyer still in the waiting room follows the queue, not the map.
+  const mode = h('span', { class: 'badge', 'data-mode': 'connecting', hidden: true }, 'connecting…');
   const counts = h('p', { class: 'muted counts', 'aria-live': 'off' });
   const message = statusLine();
   const picks = h('ul', { class: 'picks', 'aria-label': 'Your seats' });
@@ -144,6 +145,7 @@ export function sessionPage(root: HTMLElement, sessionId: string): () => void {
   const leaveQueue = enterWaitingRoom(sessionId, stage, (admitted) => {
     admission = admitted;
     stage.replaceChildren(layout);
+    mode.hidden = false;
     if (admitted) message.textContent = `Your turn! Hold your seats before ${admitted.expiresAt.toLocaleTimeString()}.`;
     stopSeatMap = showSeatMap();
   });
