@@ -14,7 +14,7 @@ import {
   EventServiceRejectedError,
   EventServiceUnavailableError,
   type ReserveResult,
-} from '../data-access/event-service-client';
+} from './event-service';
 import type { PriceTierRow, ReservationItemRow } from './records';
 import { claimIdempotencyKey, requestFingerprint } from './idempotency';
 import { applyMultiplier, sumCents, toBasisPoints } from './money';

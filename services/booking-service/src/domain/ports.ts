@@ -1,5 +1,5 @@
 import type { Logger } from '@ticketing/platform';
-import type { EventServiceClient } from '../data-access/event-service-client';
+import type { EventServiceClient } from './event-service';
 import type { PaymentProvider } from './payment-provider';
 import type { BookingStore } from './store';
 import type { TicketKeyRing } from './ticket-signing';
