@@ -7,12 +7,12 @@ import {
   paymentRequired,
   serviceUnavailable,
   toCents,
-  withSpan,
 } from '@ticketing/platform';
 import type { ReservationItemRow, ReservationRow, TicketRow } from './records';
 import type { NewTicket } from './store';
 import { capturePayment, providerKeys, voidPayment } from './payments';
-import { secondsSince, type BookingDeps, type ConfirmOutcome } from './ports';
+import { instrumented, refusalOutcome } from './instrumented';
+import type { BookingDeps, ConfirmOutcome } from './ports';
 import { ownReservation, reservationExpired, withTickets } from './reservation-reads';
 import { toReservationBody, toTicketBody, type ReservationWithTickets } from './reservation-view';
 import { renderQrPng } from '../lib/qr-png';
@@ -52,24 +52,15 @@ export async function confirmReservation(
   deps: BookingDeps,
   input: { userId: string; reservationId: string; paymentId?: string },
 ): Promise<ReservationWithTickets> {
+  const measure = {
+    outcomeOf: (result: { replayed: boolean }): ConfirmOutcome => (result.replayed ? 'replayed' : 'confirmed'),
+    outcomeOfError: (error: unknown): ConfirmOutcome =>
+      error instanceof AppError && error.status === 402 ? 'declined' : refusalOutcome(error),
+    record: (outcome: ConfirmOutcome, seconds: number) => deps.metrics.confirmDuration(outcome, seconds),
+  };
   const attributes = { 'ticketing.reservation_id': input.reservationId };
-  return withSpan('booking-service', 'reservation.confirm', { attributes }, async (span) => {
-    const started = process.hrtime.bigint();
-    let outcome: ConfirmOutcome = 'error';
-    try {
-      const result = await confirmOnce(deps, input);
-      outcome = result.replayed ? 'replayed' : 'confirmed';
-      return result.body;
-    } catch (error) {
-      if (error instanceof AppError && error.status < 500) {
-        outcome = error.status === 402 ? 'declined' : error.status === 409 ? 'conflict' : 'rejected';
-      }
-      throw error;
-    } finally {
-      span?.setAttribute('ticketing.outcome', outcome);
-      deps.metrics.confirmDuration(outcome, secondsSince(started));
-    }
-  });
+  const result = await instrumented<{ body: ReservationWithTickets; replayed: boolean }, ConfirmOutcome>('reservation.confirm', attributes, measure, () => confirmOnce(deps, input));
+  return result.body;
 }
 
 async function confirmOnce(

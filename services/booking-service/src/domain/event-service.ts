@@ -57,3 +57,24 @@ export interface EventServiceClient {
   health(): Promise<void>;
   close(): void;
 }
+
+/** A hold placed (or asked for) at the event service. */
+export type PlacedHold = Omit<SeatHoldRequest, 'reservedUntil'>;
+
+/**
+ * Holds at the event service with their compensation and the buyer-facing errors, so a use case only says
+ * "hold" and "release" (implemented next to the client, `data-access/event-service-holds.ts`).
+ */
+export interface SeatHolds {
+  /**
+   * Places the hold. On failure it first undoes what may exist (releases a hold the call may have applied,
+   * or forgets the pending-hold journal entry of one that cannot exist), then throws the AppError the buyer
+   * sees (404 unknown session, 409 seats unavailable, 503 event service unavailable, 502 unexpected refusal).
+   */
+  place(request: SeatHoldRequest): Promise<ReserveResult>;
+  /**
+   * Best effort, after a failure that followed the hold (`cause`): releases it at the event service now and
+   * forgets its journal entry; if the release fails, the expiry sweep releases it later via the outbox.
+   */
+  release(hold: PlacedHold, cause: unknown): Promise<void>;
+}
