@@ -68,27 +68,28 @@ export async function claimIdempotencyKey(
 }
 
 /** What an attempt under an Idempotency-Key tells the key while it runs. */
-export interface AttemptHooks<R> {
+export interface AttemptHooks {
   /** The attempt had to take a fresh reservation id (its first was already released by the sweep). */
   onReservationIdChanged(reservationId: string): Promise<void>;
-  /** Stores the attempt's answer in the transaction that writes the reservation. */
-  beforeCommit(tx: BookingRepositories, result: R): Promise<void>;
+  /** Stores the attempt's answer (`stored`: what a replay needs, as JSON) in the transaction that writes the reservation. */
+  beforeCommit(tx: BookingRepositories, status: number, stored: unknown): Promise<void>;
 }
 
 /**
- * Runs `attempt` once per Idempotency-Key: a duplicate gets the stored answer (`replay`), the attempt that
- * holds the key answers for it. This attempt's reservation id is its fencing token: every write to the key is
+ * Runs `attempt` once per Idempotency-Key: a duplicate gets the stored answer back through `replay`, the
+ * attempt that holds the key answers for it. This attempt's reservation id is its fencing token: every write to the key is
  * conditional on it, so an attempt a later retry took over can neither answer for the key nor end the
  * retry's lease.
  */
-export async function withIdempotencyKey<R extends { status: number; body: unknown }>(
+export async function withIdempotencyKey<R>(
   deps: { store: BookingStore; logger: Logger; leaseMs: number },
   request: { userId: string; key: string; fingerprint: string },
-  attempt: (reservationId: string, hooks: AttemptHooks<R>) => Promise<R>,
+  attempt: (reservationId: string, hooks: AttemptHooks) => Promise<R>,
+  replay: (status: number, stored: unknown) => R,
 ): Promise<R> {
   const { userId, key } = request;
   const claim = await claimIdempotencyKey(deps.store, request, deps.leaseMs);
-  if (claim.kind === 'replay') return { status: claim.status, body: claim.body } as R;
+  if (claim.kind === 'replay') return replay(claim.status, claim.body);
   let attemptId = claim.reservationId;
   try {
     return await attempt(claim.reservationId, {
@@ -96,8 +97,8 @@ export async function withIdempotencyKey<R extends { status: number; body: unkno
         if (!(await deps.store.idempotency.renewAttempt(userId, key, attemptId, id))) throw attemptSuperseded(key);
         attemptId = id;
       },
-      beforeCommit: async (tx, result) => {
-        if (!(await tx.idempotency.complete(userId, key, attemptId, result.status, result.body))) throw attemptSuperseded(key);
+      beforeCommit: async (tx, status, stored) => {
+        if (!(await tx.idempotency.complete(userId, key, attemptId, status, stored))) throw attemptSuperseded(key);
       },
     });
   } catch (error) {

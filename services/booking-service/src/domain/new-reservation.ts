@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { centsToDecimal, toCents } from '@ticketing/platform';
 import type { ReserveResult } from './event-service';
 import { applyMultiplier, sumCents, toBasisPoints } from './money';
-import type { PriceTierRow, ReservationItemRow, ReservationRow } from './records';
+import type { PriceTierRow, ReservationItemRow, ReservationRecord, ReservationRow } from './records';
 
 const FULL_PRICE_BP = 10_000;
 
@@ -60,4 +60,29 @@ export function newReservationRows(
     updated_at: bookingTime,
   };
   return { reservation, items };
+}
+
+/** A new hold as it was answered, and when: a replay under its Idempotency-Key answers exactly the same. */
+export interface HoldAnswer extends ReservationRecord {
+  answeredAt: Date;
+}
+
+/** What an Idempotency-Key stores for a replay (JSON: dates become ISO strings). */
+export const storedHoldAnswer = (answer: HoldAnswer) => ({ reservation: answer.reservation, items: answer.items, answered_at: answer.answeredAt });
+
+const RESERVATION_DATES = ['booking_time', 'expiry_time', 'confirmed_at', 'session_starts_at', 'created_at', 'updated_at'] as const;
+
+/**
+ * The answer an Idempotency-Key stored, back from JSON; undefined for a body stored by a version that kept the
+ * rendered JSON (it is replayed as it is).
+ */
+export function revivedHoldAnswer(stored: unknown): HoldAnswer | undefined {
+  const value = stored as { reservation?: Record<string, unknown>; items?: ReservationItemRow[]; answered_at?: string } | null;
+  if (!value?.reservation || !value.items || !value.answered_at) return undefined;
+  const reservation = { ...value.reservation };
+  for (const field of RESERVATION_DATES) {
+    const date = reservation[field];
+    reservation[field] = typeof date === 'string' ? new Date(date) : null;
+  }
+  return { reservation: reservation as unknown as ReservationRow, items: value.items, answeredAt: new Date(value.answered_at) };
 }

@@ -3,9 +3,8 @@ import { conflict, serviceUnavailable, unprocessable } from '@ticketing/platform
 import type { PriceTierRow } from './records';
 import { requestFingerprint, withIdempotencyKey, type AttemptHooks } from './idempotency';
 import { instrumented, refusalOutcome } from './instrumented';
-import { newReservationRows } from './new-reservation';
+import { newReservationRows, revivedHoldAnswer, storedHoldAnswer, type HoldAnswer } from './new-reservation';
 import type { BookingDeps, ReservationOutcome } from './ports';
-import { toReservationBody, type ReservationBody } from './reservation-view';
 import { withSeatLock } from './seat-lock';
 
 export interface SeatRequest {
@@ -22,10 +21,8 @@ export interface PlaceHoldInput {
   idempotencyKey?: string;
 }
 
-export interface PlaceHoldResult {
-  status: number;
-  body: ReservationBody;
-}
+/** The new hold (201), or a replayed answer: the stored hold, or a body an older version stored rendered. */
+export type PlaceHoldResult = { status: number; hold: HoldAnswer } | { status: number; rendered: unknown };
 
 /**
  * POST /reservations: validate price tiers, take one Redlock lock over all seats (contended → 409 at once),
@@ -52,9 +49,13 @@ export function placeHold(deps: BookingDeps, input: PlaceHoldInput): Promise<Pla
           { store: deps.store, logger: deps.logger, leaseMs: deps.settings.idempotencyLeaseMs },
           { userId: input.userId, key, fingerprint: requestFingerprint({ session_id: input.sessionId, seats: input.seats }) },
           (reservationId, hooks) => createReservation(deps, input, reservationId, hooks),
+          (status, stored) => {
+            const hold = revivedHoldAnswer(stored);
+            return hold ? { status, hold } : { status, rendered: stored };
+          },
         )
       : await createReservation(deps, input, randomUUID());
-    span?.setAttribute('ticketing.reservation_id', result.body.id);
+    if ('hold' in result) span?.setAttribute('ticketing.reservation_id', result.hold.reservation.id);
     return result;
   });
 }
@@ -63,7 +64,7 @@ async function createReservation(
   deps: BookingDeps,
   input: PlaceHoldInput,
   candidateId: string,
-  hooks?: AttemptHooks<PlaceHoldResult>,
+  hooks?: AttemptHooks,
 ): Promise<PlaceHoldResult> {
   const seatIds = input.seats.map((seat) => seat.session_seat_id);
   const tiers = await resolvePriceTiers(deps, input);
@@ -75,19 +76,19 @@ async function createReservation(
     const held = await deps.seatHolds.place({ ...hold, reservedUntil: expiryTime });
     try {
       const { reservation, items } = newReservationRows({ ...input, reservationId }, held, tiers, bookingTime, expiryTime);
-      const result = { status: 201, body: toReservationBody(reservation, items, bookingTime.getTime()) };
+      const hold: HoldAnswer = { reservation, items, answeredAt: bookingTime };
       // One statement clears the pending hold and writes the reservation with its items; false: the sweep
       // gave up on this hold (and asked for its release) first. With an Idempotency-Key, the key's answer is
       // stored in the same transaction.
       const written = hooks
         ? await deps.store.transaction(async (tx) => {
             if (!(await tx.reservations.insertHeld(reservation, items))) return false;
-            await hooks.beforeCommit(tx, result);
+            await hooks.beforeCommit(tx, 201, storedHoldAnswer(hold));
             return true;
           })
         : await deps.store.reservations.insertHeld(reservation, items);
       if (!written) throw new HoldAbandonedError();
-      return result;
+      return { status: 201, hold };
     } catch (error) {
       await deps.seatHolds.release(hold, error);
       if (error instanceof HoldAbandonedError) {
@@ -126,7 +127,7 @@ async function resolvePriceTiers(deps: BookingDeps, input: PlaceHoldInput): Prom
  * step enforces the per-user seat cap (the journal counts as held, so parallel requests of one user see
  * each other).
  */
-async function recordPendingHold(deps: BookingDeps, input: PlaceHoldInput, candidateId: string, hooks?: AttemptHooks<PlaceHoldResult>) {
+async function recordPendingHold(deps: BookingDeps, input: PlaceHoldInput, candidateId: string, hooks?: AttemptHooks) {
   const hold = { userId: input.userId, sessionId: input.sessionId, sessionSeatIds: input.seats.map((s) => s.session_seat_id) };
   const cap = deps.settings.maxSeatsPerUserPerSession;
   const record = async (reservationId: string) => {

@@ -1,7 +1,9 @@
 import { fromCents, toCents } from '@ticketing/platform';
-import type { ReservationItemRow, ReservationRow, TicketRow } from './records';
-import { pngDataUri } from '../lib/qr-png';
-import { qrTextOf } from './ticket-code';
+import type { ReservationRecord, ReservationRow, ReservationWithTickets, TicketRow } from '../../domain/records';
+import { qrTextOf } from '../../domain/ticket-code';
+import { pngDataUri } from '../../lib/qr-png';
+
+/** How the HTTP routes render the domain's rows: the seed's JSON bodies. */
 
 /** The seed's reservation body. */
 export interface ReservationBody {
@@ -47,7 +49,7 @@ export interface TicketBody {
   created_at: string;
 }
 
-export type ReservationWithTickets = ReservationBody & { tickets: TicketBody[] };
+export type ReservationWithTicketsBody = ReservationBody & { tickets: TicketBody[] };
 
 const money = (value: string) => fromCents(toCents(value));
 
@@ -57,7 +59,7 @@ export function timeRemainingSeconds(row: Pick<ReservationRow, 'status' | 'expir
   return Math.max(0, Math.ceil((row.expiry_time.getTime() - now) / 1000));
 }
 
-export function toReservationBody(row: ReservationRow, items: ReservationItemRow[], now = Date.now()): ReservationBody {
+export function toReservationBody({ reservation: row, items }: ReservationRecord, now = Date.now()): ReservationBody {
   return {
     id: row.id,
     user_id: row.user_id,
@@ -83,6 +85,10 @@ export function toReservationBody(row: ReservationRow, items: ReservationItemRow
     updated_at: row.updated_at.toISOString(),
     time_remaining_seconds: timeRemainingSeconds(row, now),
   };
+}
+
+export function toReservationWithTicketsBody(record: ReservationWithTickets): ReservationWithTicketsBody {
+  return { ...toReservationBody(record), tickets: record.tickets.map(toTicketBody) };
 }
 
 export function toTicketBody(row: TicketRow): TicketBody {
