@@ -76,19 +76,19 @@ async function createReservation(
     const held = await deps.seatHolds.place({ ...hold, reservedUntil: expiryTime });
     try {
       const { reservation, items } = newReservationRows({ ...input, reservationId }, held, tiers, bookingTime, expiryTime);
-      const hold: HoldAnswer = { reservation, items, answeredAt: bookingTime };
+      const answer: HoldAnswer = { reservation, items, answeredAt: bookingTime };
       // One statement clears the pending hold and writes the reservation with its items; false: the sweep
       // gave up on this hold (and asked for its release) first. With an Idempotency-Key, the key's answer is
       // stored in the same transaction.
       const written = hooks
         ? await deps.store.transaction(async (tx) => {
             if (!(await tx.reservations.insertHeld(reservation, items))) return false;
-            await hooks.beforeCommit(tx, 201, storedHoldAnswer(hold));
+            await hooks.beforeCommit(tx, 201, storedHoldAnswer(answer));
             return true;
           })
         : await deps.store.reservations.insertHeld(reservation, items);
       if (!written) throw new HoldAbandonedError();
-      return { status: 201, hold };
+      return { status: 201, hold: answer };
     } catch (error) {
       await deps.seatHolds.release(hold, error);
       if (error instanceof HoldAbandonedError) {
