@@ -1,55 +1,17 @@
 import { fromCents, toCents } from '@ticketing/platform';
+import type { z } from 'zod';
 import type { ReservationRecord, ReservationRow, ReservationWithTickets, TicketRow } from '../../domain/records';
 import { qrTextOf } from '../../domain/ticket-code';
 import { pngDataUri } from '../../lib/qr-png';
+import type { reservationSchema, reservationWithTicketsSchema, ticketSchema } from '../../schemas/reservations';
 
-/** How the HTTP routes render the domain's rows: the seed's JSON bodies. */
-
-/** The seed's reservation body. */
-export interface ReservationBody {
-  id: string;
-  user_id: string;
-  session_id: string;
-  booking_time: string;
-  expiry_time: string;
-  seats_count: number;
-  total_amount: number;
-  status: ReservationRow['status'];
-  items: ReservationItemBody[];
-  created_at: string;
-  updated_at: string;
-  time_remaining_seconds: number;
-}
-
-export interface ReservationItemBody {
-  id: string;
-  session_seat_id: string;
-  row_number: string;
-  seat_number: string;
-  price: number;
-  discount_amount: number;
-  final_price: number;
-  price_tier_id: string | null;
-}
-
-export interface TicketBody {
-  id: string;
-  reservation_id: string;
-  user_id: string;
-  session_id: string;
-  session_seat_id: string;
-  row_number: string;
-  seat_number: string;
-  price: number;
-  status: TicketRow['status'];
-  qr_code: string;
-  /** The exact text in the QR code: what a scanner reads and POST /check-ins takes. */
-  code: string;
-  is_used: boolean;
-  created_at: string;
-}
-
-export type ReservationWithTicketsBody = ReservationBody & { tickets: TicketBody[] };
+/**
+ * How the HTTP routes render the domain's rows: the seed's JSON bodies, typed by the response schemas that
+ * validate and document them.
+ */
+type ReservationBody = z.infer<typeof reservationSchema>;
+type TicketBody = z.infer<typeof ticketSchema>;
+type ReservationWithTicketsBody = z.infer<typeof reservationWithTicketsSchema>;
 
 const money = (value: string) => fromCents(toCents(value));
 
