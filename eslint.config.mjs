@@ -36,9 +36,7 @@ export default tseslint.config(
           patterns: [
             otherServicesSource,
             {
-              // The one exception, until the internal API schema is shared (issue 16): the event service
-              // client's interface and errors still live with the client.
-              regex: '(^|/)(data-access(?!/event-service-client$)|entry-points)(/|$)',
+              regex: '(^|/)(data-access|entry-points)(/|$)',
               message: 'The domain owns its ports (domain/ports.ts); data access and entry points implement and call them.',
             },
             {

@@ -26,3 +26,4 @@ export * from './messaging/consumer';
 export * from './messaging/queue-depth';
 export * from './batching/natural-batcher';
 export * from './contracts/seat-hold-batch';
+export * from './contracts/session-organizer';

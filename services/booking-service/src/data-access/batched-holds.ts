@@ -1,6 +1,6 @@
 import { Histogram, type Registry } from 'prom-client';
 import { MAX_HOLDS_PER_BATCH, NaturalBatcher, outcomeOf, withSpan, type ItemOutcome } from '@ticketing/platform';
-import type { EventServiceClient, ReserveResult, SeatHoldRequest } from './event-service-client';
+import type { EventServiceClient, ReserveResult, SeatHoldRequest } from '../domain/event-service';
 
 export interface HoldBatchingOptions {
   /** Most reservations per batch call (at most the contract's MAX_HOLDS_PER_BATCH). */

@@ -1,7 +1,13 @@
 import http from 'node:http';
 import https from 'node:https';
-import { seatHoldBatchResponseSchema, type ItemOutcome } from '@ticketing/platform';
+import { seatHoldBatchResponseSchema, seatHoldSchema, sessionOrganizerSchema, type ItemOutcome } from '@ticketing/platform';
 import { z } from 'zod';
+import {
+  EventServiceRejectedError,
+  EventServiceUnavailableError,
+  type EventServiceClient,
+  type ReserveResult,
+} from '../domain/event-service';
 
 /**
  * REST client for the event service's internal API. One keep-alive agent (so the booking hot path reuses
@@ -11,85 +17,10 @@ import { z } from 'zod';
  * timeouts (the first attempt may still be running on the other side).
  */
 
-/** The event service could not be reached or failed (5xx, timeout, refused). */
-export class EventServiceUnavailableError extends Error {
-  constructor(
-    message: string,
-    /** True when the request may have reached the event service (so a hold may exist). */
-    readonly mayHaveApplied: boolean,
-    readonly status?: number,
-  ) {
-    super(message);
-    this.name = 'EventServiceUnavailableError';
-  }
-}
-
-/** The event service answered with a 4xx: the request was understood and refused. */
-export class EventServiceRejectedError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details: Record<string, unknown> | undefined,
-  ) {
-    super(message);
-    this.name = 'EventServiceRejectedError';
-  }
-}
-
-const money = z.union([z.number(), z.string()]);
-const label = z.union([z.string(), z.number()]).transform(String);
-
-const reservedSeatSchema = z.object({
-  session_seat_id: z.string(),
-  seat_id: z.string().nullish(),
-  row_number: label,
-  seat_number: label,
-  seat_type: z.string().nullish(),
-  price: money,
-  status: z.string(),
-});
-const reserveResponseSchema = z.object({
-  reservation_id: z.string(),
-  session_id: z.string(),
-  reserved_until: z.string().nullish(),
-  /** The session's start (for the refund cutoff); older event services do not send it. */
-  session_start_time: z.string().nullish(),
-  seats: z.array(reservedSeatSchema),
-});
 const sessionResponseSchema = z.object({ start_time: z.string() });
-const sessionOrganizerSchema = z.object({ session_id: z.string(), organizer_id: z.string(), member: z.boolean() });
 const errorResponseSchema = z.object({
   error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }),
 });
-
-export type ReserveResult = z.infer<typeof reserveResponseSchema>;
-/** Who organizes a session, and whether a given user is one of that organizer's members. */
-export type SessionOrganizer = z.infer<typeof sessionOrganizerSchema>;
-
-export interface SeatHoldRequest {
-  sessionId: string;
-  reservationId: string;
-  sessionSeatIds: string[];
-  reservedUntil: Date;
-}
-
-/** What the domain needs from the event service. */
-export interface EventServiceClient {
-  reserveSeats(request: SeatHoldRequest): Promise<ReserveResult>;
-  /**
-   * Many holds in one call and one transaction at the event service: one outcome per request, in order, each
-   * failing with the error reserveSeats would have thrown for it. Rejects (every hold may have applied) when
-   * the call as a whole failed.
-   */
-  reserveSeatsBatch(requests: SeatHoldRequest[]): Promise<Array<ItemOutcome<ReserveResult>>>;
-  releaseSeats(request: { sessionId: string; reservationId: string; sessionSeatIds: string[] }): Promise<void>;
-  /** The session's start time (public catalog read), for reservations that did not store it. */
-  getSessionStart(sessionId: string): Promise<Date>;
-  sessionOrganizer(sessionId: string, userId: string): Promise<SessionOrganizer>;
-  health(): Promise<void>;
-  close(): void;
-}
 
 export interface EventServiceClientOptions {
   baseUrl: string;
@@ -232,7 +163,7 @@ export function createEventServiceClient(options: EventServiceClientOptions): Ev
         session_seat_ids: request.sessionSeatIds,
         reserved_until: request.reservedUntil.toISOString(),
       });
-      return decode(reserveResponseSchema, response, 'reserve');
+      return decode(seatHoldSchema, response, 'reserve');
     },
     async reserveSeatsBatch(requests) {
       const response = await call('POST', '/api/internal/holds/batch', {

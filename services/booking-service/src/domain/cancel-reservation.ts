@@ -1,7 +1,6 @@
 import { conflict, createTicketingEvent } from '@ticketing/platform';
 import type { BookingDeps } from './ports';
-import type { ReservationRow } from './records';
-import type { ReservationWithTickets } from './reservation-view';
+import type { ReservationRow, ReservationWithTickets } from './records';
 import { ownReservation, reservationExpired, withTickets } from './reservation-reads';
 
 /**

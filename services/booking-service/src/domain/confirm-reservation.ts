@@ -7,14 +7,13 @@ import {
   paymentRequired,
   serviceUnavailable,
   toCents,
-  withSpan,
 } from '@ticketing/platform';
-import type { ReservationItemRow, ReservationRow, TicketRow } from './records';
+import type { ReservationItemRow, ReservationRow, ReservationWithTickets, TicketRow } from './records';
 import type { NewTicket } from './store';
 import { capturePayment, providerKeys, voidPayment } from './payments';
-import { secondsSince, type BookingDeps, type ConfirmOutcome } from './ports';
+import { instrumented, refusalOutcome } from './instrumented';
+import type { BookingDeps, ConfirmOutcome } from './ports';
 import { ownReservation, reservationExpired, withTickets } from './reservation-reads';
-import { toReservationBody, toTicketBody, type ReservationWithTickets } from './reservation-view';
 import { renderQrPng } from '../lib/qr-png';
 import type { TicketKeyRing } from './ticket-signing';
 
@@ -52,30 +51,21 @@ export async function confirmReservation(
   deps: BookingDeps,
   input: { userId: string; reservationId: string; paymentId?: string },
 ): Promise<ReservationWithTickets> {
+  const measure = {
+    outcomeOf: (result: { replayed: boolean }): ConfirmOutcome => (result.replayed ? 'replayed' : 'confirmed'),
+    outcomeOfError: (error: unknown): ConfirmOutcome =>
+      error instanceof AppError && error.status === 402 ? 'declined' : refusalOutcome(error),
+    record: (outcome: ConfirmOutcome, seconds: number) => deps.metrics.confirmDuration(outcome, seconds),
+  };
   const attributes = { 'ticketing.reservation_id': input.reservationId };
-  return withSpan('booking-service', 'reservation.confirm', { attributes }, async (span) => {
-    const started = process.hrtime.bigint();
-    let outcome: ConfirmOutcome = 'error';
-    try {
-      const result = await confirmOnce(deps, input);
-      outcome = result.replayed ? 'replayed' : 'confirmed';
-      return result.body;
-    } catch (error) {
-      if (error instanceof AppError && error.status < 500) {
-        outcome = error.status === 402 ? 'declined' : error.status === 409 ? 'conflict' : 'rejected';
-      }
-      throw error;
-    } finally {
-      span?.setAttribute('ticketing.outcome', outcome);
-      deps.metrics.confirmDuration(outcome, secondsSince(started));
-    }
-  });
+  const result = await instrumented<{ answer: ReservationWithTickets; replayed: boolean }, ConfirmOutcome>('reservation.confirm', attributes, measure, () => confirmOnce(deps, input));
+  return result.answer;
 }
 
 async function confirmOnce(
   deps: BookingDeps,
   input: { userId: string; reservationId: string; paymentId?: string },
-): Promise<{ body: ReservationWithTickets; replayed: boolean }> {
+): Promise<{ answer: ReservationWithTickets; replayed: boolean }> {
   const { store } = deps;
   const reservation = await ownReservation(store, input.userId, input.reservationId);
   if (confirmDecision(reservation, input.paymentId, Date.now()) === 'replay') return replay(deps, reservation);
@@ -159,7 +149,7 @@ async function confirmOnce(
     checked_in_by: null,
     updated_at: ticket.created_at,
   }));
-  return { body: { ...toReservationBody(confirmed, items), tickets: issued.map(toTicketBody) }, replayed: false };
+  return { answer: { reservation: confirmed, items, tickets: issued }, replayed: false };
 }
 
 /** Voids a losing attempt's authorization now; if the provider fails, the recovery sweep voids it later. */
@@ -170,7 +160,7 @@ async function voidLosingPayment(deps: BookingDeps, payment: { paymentRowId: str
 }
 
 /** The settled answer of a confirmed reservation; a capture still owed (the winner crashed before it) is made now. */
-async function replay(deps: BookingDeps, reservation: ReservationRow): Promise<{ body: ReservationWithTickets; replayed: boolean }> {
+async function replay(deps: BookingDeps, reservation: ReservationRow): Promise<{ answer: ReservationWithTickets; replayed: boolean }> {
   if (reservation.payment_ref) {
     const payment = await deps.store.payments.findById(reservation.payment_ref);
     if (payment?.state === 'authorized' && payment.authorization_id) {
@@ -179,7 +169,7 @@ async function replay(deps: BookingDeps, reservation: ReservationRow): Promise<{
       });
     }
   }
-  return { body: await withTickets(deps.store, reservation), replayed: true };
+  return { answer: await withTickets(deps.store, reservation), replayed: true };
 }
 
 /** A code stops admitting this long after its session's start; without a known start it has no expiry. */

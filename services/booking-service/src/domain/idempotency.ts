@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { conflict, unprocessable } from '@ticketing/platform';
-import type { BookingStore } from './store';
+import type { Logger } from '@ticketing/platform';
+import type { BookingRepositories, BookingStore } from './store';
 
 export type IdempotencyClaim =
   | { kind: 'claimed'; reservationId: string }
@@ -65,3 +66,52 @@ export async function claimIdempotencyKey(
     await new Promise((resolve) => setTimeout(resolve, WAIT_STEP_MS));
   }
 }
+
+/** What an attempt under an Idempotency-Key tells the key while it runs. */
+export interface AttemptHooks {
+  /** The attempt had to take a fresh reservation id (its first was already released by the sweep). */
+  onReservationIdChanged(reservationId: string): Promise<void>;
+  /** Stores the attempt's answer (`stored`: what a replay needs, as JSON) in the transaction that writes the reservation. */
+  beforeCommit(tx: BookingRepositories, status: number, stored: unknown): Promise<void>;
+}
+
+/**
+ * Runs `attempt` once per Idempotency-Key: a duplicate gets the stored answer back through `replay`, the
+ * attempt that holds the key answers for it. This attempt's reservation id is its fencing token: every write to the key is
+ * conditional on it, so an attempt a later retry took over can neither answer for the key nor end the
+ * retry's lease.
+ */
+export async function withIdempotencyKey<R>(
+  deps: { store: BookingStore; logger: Logger; leaseMs: number },
+  request: { userId: string; key: string; fingerprint: string },
+  attempt: (reservationId: string, hooks: AttemptHooks) => Promise<R>,
+  replay: (status: number, stored: unknown) => R,
+): Promise<R> {
+  const { userId, key } = request;
+  const claim = await claimIdempotencyKey(deps.store, request, deps.leaseMs);
+  if (claim.kind === 'replay') return replay(claim.status, claim.body);
+  let attemptId = claim.reservationId;
+  try {
+    return await attempt(claim.reservationId, {
+      onReservationIdChanged: async (id) => {
+        if (!(await deps.store.idempotency.renewAttempt(userId, key, attemptId, id))) throw attemptSuperseded(key);
+        attemptId = id;
+      },
+      beforeCommit: async (tx, status, stored) => {
+        if (!(await tx.idempotency.complete(userId, key, attemptId, status, stored))) throw attemptSuperseded(key);
+      },
+    });
+  } catch (error) {
+    await deps.store.idempotency.abandon(userId, key, attemptId).catch((abandonError: unknown) => {
+      deps.logger.warn({ err: abandonError, idempotency_key: key }, 'Could not end the Idempotency-Key lease');
+    });
+    throw error;
+  }
+}
+
+const attemptSuperseded = (key: string) =>
+  conflict(
+    'IDEMPOTENCY_ATTEMPT_SUPERSEDED',
+    'A later retry with this Idempotency-Key took over this request; the retry’s answer is the one that counts',
+    { idempotency_key: key },
+  );

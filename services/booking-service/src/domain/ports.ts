@@ -1,5 +1,5 @@
 import type { Logger } from '@ticketing/platform';
-import type { EventServiceClient } from '../data-access/event-service-client';
+import type { EventServiceClient, SeatHolds } from './event-service';
 import type { PaymentProvider } from './payment-provider';
 import type { BookingStore } from './store';
 import type { TicketKeyRing } from './ticket-signing';
@@ -101,6 +101,8 @@ export interface BookingSettings {
 export interface BookingDeps {
   store: BookingStore;
   eventService: EventServiceClient;
+  /** Holds at the event service, with their compensation and buyer-facing errors. */
+  seatHolds: SeatHolds;
   seatLocker: SeatLocker;
   payments: PaymentProvider;
   relay: OutboxKicker;

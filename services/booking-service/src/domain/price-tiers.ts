@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { forbidden, hasRole, notFound, requireRole, type Actor } from '@ticketing/platform';
 import type { BookingStore } from './store';
-import type { EventServiceClient } from '../data-access/event-service-client';
+import type { EventServiceClient } from './event-service';
 import type { PriceTierRow } from './records';
 import { basisPointsToNumber, toBasisPoints } from './money';
 import { assertOrganizesSession } from './session-ownership';

@@ -124,3 +124,14 @@ export interface PaymentRefundRow {
   created_at: Date;
   updated_at: Date;
 }
+
+/** A reservation with its items (in position order), as the use cases answer it; the HTTP routes render it. */
+export interface ReservationRecord {
+  reservation: ReservationRow;
+  items: ReservationItemRow[];
+}
+
+/** A reservation with its items and tickets (tickets once confirmed). */
+export interface ReservationWithTickets extends ReservationRecord {
+  tickets: TicketRow[];
+}

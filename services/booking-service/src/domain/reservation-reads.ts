@@ -1,7 +1,6 @@
 import { gone, notFound } from '@ticketing/platform';
 import type { BookingDeps } from './ports';
-import type { ReservationItemRow, ReservationRow } from './records';
-import { toReservationBody, toTicketBody, type ReservationBody, type ReservationWithTickets } from './reservation-view';
+import type { ReservationItemRow, ReservationRecord, ReservationRow, ReservationWithTickets } from './records';
 import type { BookingStore } from './store';
 
 /** The caller's own reservation, or 404 (another user's reservation is indistinguishable from none). */
@@ -11,10 +10,10 @@ export async function ownReservation(store: BookingStore, userId: string, reserv
   return row;
 }
 
-/** The reservation with its items and tickets, as the API shows it. */
+/** The reservation with its items and tickets. */
 export async function withTickets(store: BookingStore, row: ReservationRow): Promise<ReservationWithTickets> {
   const [items, tickets] = await Promise.all([store.reservations.itemsOf([row.id]), store.tickets.listByReservation(row.id)]);
-  return { ...toReservationBody(row, items), tickets: tickets.map(toTicketBody) };
+  return { reservation: row, items, tickets };
 }
 
 /** 410: the hold ran out before the request. */
@@ -28,11 +27,10 @@ export async function listReservations(
   deps: Pick<BookingDeps, 'store'>,
   userId: string,
   page: { limit: number; offset: number },
-): Promise<ReservationBody[]> {
+): Promise<ReservationRecord[]> {
   const rows = await deps.store.reservations.listByUser(userId, page);
   const items = await deps.store.reservations.itemsOf(rows.map((row) => row.id));
   const byReservation = new Map<string, ReservationItemRow[]>();
   for (const item of items) byReservation.set(item.reservation_id, [...(byReservation.get(item.reservation_id) ?? []), item]);
-  const now = Date.now();
-  return rows.map((row) => toReservationBody(row, byReservation.get(row.id) ?? [], now));
+  return rows.map((row) => ({ reservation: row, items: byReservation.get(row.id) ?? [] }));
 }

@@ -3,7 +3,7 @@ import {
   EventServiceRejectedError,
   EventServiceUnavailableError,
   type EventServiceClient,
-} from '../data-access/event-service-client';
+} from './event-service';
 
 /**
  * 403 unless the actor organizes the session (or is an admin). Membership is the event service's to know

@@ -4,7 +4,6 @@ import type { BookingStore } from './store';
 import type { TicketRow } from './records';
 import { capturePayment, sendRefund } from './payments';
 import type { BookingDeps } from './ports';
-import { toTicketBody, type TicketBody } from './reservation-view';
 
 async function ownTicket(store: BookingStore, userId: string, ticketId: string): Promise<TicketRow> {
   const row = await store.tickets.findById(ticketId);
@@ -17,14 +16,14 @@ export async function listUserTickets(
   callerId: string,
   userId: string,
   page: { limit: number; offset: number },
-): Promise<TicketBody[]> {
+): Promise<TicketRow[]> {
   if (callerId !== userId) throw forbidden("You may only list your own tickets");
   const rows = await deps.store.tickets.listByUser(userId, page);
-  return rows.map(toTicketBody);
+  return rows;
 }
 
-export async function getTicket(deps: Pick<BookingDeps, 'store'>, userId: string, ticketId: string): Promise<TicketBody> {
-  return toTicketBody(await ownTicket(deps.store, userId, ticketId));
+export async function getTicket(deps: Pick<BookingDeps, 'store'>, userId: string, ticketId: string): Promise<TicketRow> {
+  return ownTicket(deps.store, userId, ticketId);
 }
 
 /** The QR code PNG stored when the ticket was issued. */
@@ -79,10 +78,10 @@ async function sessionStart(deps: BookingDeps, ticket: TicketRow): Promise<Date>
  * against the captured payment (idempotency key per ticket); if it fails, the recovery sweep resends it.
  * The reservation row is locked so concurrent refunds of its tickets agree on "all refunded".
  */
-export async function refundTicket(deps: BookingDeps, input: { userId: string; ticketId: string }): Promise<TicketBody> {
+export async function refundTicket(deps: BookingDeps, input: { userId: string; ticketId: string }): Promise<TicketRow> {
   const { store } = deps;
   const ticket = await ownTicket(store, input.userId, input.ticketId);
-  if (refundDecision(ticket) === 'replay') return toTicketBody(ticket);
+  if (refundDecision(ticket) === 'replay') return ticket;
   assertRefundWindowOpen(await sessionStart(deps, ticket), deps.settings.refundCutoffMinutes, Date.now(), ticket.id);
 
   const refunded = await store.transaction(async (tx) => {
@@ -111,12 +110,12 @@ export async function refundTicket(deps: BookingDeps, input: { userId: string; t
   if (!refunded) {
     const settled = await ownTicket(store, input.userId, input.ticketId);
     refundDecision(settled);
-    return toTicketBody(settled);
+    return settled;
   }
   deps.relay.kick();
   deps.metrics.ticketsRefunded(1);
   if (refunded.refund) await sendRefundNow(deps, refunded.refund.paymentRowId, refunded.row.id);
-  return toTicketBody(refunded.row);
+  return refunded.row;
 }
 
 /** Best effort now; a refund the provider did not take (or whose capture is still owed) is resent by the recovery sweep. */

@@ -1,5 +1,5 @@
 import { AppError, forbidden, notFound, serviceUnavailable, type Actor } from '@ticketing/platform';
-import { EventServiceRejectedError, type EventServiceClient } from '../data-access/event-service-client';
+import { EventServiceRejectedError, type EventServiceClient } from './event-service';
 import type { RawStatus, WaitingRoomConfig, WaitingRoomState, WaitingRoomStore } from './waiting-room-ports';
 import { assertOrganizesSession } from './session-ownership';
 import {

@@ -25,6 +25,7 @@ import { withBatchedHolds } from '../data-access/batched-holds';
 import { withBatchedPendingHolds } from '../data-access/batched-pending-holds';
 import { withBatchedReservationWrites } from '../data-access/batched-reservation-writes';
 import { createEventServiceClient } from '../data-access/event-service-client';
+import { createSeatHolds } from '../data-access/event-service-holds';
 import { createSeatLocker } from '../data-access/seat-locks';
 import { createSeatMapCounts } from '../data-access/seat-map-counts';
 import { createWaitingRoomStore } from '../data-access/waiting-room-store';
@@ -161,13 +162,13 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
     logger.warn('Development ticket signing key: anyone can derive it and forge ticket codes; set TICKET_SIGNING_KEYS outside development');
   }
   const batching = { maxBatchSize: config.HOLD_BATCH_MAX_SIZE, maxInFlight: config.HOLD_BATCH_MAX_IN_FLIGHT, registry };
+  // The hot path's pending-hold journal and reservation write batched across concurrent requests (the relay, sweep and tests use `store`).
+  const bookingStore =
+    config.HOLD_BATCH_MAX_SIZE > 1 ? withBatchedPendingHolds(db, withBatchedReservationWrites(db, store, batching), batching) : store;
   const deps: BookingDeps = {
-    // The hot path's pending-hold journal and reservation write batched across concurrent requests (the relay, sweep and tests use `store`).
-    store:
-      config.HOLD_BATCH_MAX_SIZE > 1
-        ? withBatchedPendingHolds(db, withBatchedReservationWrites(db, store, batching), batching)
-        : store,
+    store: bookingStore,
     eventService,
+    seatHolds: createSeatHolds(eventService, bookingStore.pendingHolds, logger),
     seatLocker: createSeatLocker(redis, (error) => logger.warn({ err: error }, 'Seat lock error')),
     payments: meteredPaymentProvider(payments, (operation, result) => metrics.paymentOperation(operation, result)),
     relay,

@@ -19,9 +19,12 @@ type HoldRow = SeatDetails & { session_id: string; start_time: Date; held: boole
 
 /**
  * A hold in one statement (autocommit: one round trip, one transaction). `locked` takes the row locks in id
- * order (as lockSeats does), only while the session exists and has not started; `decision` is planHold's rule
- * (every requested seat is in the session, and each is available or already reserved by this reservation);
- * `held` applies it, its WHERE repeating the rule so Postgres refuses anything else. The answer is one row per
+ * order (as lockSeats does), only while the session exists and has not started. `decision` IS the hold rule,
+ * the one copy that decides (every requested seat is in the session, and each is available or already
+ * reserved by this reservation); `planHold` in domain/seat-inventory.ts is its explanation, restating it over
+ * the same locked rows only to say which seats were refused and why. Change the rule here, then make planHold
+ * say the same (placeHold undoes and refuses a hold on which the two disagree). `held` applies the decision,
+ * its WHERE repeating `status = 'available'` so Postgres refuses anything else. The answer is one row per
  * locked seat with its state before the hold (plus `held`), or one row with null seat columns when none was
  * locked, or no row when the session does not exist.
  */

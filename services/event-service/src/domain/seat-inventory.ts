@@ -7,9 +7,10 @@
  * Every change runs in one transaction that first locks the affected seats in id order (so concurrent
  * callers queue instead of deadlocking), decides from their locked state, and then applies conditional
  * updates whose WHERE clauses repeat the rule, so Postgres refuses anything the decision did not allow.
- * A hold, the hot path, is one statement (SeatInventoryStore.tryHold): it locks in id order, applies the
- * rule of planHold in SQL and holds all or nothing; planHold then reads the same locked states to explain
- * a refusal (which seats, and why).
+ * A hold, the hot path, is one statement (SeatInventoryStore.tryHold): it locks in id order, decides in SQL
+ * and holds all or nothing. For holds, that statement's `decision` (data-access/seat-inventory-repository.ts)
+ * is the rule; planHold is its explanation: it reads the same locked states to say which seats were refused
+ * and why. Release, sale and refund are decided here, by their plan* functions.
  */
 import { AppError, conflict, notFound, unprocessable } from '@ticketing/platform';
 import { CURRENCY, moneyToNumber } from './money';
@@ -66,7 +67,7 @@ export interface HoldStore {
   /**
    * The whole hold in one statement (one round trip, its own transaction): unless the session is missing or
    * has started by `now`, locks the requested seats in id order and, only if every one of them is in the
-   * session and holdable by the reservation (the rule of planHold: available, or already reserved by it),
+   * session and holdable by the reservation (the hold rule, which planHold explains: available, or already reserved by it),
    * holds the available ones. Otherwise changes nothing. Undefined when the session does not exist.
    */
   tryHold(command: HoldCommand, now: Date): Promise<HoldAttempt | undefined>;
@@ -92,7 +93,11 @@ export interface HoldPlan {
   unavailable: Array<{ session_seat_id: string; status: SeatStatus | 'not_found' }>;
 }
 
-/** A hold takes available seats; seats this reservation already holds count as taken (idempotent repeat). */
+/**
+ * A hold takes available seats; seats this reservation already holds count as taken (idempotent repeat).
+ * The explanation, not the rule: the hold statement's `decision` in seat-inventory-repository.ts decides (in
+ * SQL, under the row locks); this restates it to name the refused seats. Keep the two saying the same.
+ */
 export function planHold(requested: string[], seats: SeatState[], reservationId: string): HoldPlan {
   const byId = new Map(seats.map((seat) => [seat.id, seat]));
   const plan: HoldPlan = { toHold: [], unavailable: [] };

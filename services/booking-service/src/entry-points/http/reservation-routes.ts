@@ -15,6 +15,7 @@ import {
 } from '../../schemas/reservations';
 import { idParams, pageQuery } from '../../schemas/common';
 import { callerId } from './caller-identity';
+import { toReservationBody, toReservationWithTicketsBody } from './reservation-view';
 import type { RateLimits } from './rate-limits';
 import { assertAdmitted, recordAdmittedHold, type WaitingRoomDeps } from '../../domain/waiting-room';
 
@@ -59,7 +60,8 @@ export function reservationRoutes(deps: BookingDeps, maxSeats: number, limits: R
         });
         if (admission.queued && result.status === 201) await recordAdmittedHold(waitingRoom, body.session_id, userId);
         ctx.status = result.status;
-        ctx.body = result.body;
+        // A replay renders the stored hold as it was answered (its time left then), so it repeats the first body.
+        ctx.body = 'hold' in result ? toReservationBody(result.hold, result.hold.answeredAt.getTime()) : result.rendered;
         return undefined;
       },
     }),
@@ -71,7 +73,10 @@ export function reservationRoutes(deps: BookingDeps, maxSeats: number, limits: R
       tags,
       query: pageQuery,
       responses: { 200: { description: 'Reservations', schema: z.array(reservationSchema) }, 401: unauthenticated },
-      handler: ({ query }, ctx) => listReservations(deps, callerId(ctx), query),
+      handler: async ({ query }, ctx) => {
+        const now = Date.now();
+        return (await listReservations(deps, callerId(ctx), query)).map((record) => toReservationBody(record, now));
+      },
     }),
     defineRoute({
       method: 'get',
@@ -85,7 +90,7 @@ export function reservationRoutes(deps: BookingDeps, maxSeats: number, limits: R
         401: unauthenticated,
         404: { description: 'No such reservation of the caller' },
       },
-      handler: ({ params }, ctx) => getReservation(deps, callerId(ctx), params.id),
+      handler: async ({ params }, ctx) => toReservationWithTicketsBody(await getReservation(deps, callerId(ctx), params.id)),
     }),
     defineRoute({
       method: 'post',
@@ -111,8 +116,10 @@ export function reservationRoutes(deps: BookingDeps, maxSeats: number, limits: R
         429: { description: 'Too many confirms from this caller or address (Retry-After)' },
       },
       rateLimit: limits.confirm_reservation,
-      handler: ({ params, body }, ctx) =>
-        confirmReservation(deps, { userId: callerId(ctx), reservationId: params.id, paymentId: body.payment_id }),
+      handler: async ({ params, body }, ctx) =>
+        toReservationWithTicketsBody(
+          await confirmReservation(deps, { userId: callerId(ctx), reservationId: params.id, paymentId: body.payment_id }),
+        ),
     }),
     defineRoute({
       method: 'delete',
@@ -128,7 +135,7 @@ export function reservationRoutes(deps: BookingDeps, maxSeats: number, limits: R
         409: { description: 'Already confirmed' },
         410: { description: 'Reservation expired' },
       },
-      handler: ({ params }, ctx) => cancelReservation(deps, { userId: callerId(ctx), reservationId: params.id }),
+      handler: async ({ params }, ctx) => toReservationWithTicketsBody(await cancelReservation(deps, { userId: callerId(ctx), reservationId: params.id })),
     }),
   ];
 }

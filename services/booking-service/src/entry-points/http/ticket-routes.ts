@@ -2,6 +2,7 @@ import { defineRoute, type AnyRoute } from '@ticketing/platform';
 import { z } from 'zod';
 import type { BookingDeps } from '../../domain/ports';
 import { getTicket, getTicketQrPng, listUserTickets, refundTicket } from '../../domain/tickets';
+import { toTicketBody } from './reservation-view';
 import { idParams, ticketPageQuery, userIdParams } from '../../schemas/common';
 import { ticketSchema } from '../../schemas/reservations';
 import { callerId } from './caller-identity';
@@ -25,7 +26,7 @@ export function ticketRoutes(deps: BookingDeps): AnyRoute[] {
         401: unauthenticated,
         403: { description: 'Another user’s tickets' },
       },
-      handler: ({ params, query }, ctx) => listUserTickets(deps, callerId(ctx), params.user_id, query),
+      handler: async ({ params, query }, ctx) => (await listUserTickets(deps, callerId(ctx), params.user_id, query)).map(toTicketBody),
     }),
     defineRoute({
       method: 'get',
@@ -35,7 +36,7 @@ export function ticketRoutes(deps: BookingDeps): AnyRoute[] {
       tags,
       params: idParams,
       responses: { 200: { description: 'Ticket', schema: ticketSchema }, 401: unauthenticated, 404: notYours },
-      handler: ({ params }, ctx) => getTicket(deps, callerId(ctx), params.id),
+      handler: async ({ params }, ctx) => toTicketBody(await getTicket(deps, callerId(ctx), params.id)),
     }),
     defineRoute({
       method: 'get',
@@ -67,7 +68,7 @@ export function ticketRoutes(deps: BookingDeps): AnyRoute[] {
         404: notYours,
         409: { description: 'Ticket already used' },
       },
-      handler: ({ params }, ctx) => refundTicket(deps, { userId: callerId(ctx), ticketId: params.id }),
+      handler: async ({ params }, ctx) => toTicketBody(await refundTicket(deps, { userId: callerId(ctx), ticketId: params.id })),
     }),
   ];
 }

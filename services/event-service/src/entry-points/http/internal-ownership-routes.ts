@@ -1,10 +1,8 @@
-import { defineRoute, internalApiModule, type ApiModule } from '@ticketing/platform';
+import { defineRoute, internalApiModule, sessionOrganizerSchema, type ApiModule } from '@ticketing/platform';
 import { z } from 'zod';
 import { getSessionOrganizer, type CatalogStore } from '../../domain/catalog';
-import { uuid, uuidOutput } from '../../schemas/common';
+import { uuid } from '../../schemas/common';
 import { sessionParams } from '../../schemas/inventory';
-
-const sessionOrganizer = z.object({ session_id: uuidOutput, organizer_id: uuidOutput, member: z.boolean() });
 
 /** Ownership questions the booking service asks before it lets an organizer price a session. */
 export function internalOwnershipModule(catalog: CatalogStore, internalToken?: string): ApiModule {
@@ -17,7 +15,7 @@ export function internalOwnershipModule(catalog: CatalogStore, internalToken?: s
       tags: ['internal (booking service)'],
       params: sessionParams,
       query: z.object({ user_id: uuid }),
-      responses: { 200: { description: 'Owner', schema: sessionOrganizer }, 404: { description: 'Unknown session' } },
+      responses: { 200: { description: 'Owner', schema: sessionOrganizerSchema }, 404: { description: 'Unknown session' } },
       handler: ({ params, query }) => getSessionOrganizer(catalog, params.id, query.user_id),
     }),
   ]);

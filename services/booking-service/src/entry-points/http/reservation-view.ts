@@ -1,53 +1,17 @@
 import { fromCents, toCents } from '@ticketing/platform';
-import type { ReservationItemRow, ReservationRow, TicketRow } from './records';
-import { pngDataUri } from '../lib/qr-png';
-import { qrTextOf } from './ticket-code';
+import type { z } from 'zod';
+import type { ReservationRecord, ReservationRow, ReservationWithTickets, TicketRow } from '../../domain/records';
+import { qrTextOf } from '../../domain/ticket-code';
+import { pngDataUri } from '../../lib/qr-png';
+import type { reservationSchema, reservationWithTicketsSchema, ticketSchema } from '../../schemas/reservations';
 
-/** The seed's reservation body. */
-export interface ReservationBody {
-  id: string;
-  user_id: string;
-  session_id: string;
-  booking_time: string;
-  expiry_time: string;
-  seats_count: number;
-  total_amount: number;
-  status: ReservationRow['status'];
-  items: ReservationItemBody[];
-  created_at: string;
-  updated_at: string;
-  time_remaining_seconds: number;
-}
-
-export interface ReservationItemBody {
-  id: string;
-  session_seat_id: string;
-  row_number: string;
-  seat_number: string;
-  price: number;
-  discount_amount: number;
-  final_price: number;
-  price_tier_id: string | null;
-}
-
-export interface TicketBody {
-  id: string;
-  reservation_id: string;
-  user_id: string;
-  session_id: string;
-  session_seat_id: string;
-  row_number: string;
-  seat_number: string;
-  price: number;
-  status: TicketRow['status'];
-  qr_code: string;
-  /** The exact text in the QR code: what a scanner reads and POST /check-ins takes. */
-  code: string;
-  is_used: boolean;
-  created_at: string;
-}
-
-export type ReservationWithTickets = ReservationBody & { tickets: TicketBody[] };
+/**
+ * How the HTTP routes render the domain's rows: the seed's JSON bodies, typed by the response schemas that
+ * validate and document them.
+ */
+type ReservationBody = z.infer<typeof reservationSchema>;
+type TicketBody = z.infer<typeof ticketSchema>;
+type ReservationWithTicketsBody = z.infer<typeof reservationWithTicketsSchema>;
 
 const money = (value: string) => fromCents(toCents(value));
 
@@ -57,7 +21,7 @@ export function timeRemainingSeconds(row: Pick<ReservationRow, 'status' | 'expir
   return Math.max(0, Math.ceil((row.expiry_time.getTime() - now) / 1000));
 }
 
-export function toReservationBody(row: ReservationRow, items: ReservationItemRow[], now = Date.now()): ReservationBody {
+export function toReservationBody({ reservation: row, items }: ReservationRecord, now = Date.now()): ReservationBody {
   return {
     id: row.id,
     user_id: row.user_id,
@@ -83,6 +47,10 @@ export function toReservationBody(row: ReservationRow, items: ReservationItemRow
     updated_at: row.updated_at.toISOString(),
     time_remaining_seconds: timeRemainingSeconds(row, now),
   };
+}
+
+export function toReservationWithTicketsBody(record: ReservationWithTickets): ReservationWithTicketsBody {
+  return { ...toReservationBody(record), tickets: record.tickets.map(toTicketBody) };
 }
 
 export function toTicketBody(row: TicketRow): TicketBody {

@@ -1,0 +1,49 @@
+import { conflict, serviceUnavailable, withSpan } from '@ticketing/platform';
+import { LockServiceError, SeatsLockedError, secondsSince, type BookingDeps, type LockResult } from './ports';
+
+/**
+ * Runs `work` under one Redlock lock over all the seats, taken without waiting: a contender gets 409
+ * SEAT_LOCKED at once, an unreachable Redis 503. Reports the attempt's result and duration (and the seats of
+ * a contended attempt), and how long the lock was held.
+ */
+export async function withSeatLock<T>(
+  deps: Pick<BookingDeps, 'seatLocker' | 'settings' | 'metrics' | 'logger'>,
+  seatIds: string[],
+  work: () => Promise<T>,
+): Promise<T> {
+  const releaseLock = await lockSeats(deps, seatIds);
+  const lockedAt = process.hrtime.bigint();
+  try {
+    return await work();
+  } finally {
+    await releaseLock();
+    deps.metrics.lockHeld(secondsSince(lockedAt));
+  }
+}
+
+function lockSeats(deps: Pick<BookingDeps, 'seatLocker' | 'settings' | 'metrics' | 'logger'>, seatIds: string[]): Promise<() => Promise<void>> {
+  const attributes = { 'ticketing.seat_count': seatIds.length };
+  return withSpan('booking-service', 'seat_lock.acquire', { attributes }, async (span) => {
+    const started = process.hrtime.bigint();
+    const report = (result: LockResult) => {
+      span?.setAttribute('ticketing.lock_result', result);
+      deps.metrics.lockAcquisition(result, secondsSince(started), seatIds.length);
+    };
+    try {
+      const release = await deps.seatLocker.lockSeats(seatIds, deps.settings.lockTtlMs);
+      report('acquired');
+      return release;
+    } catch (error) {
+      if (error instanceof SeatsLockedError) {
+        report('contended');
+        throw conflict('SEAT_LOCKED', 'Seat already locked by another user', { session_seat_ids: seatIds });
+      }
+      report('error');
+      if (error instanceof LockServiceError) {
+        deps.logger.error({ err: error }, 'Seat lock service unavailable');
+        throw serviceUnavailable('LOCK_SERVICE_UNAVAILABLE', 'Seat locking is temporarily unavailable, try again');
+      }
+      throw error;
+    }
+  });
+}
