@@ -43,7 +43,7 @@ async function holdAtOnce(tx: HoldStore, commands: HoldCommand[], now: Date): Pr
   const seatIds = commands.flatMap((command) => [...new Set(command.seatIds)]);
   if (new Set(seatIds).size !== seatIds.length) return undefined;
   const live = commands.flatMap((command, i) => (command.reservedUntil.getTime() > now.getTime() ? [i] : []));
-  const attempts = await tx.tryHolds(live.map((i) => commands[i]), now);
+  const attempts = live.length ? await tx.tryHolds(live.map((i) => commands[i]), now) : [];
   const byCommand: Array<HoldAttempt | undefined> = commands.map(() => undefined);
   live.forEach((i, k) => (byCommand[i] = attempts[k]));
   return byCommand;
