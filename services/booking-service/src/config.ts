@@ -64,6 +64,8 @@ const bookingConfigSchema = z
     HOLD_BATCH_MAX_SIZE: envInt(64, 1, 128),
     /** Batches (hold calls, reservation writes) in flight at once each; a lone request never waits while fewer run. */
     HOLD_BATCH_MAX_IN_FLIGHT: envInt(2, 1, 16),
+    /** Price tiers are read from memory for at most this long (changes reach every replica at once by Redis pub/sub); 0 = no cache. */
+    PRICE_TIER_CACHE_SECONDS: envInt(300, 0, 86_400),
     /** A Redis command (seat lock, rate limit) not answered within this fails, so a hung Redis cannot stall requests. */
     REDIS_COMMAND_TIMEOUT_MS: envInt(1_000, 50, 60_000),
     // Rate limits on POST /reservations and POST /reservations/{id}/confirm: requests per window, 0 = no limit.

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from '@ticketing/platform';
 import type { EventApi } from '../src/entry-points/api';
 import { placeHolds } from '../src/domain/hold-batch';
+import { placeHold, type HoldCommand } from '../src/domain/seat-inventory';
+import { AppError } from '@ticketing/platform';
 import { seatInventoryRepository } from '../src/data-access/seat-inventory-repository';
 import { request } from '../../../test/support/http';
 import { startTestApi } from './support/api';
@@ -98,6 +100,62 @@ describe('batch hold', () => {
     expect(outcomes.map((outcome) => outcome.status)).toEqual([200, 200, 409]);
     expect(await holderOf(a)).toEqual({ status: 'reserved', reservation_id: first });
     expect(await holderOf(b)).toEqual({ status: 'reserved', reservation_id: second });
+  });
+
+  test('when a batch (one statement) mixes every kind of refusal, then each answer and seat state is what the single calls give', async () => {
+    const inventory = seatInventoryRepository(db);
+    // The same situation twice: once held call by call, once as one batch.
+    const situation = async () => {
+      const f = await createSessionFixture(db, { rows: 1, seatsPerRow: 6 });
+      const other = await createSessionFixture(db, { rows: 1, seatsPerRow: 1 });
+      const started = await createSessionFixture(db, { rows: 1, seatsPerRow: 1 });
+      await db('sessions').where({ id: started.sessionId }).update({ start_time: new Date(Date.now() - 60_000) });
+      await placeHold(inventory, { sessionId: f.sessionId, reservationId: randomUUID(), seatIds: [f.seatIds[5]], reservedUntil: inMinutes(10) });
+      const command = (seatIds: string[], sessionId = f.sessionId, reservedUntil = inMinutes(10)): HoldCommand => ({
+        sessionId,
+        reservationId: randomUUID(),
+        seatIds,
+        reservedUntil,
+      });
+      const commands = [
+        command([f.seatIds[0], f.seatIds[1]]),
+        command([f.seatIds[2], f.seatIds[2]]),
+        command([f.seatIds[3]], f.sessionId, new Date(Date.now() - 1_000)),
+        command([other.seatIds[0]]),
+        command([started.seatIds[0]], started.sessionId),
+        command([f.seatIds[4], f.seatIds[5]]),
+        command([randomUUID()], randomUUID()),
+      ];
+      const seats = [...f.seatIds, other.seatIds[0], started.seatIds[0]];
+      return { commands, states: async () => Promise.all(seats.map(async (id) => (await holderOf(id)).status)) };
+    };
+    const answer = (outcome: { status: number; error?: { code: string } }) => `${outcome.status} ${outcome.error?.code ?? ''}`;
+
+    const single = await situation();
+    const singleAnswers: string[] = [];
+    for (const command of single.commands) {
+      try {
+        await placeHold(inventory, command);
+        singleAnswers.push('200 ');
+      } catch (error) {
+        if (!(error instanceof AppError)) throw error;
+        singleAnswers.push(`${error.status} ${error.code}`);
+      }
+    }
+    const batched = await situation();
+    const outcomes = await placeHolds(inventory, batched.commands);
+
+    expect(outcomes.map(answer)).toEqual(singleAnswers);
+    expect(singleAnswers).toEqual([
+      '200 ',
+      '409 SEATS_UNAVAILABLE',
+      '422 VALIDATION_ERROR',
+      '409 SEATS_UNAVAILABLE',
+      '409 SESSION_STARTED',
+      '409 SEATS_UNAVAILABLE',
+      '404 NOT_FOUND',
+    ]);
+    expect(await batched.states()).toEqual(await single.states());
   });
 
   test('validates the request: empty or oversized batches and bad ids are 422', async () => {

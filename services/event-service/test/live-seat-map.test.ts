@@ -169,6 +169,30 @@ describe('the live seat map (GET /sessions/{id}/seat-map/stream)', () => {
     stream.close();
   });
 
+  test('when a batch of disjoint holds (one statement) has a refused reservation, then only the seats held are published', async () => {
+    const s = await createSessionFixture(db, { rows: 1, seatsPerRow: 5 });
+    const stream = await openStream(reader, s.sessionId);
+    await stream.next((event) => event.event === 'snapshot');
+    await hold(writer, s, randomUUID(), [s.seatIds[1]]);
+    await stream.next(changesSeat(s.seatIds[1], 'reserved'));
+    const reservedUntil = inMinutes(10).toISOString();
+    const batchHold = (seatIds: string[]) => ({ session_id: s.sessionId, reservation_id: randomUUID(), session_seat_ids: seatIds, reserved_until: reservedUntil });
+
+    const response = await request(writer.url, 'POST', '/api/internal/holds/batch', {
+      body: { holds: [batchHold([s.seatIds[0]]), batchHold([s.seatIds[1], s.seatIds[2]]), batchHold([s.seatIds[3]])] },
+    });
+
+    expect((response.body.results as Array<{ status: number }>).map((result) => result.status)).toEqual([200, 409, 200]);
+    await hold(writer, s, randomUUID(), [s.seatIds[4]]);
+    await stream.next(changesSeat(s.seatIds[4], 'reserved'));
+    const published = stream.events.filter((event) => event.event === 'seats').flatMap((event) => seatsOf(event).seats);
+    expect(published.filter((seat) => seat.status === 'reserved').map((seat) => seat.session_seat_id).sort()).toEqual(
+      [s.seatIds[1], s.seatIds[0], s.seatIds[3], s.seatIds[4]].sort(),
+    );
+    expect(published.map((seat) => seat.session_seat_id)).not.toContain(s.seatIds[2]);
+    stream.close();
+  });
+
   test('when a client reconnects with Last-Event-ID, then it gets only the changes it missed, without a snapshot', async () => {
     const s = await createSessionFixture(db, { rows: 1, seatsPerRow: 6 });
     const first = await openStream(reader, s.sessionId);

@@ -21,6 +21,8 @@ import {
 import { Redis } from 'ioredis';
 import { idempotencyLeaseMs, pendingHoldGraceSeconds, resolveBookingConfig, type BookingConfig } from '../config';
 import { createBookingStore } from '../data-access/booking-store';
+import { withCachedPriceTiers } from '../data-access/cached-price-tiers';
+import { redisPriceTierChanges, type PriceTierChanges } from '../data-access/price-tier-changes';
 import { withBatchedHolds } from '../data-access/batched-holds';
 import { withBatchedPendingHolds } from '../data-access/batched-pending-holds';
 import { withBatchedReservationWrites } from '../data-access/batched-reservation-writes';
@@ -104,7 +106,6 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
   const registry = createMetricsRegistry('booking-service');
 
   const db = createDatabase({ url: config.DATABASE_URL, poolMax: config.DB_POOL_MAX });
-  const store = createBookingStore(db);
   const redis = new Redis(config.REDIS_URL, {
     // While Redis is unreachable a lock attempt fails at once (503 LOCK_SERVICE_UNAVAILABLE) instead of
     // waiting in ioredis' offline queue for a reconnect; a Redis that accepts but does not answer is cut off
@@ -123,6 +124,20 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
   // Without an offline queue, commands sent before the connection is ready fail: wait for it (bounded by
   // connectTimeout; refused is immediate) so the first requests do not see a 503.
   await redis.connect().catch((error: unknown) => logger.warn({ err: error }, 'Redis not reachable yet'));
+  const priceTierChanges: PriceTierChanges | undefined =
+    config.PRICE_TIER_CACHE_SECONDS > 0
+      ? redisPriceTierChanges(
+          redis,
+          redis.duplicate({ enableOfflineQueue: true, lazyConnect: false, commandTimeout: undefined }),
+          (error) => logger.warn({ err: error }, 'Price tier change notices'),
+        )
+      : undefined;
+  const store = priceTierChanges
+    ? withCachedPriceTiers(createBookingStore(db), priceTierChanges, {
+        ttlMs: config.PRICE_TIER_CACHE_SECONDS * 1000,
+        onAnnounceError: (error) => logger.warn({ err: error }, 'Price tier change not announced; other replicas see it within PRICE_TIER_CACHE_SECONDS'),
+      })
+    : createBookingStore(db);
   const broker = new BrokerConnection(
     withConfirmChannels(brokerConfig({ url: config.RABBITMQ_URL, namespace: brokerNamespace, declareTopology: config.RABBITMQ_DECLARE_TOPOLOGY }), OUTBOX_CONFIRM_CHANNELS),
     logger,
@@ -260,7 +275,7 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
   try {
     server = await startHttpServer(app, config.PORT, config.HOST);
   } catch (error) {
-    await stopInOrder([() => queueStreams.close(), ...closeConnections])();
+    await stopInOrder([() => queueStreams.close(), async () => priceTierChanges?.close(), ...closeConnections])();
     throw error;
   }
   relay.start();
@@ -323,6 +338,7 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
         await admissionTicker?.stop();
       },
       () => queueStreams.close(),
+      async () => priceTierChanges?.close(),
       async () => {
         const jobsStopped = Promise.all([sweep.stop(), recovery.stop()]);
         try {

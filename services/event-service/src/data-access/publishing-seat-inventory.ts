@@ -87,10 +87,21 @@ async function recordHold(
   return attempt;
 }
 
+async function recordHolds(
+  attempting: Promise<Array<HoldAttempt | undefined>>,
+  commands: HoldCommand[],
+  pending: PendingChanges,
+): Promise<Array<HoldAttempt | undefined>> {
+  const attempts = await attempting;
+  await Promise.all(attempts.map((attempt, i) => recordHold(Promise.resolve(attempt), commands[i], pending)));
+  return attempts;
+}
+
 function recordingHoldStore(store: HoldStore, pending: PendingChanges): HoldStore {
   return {
     ...store,
     tryHold: (command, now) => recordHold(store.tryHold(command, now), command, pending),
+    tryHolds: (commands, now) => recordHolds(store.tryHolds(commands, now), commands, pending),
     transaction: (work) => store.transaction((tx) => work(recordingTransaction(tx, pending))),
   };
 }
@@ -104,6 +115,12 @@ export function publishingSeatInventory<S extends SeatInventoryStore & BookingEv
       const attempt = await recordHold(store.tryHold(command, now), command, pending);
       pending.publishTo(feed);
       return attempt;
+    },
+    async tryHolds(commands, now) {
+      const pending = new PendingChanges();
+      const attempts = await recordHolds(store.tryHolds(commands, now), commands, pending);
+      pending.publishTo(feed);
+      return attempts;
     },
     async holdTransaction(work) {
       // A batch of holds commits together: its changes go out once, after the commit, or never.

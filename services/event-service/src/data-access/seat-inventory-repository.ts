@@ -1,6 +1,7 @@
 import { definePreparedStatement, type Knex } from '@ticketing/platform';
 import type { BookingEventStore, BookingEventTransaction, LockedSeat } from '../domain/booking-events';
 import type { LapsedHold, LapsedHoldStore } from '../domain/lapsed-holds';
+import { tryHoldsOn } from './batch-hold-statement';
 import type { ProcessedMessageStore } from '../domain/message-retention';
 import type {
   HoldAttempt,
@@ -267,6 +268,7 @@ export function seatInventoryRepository(
   return {
     findSession: (sessionId) => findSessionOn(db, sessionId),
     tryHold: (command, now) => tryHoldOn(db, command, now),
+    tryHolds: (commands, now) => tryHoldsOn(db, commands, now),
     async seatStates(sessionId, seatIds) {
       const { rows } = await db.raw<{ rows: SeatState[] }>(
         `SELECT id, status, reservation_id FROM session_seats WHERE session_id = ? AND id = ANY(?::uuid[])`,
@@ -297,6 +299,7 @@ export function seatInventoryRepository(
         return work({
           findSession: (sessionId) => findSessionOn(trx, sessionId),
           tryHold: (command, now) => tryHoldOn(trx, command, now),
+          tryHolds: (commands, now) => tryHoldsOn(trx, commands, now),
           transaction: (inner) => inner(transactionQueries(trx)),
         });
       }),

@@ -71,6 +71,8 @@ export interface HoldStore {
    * holds the available ones. Otherwise changes nothing. Undefined when the session does not exist.
    */
   tryHold(command: HoldCommand, now: Date): Promise<HoldAttempt | undefined>;
+  /** tryHold for each command in one statement, answers in order; no seat may be asked for by two commands. */
+  tryHolds(commands: HoldCommand[], now: Date): Promise<Array<HoldAttempt | undefined>>;
   transaction<T>(work: (tx: SeatInventoryTransaction) => Promise<T>): Promise<T>;
 }
 
