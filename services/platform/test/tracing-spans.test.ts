@@ -17,7 +17,7 @@ import { startHttpServer, type RunningServer } from '../src/http/server';
 import { createLogger } from '../src/logger';
 import { createMetricsRegistry } from '../src/metrics';
 import { conflict } from '../src/errors';
-import { withSpan } from '../src/spans';
+import { withSpan, withoutSpans } from '../src/spans';
 import { startTracing, stopTracing, traceRedisCommands } from '../src/tracing';
 import { untraceRedisCommands } from '../src/redis-spans';
 import { request } from '../../../test/support/http';
@@ -84,15 +84,29 @@ describe('Postgres statements', () => {
     });
   });
 
-  test('when a named prepared statement runs, then the span is named after the statement; a callback query is traced too', async () => {
+  test('when a named prepared statement runs, then the span is named after the statement, without its text; a callback query is traced too', async () => {
     await inSampledSpan(async () => {
       await client.query({ name: 'tracing_spans_test.one', text: 'SELECT $1::int AS one', values: [1] });
       await new Promise<void>((resolve, reject) => client.query('SELECT 2', (error) => (error ? reject(error) : resolve())));
     });
-    expect(pgSpans().map((span) => [span.name, span.attributes['db.query.summary']])).toEqual([
-      ['tracing_spans_test.one', 'tracing_spans_test.one'],
-      ['SELECT postgres', 'SELECT postgres'],
+    expect(pgSpans().map((span) => [span.name, span.attributes['db.query.summary'], span.attributes['db.query.text']])).toEqual([
+      ['tracing_spans_test.one', 'tracing_spans_test.one', undefined],
+      ['SELECT postgres', 'SELECT postgres', 'SELECT 2'],
     ]);
+  });
+
+  test('when a transaction runs in a sampled trace, then BEGIN, SET, SAVEPOINT, RELEASE, ROLLBACK and COMMIT make no span, its statements do', async () => {
+    await inSampledSpan(async () => {
+      await client.query('BEGIN');
+      await client.query("SET LOCAL statement_timeout = '5s'");
+      await client.query('SAVEPOINT tracing_spans_test');
+      await client.query('SELECT 3');
+      await client.query('RELEASE SAVEPOINT tracing_spans_test');
+      await client.query('  commit');
+      await client.query('BEGIN');
+      await client.query('ROLLBACK');
+    });
+    expect(pgSpans().map((span) => span.name)).toEqual(['SELECT postgres']);
   });
 
   test('when a statement fails, then its span is an ERROR with the SQLSTATE, and the error still reaches the caller', async () => {
@@ -126,6 +140,17 @@ describe('Redis commands', () => {
     expect(command).toMatchObject({ name: 'set', kind: SpanKind.CLIENT });
     expect(command.attributes).toMatchObject({ 'db.system.name': 'redis', 'db.operation.name': 'set', 'db.namespace': '0' });
     expect(JSON.stringify(command.attributes)).not.toContain('secret-value');
+  });
+
+  test('when commands run inside withoutSpans in a sampled trace, then they make no span, and the trace is sampled again after it', async () => {
+    await inSampledSpan(async () => {
+      await withoutSpans(async () => {
+        await redis.get('tracing-spans-test-unspanned');
+        await withSpan('tracing-spans-test', 'inner', {}, async () => undefined);
+      });
+      await redis.get('tracing-spans-test-spanned');
+    });
+    expect(exporter.getFinishedSpans().map((span) => span.name)).toEqual(['get', 'parent']);
   });
 
   test('when a command fails, then its span is an ERROR', async () => {
