@@ -37,6 +37,7 @@ function* protobufFields(buffer) {
     else if (wireType === 5) at += 4;
     else if (wireType === 2) {
       const length = varint();
+      if (at + length > buffer.length) throw new Error('truncated protobuf');
       yield [field, wireType, buffer.subarray(at, at + length)];
       at += length;
     } else throw new Error(`unsupported protobuf wire type ${wireType}`);
