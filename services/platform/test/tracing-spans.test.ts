@@ -8,7 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, context, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { Redis } from 'ioredis';
+import { Pipeline, Redis } from 'ioredis';
 import { Client } from 'pg';
 import { z } from 'zod';
 import { createHttpApp } from '../src/http/app';
@@ -126,11 +126,11 @@ describe('Postgres statements', () => {
 describe('Redis commands', () => {
   const redis = new Redis(REDIS_URL, { lazyConnect: true });
   beforeAll(async () => {
-    traceRedisCommands(Redis);
+    traceRedisCommands(Redis, Pipeline);
     await redis.connect();
   });
   afterAll(async () => {
-    untraceRedisCommands(Redis);
+    untraceRedisCommands(Redis, Pipeline);
     await redis.quit();
   });
 
@@ -151,6 +151,29 @@ describe('Redis commands', () => {
       await redis.get('tracing-spans-test-spanned');
     });
     expect(exporter.getFinishedSpans().map((span) => span.name)).toEqual(['get', 'parent']);
+  });
+
+  test('when concurrent traces send commands through one auto-pipeline, then each command is a span of the trace that sent it, and a withoutSpans one none', async () => {
+    const pipelined = new Redis(REDIS_URL, { lazyConnect: true, enableAutoPipelining: true });
+    await pipelined.connect();
+    try {
+      // Queued in the same tick: ioredis sends them together from the first caller's context.
+      const buyers = ['a', 'b', 'c'].map((buyer) =>
+        withSpan('tracing-spans-test', `buyer ${buyer}`, { root: true }, async (span) => {
+          await pipelined.get(`tracing-spans-test-${buyer}`);
+          return span!.spanContext().traceId;
+        }),
+      );
+      const unspanned = inSampledSpan(() => withoutSpans(() => pipelined.get('tracing-spans-test-unspanned')));
+      const traceIds = await Promise.all(buyers);
+      await unspanned;
+      const commands = finished('@ticketing/platform/ioredis');
+      expect(commands.map((span) => span.spanContext().traceId).sort()).toEqual([...traceIds].sort());
+      const buyerSpans = new Map(exporter.getFinishedSpans().filter((span) => span.name.startsWith('buyer')).map((span) => [span.spanContext().spanId, span.spanContext().traceId]));
+      for (const command of commands) expect(buyerSpans.get(command.parentSpanContext!.spanId)).toBe(command.spanContext().traceId);
+    } finally {
+      await pipelined.quit();
+    }
   });
 
   test('when a command fails, then its span is an ERROR', async () => {
