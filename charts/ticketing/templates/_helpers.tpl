@@ -153,6 +153,8 @@ Environment shared by every process. Call with (dict "ctx" $ "serviceName" "even
 {{- if .ctx.Values.otel.endpoint }}
 - name: OTEL_EXPORTER_OTLP_ENDPOINT
   value: {{ .ctx.Values.otel.endpoint | quote }}
+- name: OTEL_EXPORTER_OTLP_TRACES_PROTOCOL
+  value: {{ .ctx.Values.otel.protocol | quote }}
 {{- end }}
 {{- end }}
 

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { Pipeline, Redis } from 'ioredis';
 import { startTracing, traceRedisCommands } from '@ticketing/platform/tracing';
 
-if (startTracing('booking-service')) traceRedisCommands(Redis);
+if (startTracing('booking-service')) traceRedisCommands(Redis, Pipeline);

@@ -4,7 +4,7 @@
  * registers the SDK; until then `withSpan` does not even touch the API, so tracing that is off costs one
  * boolean check per step.
  */
-import { SpanStatusCode, TraceFlags, trace, type Attributes, type Link, type Span, type SpanKind, type Tracer } from '@opentelemetry/api';
+import { SpanStatusCode, TraceFlags, context, trace, type Attributes, type Link, type Span, type SpanKind, type Tracer } from '@opentelemetry/api';
 import { AppError } from './errors';
 
 let enabled = false;
@@ -95,4 +95,19 @@ export function withSpan<T>(
       span.end();
     }
   });
+}
+
+/**
+ * Runs `work` without spans of its own: inside, the active trace reads as not sampled, so its Redis commands,
+ * Postgres statements and `withSpan` steps make none. For frequent, low-value work of a sampled request (the
+ * rate limits' Redis checks: one span per request that said nothing the server span's duration and the
+ * `booking_rate_limit_*` metrics do not). Do not call other services inside: they would be told "not sampled".
+ */
+export function withoutSpans<T>(work: () => Promise<T>): Promise<T> {
+  if (!enabled) return work();
+  const span = trace.getActiveSpan();
+  if (span === undefined) return work();
+  const parent = span.spanContext();
+  if ((parent.traceFlags & TraceFlags.SAMPLED) === 0) return work();
+  return context.with(trace.setSpan(context.active(), trace.wrapSpanContext({ ...parent, traceFlags: TraceFlags.NONE })), work);
 }

@@ -16,12 +16,13 @@
  * wrapping every query, command, request and response emitter, computing attributes — for unsampled
  * requests too, which is why a 10 % sample cost nearly as much as 100 %. So did the SDK's context manager,
  * a second AsyncLocalStorage taxing every promise: the active context lives in the request context's
- * storage instead (tracing-context.ts).
+ * storage instead (tracing-context.ts). Spans go out as OTLP/protobuf by default (tracing-exporter.ts).
  */
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { traceQueries, untraceQueries } from './db/query-spans';
 import { traceOutgoingRequests, untraceOutgoingRequests } from './http/client-span';
 import { markTracingStarted, markTracingStopped } from './spans';
+import { createTraceExporter, traceExportProtocol } from './tracing-exporter';
 import { RequestStorageContextManager } from './tracing-context';
 
 export { traceRedisCommands } from './redis-spans';
@@ -40,11 +41,12 @@ export function startTracing(serviceName: string, spanProcessors?: SpanProcessor
   if (provider) return true;
   const endpoint = process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
   if (!spanProcessors && !endpoint) return false;
+  // Read before anything starts: an unsupported protocol fails the process at start-up, with the reason.
+  const protocol = spanProcessors ? undefined : traceExportProtocol();
   // Loaded only now: the SDK and exporter weigh megabytes of RSS in every process.
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { NodeSDK } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
   const { BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base');
-  const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http');
   const { resourceFromAttributes } = require('@opentelemetry/resources') as typeof import('@opentelemetry/resources');
   const { ATTR_SERVICE_NAME } = require('@opentelemetry/semantic-conventions') as typeof import('@opentelemetry/semantic-conventions');
   /* eslint-enable @typescript-eslint/no-require-imports */
@@ -55,7 +57,7 @@ export function startTracing(serviceName: string, spanProcessors?: SpanProcessor
     autoDetectResources: false,
     contextManager: new RequestStorageContextManager(),
     spanProcessors: spanProcessors ?? [
-      new BatchSpanProcessor(new OTLPTraceExporter(), { maxQueueSize: EXPORT_QUEUE_SIZE, maxExportBatchSize: EXPORT_BATCH_SIZE }),
+      new BatchSpanProcessor(createTraceExporter(protocol ?? 'http/protobuf'), { maxQueueSize: EXPORT_QUEUE_SIZE, maxExportBatchSize: EXPORT_BATCH_SIZE }),
     ],
     metricReaders: [],
     logRecordProcessors: [],

@@ -8,7 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, context, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { Redis } from 'ioredis';
+import { Pipeline, Redis } from 'ioredis';
 import { Client } from 'pg';
 import { z } from 'zod';
 import { createHttpApp } from '../src/http/app';
@@ -17,7 +17,7 @@ import { startHttpServer, type RunningServer } from '../src/http/server';
 import { createLogger } from '../src/logger';
 import { createMetricsRegistry } from '../src/metrics';
 import { conflict } from '../src/errors';
-import { withSpan } from '../src/spans';
+import { withSpan, withoutSpans } from '../src/spans';
 import { startTracing, stopTracing, traceRedisCommands } from '../src/tracing';
 import { untraceRedisCommands } from '../src/redis-spans';
 import { request } from '../../../test/support/http';
@@ -84,15 +84,29 @@ describe('Postgres statements', () => {
     });
   });
 
-  test('when a named prepared statement runs, then the span is named after the statement; a callback query is traced too', async () => {
+  test('when a named prepared statement runs, then the span is named after the statement, without its text; a callback query is traced too', async () => {
     await inSampledSpan(async () => {
       await client.query({ name: 'tracing_spans_test.one', text: 'SELECT $1::int AS one', values: [1] });
       await new Promise<void>((resolve, reject) => client.query('SELECT 2', (error) => (error ? reject(error) : resolve())));
     });
-    expect(pgSpans().map((span) => [span.name, span.attributes['db.query.summary']])).toEqual([
-      ['tracing_spans_test.one', 'tracing_spans_test.one'],
-      ['SELECT postgres', 'SELECT postgres'],
+    expect(pgSpans().map((span) => [span.name, span.attributes['db.query.summary'], span.attributes['db.query.text']])).toEqual([
+      ['tracing_spans_test.one', 'tracing_spans_test.one', undefined],
+      ['SELECT postgres', 'SELECT postgres', 'SELECT 2'],
     ]);
+  });
+
+  test('when a transaction runs in a sampled trace, then BEGIN, SET, SAVEPOINT, RELEASE, ROLLBACK and COMMIT make no span, its statements do', async () => {
+    await inSampledSpan(async () => {
+      await client.query('BEGIN');
+      await client.query("SET LOCAL statement_timeout = '5s'");
+      await client.query('SAVEPOINT tracing_spans_test');
+      await client.query('SELECT 3');
+      await client.query('RELEASE SAVEPOINT tracing_spans_test');
+      await client.query('  commit');
+      await client.query('BEGIN');
+      await client.query('ROLLBACK');
+    });
+    expect(pgSpans().map((span) => span.name)).toEqual(['SELECT postgres']);
   });
 
   test('when a statement fails, then its span is an ERROR with the SQLSTATE, and the error still reaches the caller', async () => {
@@ -112,11 +126,11 @@ describe('Postgres statements', () => {
 describe('Redis commands', () => {
   const redis = new Redis(REDIS_URL, { lazyConnect: true });
   beforeAll(async () => {
-    traceRedisCommands(Redis);
+    traceRedisCommands(Redis, Pipeline);
     await redis.connect();
   });
   afterAll(async () => {
-    untraceRedisCommands(Redis);
+    untraceRedisCommands(Redis, Pipeline);
     await redis.quit();
   });
 
@@ -126,6 +140,40 @@ describe('Redis commands', () => {
     expect(command).toMatchObject({ name: 'set', kind: SpanKind.CLIENT });
     expect(command.attributes).toMatchObject({ 'db.system.name': 'redis', 'db.operation.name': 'set', 'db.namespace': '0' });
     expect(JSON.stringify(command.attributes)).not.toContain('secret-value');
+  });
+
+  test('when commands run inside withoutSpans in a sampled trace, then they make no span, and the trace is sampled again after it', async () => {
+    await inSampledSpan(async () => {
+      await withoutSpans(async () => {
+        await redis.get('tracing-spans-test-unspanned');
+        await withSpan('tracing-spans-test', 'inner', {}, async () => undefined);
+      });
+      await redis.get('tracing-spans-test-spanned');
+    });
+    expect(exporter.getFinishedSpans().map((span) => span.name)).toEqual(['get', 'parent']);
+  });
+
+  test('when concurrent traces send commands through one auto-pipeline, then each command is a span of the trace that sent it, and a withoutSpans one none', async () => {
+    const pipelined = new Redis(REDIS_URL, { lazyConnect: true, enableAutoPipelining: true });
+    await pipelined.connect();
+    try {
+      // Queued in the same tick: ioredis sends them together from the first caller's context.
+      const buyers = ['a', 'b', 'c'].map((buyer) =>
+        withSpan('tracing-spans-test', `buyer ${buyer}`, { root: true }, async (span) => {
+          await pipelined.get(`tracing-spans-test-${buyer}`);
+          return span!.spanContext().traceId;
+        }),
+      );
+      const unspanned = inSampledSpan(() => withoutSpans(() => pipelined.get('tracing-spans-test-unspanned')));
+      const traceIds = await Promise.all(buyers);
+      await unspanned;
+      const commands = finished('@ticketing/platform/ioredis');
+      expect(commands.map((span) => span.spanContext().traceId).sort()).toEqual([...traceIds].sort());
+      const buyerSpans = new Map(exporter.getFinishedSpans().filter((span) => span.name.startsWith('buyer')).map((span) => [span.spanContext().spanId, span.spanContext().traceId]));
+      for (const command of commands) expect(buyerSpans.get(command.parentSpanContext!.spanId)).toBe(command.spanContext().traceId);
+    } finally {
+      await pipelined.quit();
+    }
   });
 
   test('when a command fails, then its span is an ERROR', async () => {

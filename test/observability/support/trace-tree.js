@@ -94,7 +94,8 @@ async function main() {
   try {
     await Promise.all([dropDatabase(POSTGRES_URL, 'event_trace_tree'), dropDatabase(POSTGRES_URL, 'booking_trace_tree')]);
     const [eventPort, consumerPort, bookingPort] = [await freePort(), await freePort(), await freePort()];
-    const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_TRACES_SAMPLER: 'parentbased_always_on', OTEL_BSP_SCHEDULE_DELAY: '200' };
+    // JSON, which the receiver decodes (the product's default is OTLP/protobuf).
+    const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json', OTEL_TRACES_SAMPLER: 'parentbased_always_on', OTEL_BSP_SCHEDULE_DELAY: '200' };
     const shared = { LOG_LEVEL: 'warn', RABBITMQ_URL, HOST: '127.0.0.1', ...tracing };
     const eventEnv = { ...shared, DATABASE_URL: `${POSTGRES_URL}/event_trace_tree`, PORT: String(eventPort), METRICS_PORT: String(consumerPort) };
     const bookingEnv = {

@@ -37,11 +37,11 @@ Module._resolveFilename = function resolveTicketingPlatform(request, ...rest) {
 // Tracing first: nothing that the instrumentations patch (http, koa, pg, ioredis, amqplib) is loaded yet.
 const { InMemorySpanExporter, SimpleSpanProcessor } = require('@opentelemetry/sdk-trace-base');
 const { startTracing, stopTracing, traceRedisCommands } = require('@ticketing/platform/tracing');
-const { Redis } = require('ioredis');
+const { Pipeline, Redis } = require('ioredis');
 
 const exporter = new InMemorySpanExporter();
 // As the booking API's instrumentation.ts does.
-if (startTracing('ticketing-in-process', [new SimpleSpanProcessor(exporter)])) traceRedisCommands(Redis);
+if (startTracing('ticketing-in-process', [new SimpleSpanProcessor(exporter)])) traceRedisCommands(Redis, Pipeline);
 
 // Remember the RabbitMQ namespace startSystem picks, to delete it at the end.
 const infraPath = path.join(ROOT, 'test', 'support', 'infra.ts');

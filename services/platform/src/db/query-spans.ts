@@ -13,9 +13,15 @@ import { PLATFORM_SCOPE } from '../tracing-scopes';
  * Every connection is a `pg.Client` (knex's pool and ours), so wrapping `Client.prototype.query` covers
  * knex's statements, our named prepared statements, BEGIN/COMMIT and migrations. Stable semantic
  * conventions: `db.system.name`, `db.namespace` (the database), `db.operation.name` (the statement's first
- * keyword), `db.query.text`, `db.query.summary` and the span name (a prepared statement's name, e.g.
- * `booking.reservations.insert_held`; otherwise `<operation> <database>`), `db.response.status_code`
- * (the SQLSTATE of a failure), `server.address`/`server.port`.
+ * keyword), `db.query.summary` and the span name (a prepared statement's name, e.g.
+ * `booking.reservations.insert_held`; otherwise `<operation> <database>`), `db.query.text` (only for an
+ * unnamed statement: a prepared statement's name already says which SQL of the code ran, and its text
+ * was most of the bytes serialized and exported per span), `db.response.status_code` (the SQLSTATE of a
+ * failure), `server.address`/`server.port`.
+ *
+ * Transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE) and SET get no span: they were 2-4 of
+ * the ~18 spans of a reservation and said nothing the enclosing span and its statements do not (a failed
+ * COMMIT fails the step around it, which records the error). docs/observability.md, "Cost".
  */
 const WRAPPED = Symbol.for('ticketing.platform.pgQuerySpans');
 
@@ -43,7 +49,9 @@ export function traceQueries(): void {
     const statement: QueryLike = typeof config === 'string' ? { text: config } : ((config as QueryLike | null) ?? {});
     // A Submittable (a cursor, a pg.Query) reports through its own events: not traced.
     if (typeof (config as { submit?: unknown } | null)?.submit === 'function') return original.apply(this, args);
-    const span = startQuerySpan(this, statement);
+    const operation = operationOf(statement.text);
+    if (operation !== undefined && UNTRACED_OPERATIONS.has(operation)) return original.apply(this, args);
+    const span = startQuerySpan(this, statement, operation);
     const last = args.length - 1;
     if (typeof args[last] === 'function') {
       const callback = args[last] as Callback;
@@ -81,9 +89,14 @@ export function untraceQueries(): void {
   delete prototype[WRAPPED];
 }
 
-function startQuerySpan(client: ClientFields, statement: QueryLike): Span {
-  const text = statement.text ?? '';
-  const operation = /^\s*([A-Za-z]+)/.exec(text)?.[1]?.toUpperCase();
+const UNTRACED_OPERATIONS = new Set(['BEGIN', 'COMMIT', 'ROLLBACK', 'SAVEPOINT', 'RELEASE', 'SET']);
+
+/** The statement's first keyword, upper case (`SELECT`, `WITH`, `BEGIN`). */
+function operationOf(text: string | undefined): string | undefined {
+  return text === undefined ? undefined : /^\s*([A-Za-z]+)/.exec(text)?.[1]?.toUpperCase();
+}
+
+function startQuerySpan(client: ClientFields, statement: QueryLike, operation: string | undefined): Span {
   const summary = statement.name ?? (operation ? `${operation}${client.database ? ` ${client.database}` : ''}` : 'postgresql');
   return platformTracer(PLATFORM_SCOPE.pg).startSpan(summary, {
     kind: SpanKind.CLIENT,
@@ -92,7 +105,7 @@ function startQuerySpan(client: ClientFields, statement: QueryLike): Span {
       'db.namespace': client.database,
       'db.operation.name': operation,
       'db.query.summary': summary,
-      'db.query.text': text,
+      'db.query.text': statement.name === undefined ? statement.text : undefined,
       'server.address': client.host,
       'server.port': client.port,
     },

@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import type { Redis } from 'ioredis';
 import { Counter, type Registry } from 'prom-client';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { tooManyRequests, type Logger } from '@ticketing/platform';
+import { tooManyRequests, withoutSpans, type Logger } from '@ticketing/platform';
 import type { BookingConfig } from '../../config';
 import { callerId } from './caller-identity';
 
@@ -48,7 +48,9 @@ class KeyedLimit {
   /** Counts one request of `key`; throws the 429 when the key is over its limit. */
   async consume(key: string): Promise<void> {
     try {
-      await this.shared.consume(key);
+      // No Redis span per check in a sampled trace: a 429 shows on the server span, a store failure in
+      // booking_rate_limit_store_errors_total (docs/observability.md, "Cost").
+      await withoutSpans(() => this.shared.consume(key));
     } catch (outcome) {
       if (outcome instanceof RateLimiterRes) throw this.refusal(outcome);
       this.metrics.storeErrors.inc({ route: this.route });
