@@ -114,6 +114,17 @@ const seatsOf = (event: SseEvent) => JSON.parse(event.data) as { version: number
 const changesSeat = (seatId: string, status: string) => (event: SseEvent) =>
   event.event === 'seats' && seatsOf(event).seats.some((seat) => seat.session_seat_id === seatId && seat.status === status);
 
+/** One reservation per list of seats, all in one internal batch call through the writer; the per-hold statuses. */
+async function holdInOneBatch(s: SessionFixture, seatLists: string[][]): Promise<number[]> {
+  const reservedUntil = inMinutes(10).toISOString();
+  const holds = seatLists.map((seatIds) => ({ session_id: s.sessionId, reservation_id: randomUUID(), session_seat_ids: seatIds, reserved_until: reservedUntil }));
+  const response = await request(writer.url, 'POST', '/api/internal/holds/batch', { body: { holds } });
+  return (response.body.results as Array<{ status: number }>).map((result) => result.status);
+}
+
+/** Every seat state the stream has delivered in `seats` events so far. */
+const publishedSeats = (stream: OpenStream) => stream.events.filter((event) => event.event === 'seats').flatMap((event) => seatsOf(event).seats);
+
 describe('the live seat map (GET /sessions/{id}/seat-map/stream)', () => {
   test('when a seat is held through another API replica, then a subscriber of this one gets the snapshot and then the change', async () => {
     const s = await createSessionFixture(db, { rows: 2, seatsPerRow: 5 });
@@ -150,18 +161,12 @@ describe('the live seat map (GET /sessions/{id}/seat-map/stream)', () => {
     const s = await createSessionFixture(db, { rows: 1, seatsPerRow: 4 });
     const stream = await openStream(reader, s.sessionId);
     await stream.next((event) => event.event === 'snapshot');
-    const reservedUntil = inMinutes(10).toISOString();
-    const batchHold = (seatIds: string[]) => ({ session_id: s.sessionId, reservation_id: randomUUID(), session_seat_ids: seatIds, reserved_until: reservedUntil });
 
-    const response = await request(writer.url, 'POST', '/api/internal/holds/batch', {
-      body: { holds: [batchHold([s.seatIds[0]]), batchHold([s.seatIds[0], s.seatIds[1]]), batchHold([s.seatIds[2]])] },
-    });
-
-    expect((response.body.results as Array<{ status: number }>).map((result) => result.status)).toEqual([200, 409, 200]);
+    expect(await holdInOneBatch(s, [[s.seatIds[0]], [s.seatIds[0], s.seatIds[1]], [s.seatIds[2]]])).toEqual([200, 409, 200]);
     // The batch's changes go out together (one event per commit); a later single hold shows the stream moved past them.
     await hold(writer, s, randomUUID(), [s.seatIds[3]]);
     await stream.next(changesSeat(s.seatIds[3], 'reserved'));
-    const published = stream.events.filter((event) => event.event === 'seats').flatMap((event) => seatsOf(event).seats);
+    const published = publishedSeats(stream);
     expect(published.filter((seat) => seat.status === 'reserved').map((seat) => seat.session_seat_id).sort()).toEqual(
       [s.seatIds[0], s.seatIds[2], s.seatIds[3]].sort(),
     );
@@ -175,17 +180,11 @@ describe('the live seat map (GET /sessions/{id}/seat-map/stream)', () => {
     await stream.next((event) => event.event === 'snapshot');
     await hold(writer, s, randomUUID(), [s.seatIds[1]]);
     await stream.next(changesSeat(s.seatIds[1], 'reserved'));
-    const reservedUntil = inMinutes(10).toISOString();
-    const batchHold = (seatIds: string[]) => ({ session_id: s.sessionId, reservation_id: randomUUID(), session_seat_ids: seatIds, reserved_until: reservedUntil });
 
-    const response = await request(writer.url, 'POST', '/api/internal/holds/batch', {
-      body: { holds: [batchHold([s.seatIds[0]]), batchHold([s.seatIds[1], s.seatIds[2]]), batchHold([s.seatIds[3]])] },
-    });
-
-    expect((response.body.results as Array<{ status: number }>).map((result) => result.status)).toEqual([200, 409, 200]);
+    expect(await holdInOneBatch(s, [[s.seatIds[0]], [s.seatIds[1], s.seatIds[2]], [s.seatIds[3]]])).toEqual([200, 409, 200]);
     await hold(writer, s, randomUUID(), [s.seatIds[4]]);
     await stream.next(changesSeat(s.seatIds[4], 'reserved'));
-    const published = stream.events.filter((event) => event.event === 'seats').flatMap((event) => seatsOf(event).seats);
+    const published = publishedSeats(stream);
     expect(published.filter((seat) => seat.status === 'reserved').map((seat) => seat.session_seat_id).sort()).toEqual(
       [s.seatIds[1], s.seatIds[0], s.seatIds[3], s.seatIds[4]].sort(),
     );
