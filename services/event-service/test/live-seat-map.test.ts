@@ -125,6 +125,16 @@ async function holdInOneBatch(s: SessionFixture, seatLists: string[][]): Promise
 /** Every seat state the stream has delivered in `seats` events so far. */
 const publishedSeats = (stream: OpenStream) => stream.events.filter((event) => event.event === 'seats').flatMap((event) => seatsOf(event).seats);
 
+/** A client follows the session, sees the first seat held, and disconnects; the event it saw last. */
+async function seeFirstHoldThenLeave(s: SessionFixture): Promise<SseEvent> {
+  const first = await openStream(reader, s.sessionId);
+  await first.next((event) => event.event === 'snapshot');
+  await hold(writer, s, randomUUID(), [s.seatIds[0]]);
+  const seen = await first.next(changesSeat(s.seatIds[0], 'reserved'));
+  first.close();
+  return seen;
+}
+
 describe('the live seat map (GET /sessions/{id}/seat-map/stream)', () => {
   test('when a seat is held through another API replica, then a subscriber of this one gets the snapshot and then the change', async () => {
     const s = await createSessionFixture(db, { rows: 2, seatsPerRow: 5 });
@@ -194,11 +204,7 @@ describe('the live seat map (GET /sessions/{id}/seat-map/stream)', () => {
 
   test('when a client reconnects with Last-Event-ID, then it gets only the changes it missed, without a snapshot', async () => {
     const s = await createSessionFixture(db, { rows: 1, seatsPerRow: 6 });
-    const first = await openStream(reader, s.sessionId);
-    await first.next((event) => event.event === 'snapshot');
-    await hold(writer, s, randomUUID(), [s.seatIds[0]]);
-    const seen = await first.next(changesSeat(s.seatIds[0], 'reserved'));
-    first.close();
+    const seen = await seeFirstHoldThenLeave(s);
 
     // Missed while away: two holds.
     await hold(writer, s, randomUUID(), [s.seatIds[1]]);
@@ -217,11 +223,7 @@ describe('the live seat map (GET /sessions/{id}/seat-map/stream)', () => {
 
   test('when the Last-Event-ID is older than the changes still kept, then the client gets a fresh snapshot', async () => {
     const s = await createSessionFixture(db, { rows: 1, seatsPerRow: 4 });
-    const first = await openStream(reader, s.sessionId);
-    await first.next((event) => event.event === 'snapshot');
-    await hold(writer, s, randomUUID(), [s.seatIds[0]]);
-    const seen = await first.next(changesSeat(s.seatIds[0], 'reserved'));
-    first.close();
+    const seen = await seeFirstHoldThenLeave(s);
     await hold(writer, s, randomUUID(), [s.seatIds[1]]);
     await new Promise((resolve) => setTimeout(resolve, 100));
     // The retention limit trimmed everything (as MAXLEN does to a busy session's old changes).
