@@ -99,12 +99,22 @@ describe('jwt mode refuses forged and unverifiable callers', () => {
     expect(withinSkew.status).toBe(200);
   });
 
-  test('when /api/internal is called without the internal token, then it is refused', async () => {
-    const response = await request(services.eventUrl, 'POST', `/api/internal/sessions/${randomUUID()}/seats/confirm`, {
-      body: { reservation_id: randomUUID(), session_seat_ids: [randomUUID()] },
-      headers: bearer(await token({ roles: ['admin'] })),
-    });
-    expect([response.status, response.body.error.code]).toEqual([401, 'INVALID_INTERNAL_TOKEN']);
+  test('when any /api/internal route of either API is called without the internal token, then it is refused', async () => {
+    const session = randomUUID();
+    const hold = { reservation_id: randomUUID(), session_seat_ids: [randomUUID()], reserved_until: new Date(Date.now() + 60_000).toISOString() };
+    const calls: Array<[string, string, string, unknown]> = [
+      [services.eventUrl, 'POST', `/api/internal/sessions/${session}/seats/confirm`, { reservation_id: hold.reservation_id, session_seat_ids: hold.session_seat_ids }],
+      [services.eventUrl, 'POST', `/api/internal/sessions/${session}/seats/reserve`, hold],
+      [services.eventUrl, 'POST', `/api/internal/sessions/${session}/seats/release`, { reservation_id: hold.reservation_id, session_seat_ids: hold.session_seat_ids }],
+      [services.eventUrl, 'POST', '/api/internal/holds/batch', { holds: [{ session_id: session, ...hold }] }],
+      [services.eventUrl, 'GET', `/api/internal/sessions/${session}/organizer?user_id=${randomUUID()}`, undefined],
+      [services.bookingUrl, 'POST', '/api/internal/reservations/status', { reservation_ids: [hold.reservation_id] }],
+    ];
+    const headers = bearer(await token({ roles: ['admin'] }));
+    for (const [base, method, path, body] of calls) {
+      const response = await request(base, method, path, { body, headers });
+      expect([path, response.status, response.body.error?.code]).toEqual([path, 401, 'INVALID_INTERNAL_TOKEN']);
+    }
   });
 });
 
