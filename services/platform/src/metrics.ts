@@ -20,3 +20,8 @@ export function createHttpDurationHistogram(registry: Registry): Histogram<'meth
     registers: [registry],
   });
 }
+
+/** Items per batch of a NaturalBatcher (1 when idle; grows with concurrent callers). */
+export function createBatchSizeHistogram(registry: Registry, name: string, help: string): Histogram {
+  return new Histogram({ name, help, buckets: [1, 2, 4, 8, 16, 32, 64, 128], registers: [registry] });
+}

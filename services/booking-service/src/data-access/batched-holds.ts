@@ -1,5 +1,5 @@
 import { Histogram, type Registry } from 'prom-client';
-import { MAX_HOLDS_PER_BATCH, NaturalBatcher, outcomeOf, withSpan, type ItemOutcome } from '@ticketing/platform';
+import { MAX_HOLDS_PER_BATCH, createBatchSizeHistogram, NaturalBatcher, outcomeOf, withSpan, type ItemOutcome } from '@ticketing/platform';
 import type { EventServiceClient, ReserveResult, SeatHoldRequest } from '../domain/event-service';
 
 export interface HoldBatchingOptions {
@@ -17,12 +17,11 @@ export interface HoldBatchingOptions {
  * (compensation, error translation) is unchanged. One span per batch, linked to the requests' traces.
  */
 export function withBatchedHolds(client: EventServiceClient, options: HoldBatchingOptions): EventServiceClient {
-  const size = new Histogram({
-    name: 'booking_hold_batch_size',
-    help: 'Reservations per hold call to the event service (1 when idle; grows with concurrent buyers)',
-    buckets: [1, 2, 4, 8, 16, 32, 64, 128],
-    registers: [options.registry],
-  });
+  const size = createBatchSizeHistogram(
+    options.registry,
+    'booking_hold_batch_size',
+    'Reservations per hold call to the event service (1 when idle; grows with concurrent buyers)',
+  );
   const wait = new Histogram({
     name: 'booking_hold_batch_wait_seconds',
     help: 'Time a hold waited for a batch slot before its call to the event service went out (0 when idle)',

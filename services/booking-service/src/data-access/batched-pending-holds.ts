@@ -1,5 +1,5 @@
-import { Histogram, type Registry } from 'prom-client';
-import { NaturalBatcher, outcomeOf, withSpan, type ItemOutcome, type Knex } from '@ticketing/platform';
+import type { Registry } from 'prom-client';
+import { createBatchSizeHistogram, NaturalBatcher, outcomeOf, withSpan, type ItemOutcome, type Knex } from '@ticketing/platform';
 import type { BookingStore, CappedRecord } from '../domain/store';
 import { uuidLiteral } from './pending-hold-repository';
 
@@ -72,12 +72,11 @@ export async function recordManyWithinCap(db: Knex, holds: PendingHold[], cap: n
  * and a second hold of a pair already in the batch is recorded right after it on its own (it must see the first).
  */
 export function withBatchedPendingHolds(db: Knex, store: BookingStore, options: { maxBatchSize: number; maxInFlight: number; registry: Registry }): BookingStore {
-  const size = new Histogram({
-    name: 'booking_pending_hold_batch_size',
-    help: 'Pending holds journaled (under the seat cap) per round trip (1 when idle; grows with concurrent buyers)',
-    buckets: [1, 2, 4, 8, 16, 32, 64, 128],
-    registers: [options.registry],
-  });
+  const size = createBatchSizeHistogram(
+    options.registry,
+    'booking_pending_hold_batch_size',
+    'Pending holds journaled (under the seat cap) per round trip (1 when idle; grows with concurrent buyers)',
+  );
   const single = ({ hold, cap }: { hold: PendingHold; cap: number }) => store.pendingHolds.recordWithinCap(hold, cap);
   const batcher = new NaturalBatcher<{ hold: PendingHold; cap: number }, CappedRecord>({
     maxBatchSize: options.maxBatchSize,

@@ -1,5 +1,5 @@
-import { Histogram, type Registry } from 'prom-client';
-import { definePreparedStatement, NaturalBatcher, outcomeOf, withSpan, type ItemOutcome, type Knex } from '@ticketing/platform';
+import type { Registry } from 'prom-client';
+import { definePreparedStatement, createBatchSizeHistogram, NaturalBatcher, outcomeOf, withSpan, type ItemOutcome, type Knex } from '@ticketing/platform';
 import type { BookingStore, NewReservation } from '../domain/store';
 import type { ReservationItemRow } from '../domain/records';
 import { heldItemRecords } from './reservation-repository';
@@ -60,12 +60,11 @@ export async function insertHeldMany(db: Knex, held: HeldReservation[]): Promise
  * write is tried again on its own, so no reservation fails for another's sake.
  */
 export function withBatchedReservationWrites(db: Knex, store: BookingStore, options: { maxBatchSize: number; maxInFlight: number; registry: Registry }): BookingStore {
-  const size = new Histogram({
-    name: 'booking_reservation_write_batch_size',
-    help: 'Reservations written per statement (1 when idle; grows with concurrent buyers)',
-    buckets: [1, 2, 4, 8, 16, 32, 64, 128],
-    registers: [options.registry],
-  });
+  const size = createBatchSizeHistogram(
+    options.registry,
+    'booking_reservation_write_batch_size',
+    'Reservations written per statement (1 when idle; grows with concurrent buyers)',
+  );
   const single = (held: HeldReservation) => store.reservations.insertHeld(held.reservation, held.items);
   const batcher = new NaturalBatcher<HeldReservation, boolean>({
     maxBatchSize: options.maxBatchSize,
