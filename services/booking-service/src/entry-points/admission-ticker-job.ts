@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '@ticketing/platform';
+import { startPeriodicJob, type Logger } from '@ticketing/platform';
 import type { WaitingRoomStore } from '../domain/waiting-room-ports';
 import type { AdmissionTicker, WaitingRoomMetrics } from '../domain/admission-tick';
 
@@ -26,7 +26,6 @@ export function startAdmissionTickerJob(options: {
   const instanceId = randomUUID();
   const leaseMs = Math.max(2_000, intervalMs * 8);
   let leading = false;
-  let running: Promise<void> | undefined;
 
   const pass = async () => {
     const wasLeading = leading;
@@ -36,19 +35,12 @@ export function startAdmissionTickerJob(options: {
     else metrics.queueLength(0);
   };
 
-  const timer = setInterval(() => {
-    if (running) return;
-    running = pass()
-      .catch((error: unknown) => logger.warn({ err: error }, 'Admission ticker pass failed'))
-      .finally(() => (running = undefined));
-  }, intervalMs);
-  timer.unref();
+  const job = startPeriodicJob({ name: 'Admission ticker pass', intervalMs, logger, run: pass });
 
   return {
     isLeading: () => leading,
     async stop() {
-      clearInterval(timer);
-      await running;
+      await job.stop();
       if (leading) await store.resign(instanceId).catch(() => undefined);
       leading = false;
     },
