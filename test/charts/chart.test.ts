@@ -383,7 +383,12 @@ describe('identity', () => {
   test('production values: every process runs jwt identity with keys, issuer, audience and internal token from the existing Secret', () => {
     for (const [kind, name] of WORKLOADS) {
       const env = envOf(container(find(rendered.production, kind, name)));
-      expect({ name, mode: env.AUTH_MODE.value, skew: env.AUTH_CLOCK_SKEW_SECONDS.value }).toEqual({ name, mode: 'jwt', skew: '30' });
+      expect({ name, mode: env.AUTH_MODE.value, skew: env.AUTH_CLOCK_SKEW_SECONDS.value, tokenCache: env.AUTH_TOKEN_CACHE_SECONDS.value }).toEqual({
+        name,
+        mode: 'jwt',
+        skew: '30',
+        tokenCache: '60',
+      });
       for (const [variable, key] of Object.entries(SECRET_KEYS)) {
         expect({ name, variable, ref: env[variable].valueFrom.secretKeyRef }).toEqual({
           name,

@@ -219,7 +219,7 @@ Call with (dict "ctx" $ "user" .Values.rabbitmq.booking).
 
 {{/*
 Identity settings every process reads (the APIs use them; the consumer, migrations and expiry job check them,
-so a release never runs one process securely and another not): AUTH_MODE and the clock skew from values, the
+so a release never runs one process securely and another not): AUTH_MODE, the clock skew and the token cache from values, the
 token keys, issuer, audience and the internal API token from the application Secret. Keys a Secret does not
 hold are left unset (optional), so either auth-jwt-secret or auth-jwks-url may be given; the processes refuse
 to start in production unless one is.
@@ -229,6 +229,8 @@ to start in production unless one is.
   value: {{ .Values.auth.mode | quote }}
 - name: AUTH_CLOCK_SKEW_SECONDS
   value: {{ .Values.auth.clockSkewSeconds | quote }}
+- name: AUTH_TOKEN_CACHE_SECONDS
+  value: {{ .Values.auth.tokenCacheSeconds | quote }}
 {{- range $variable, $key := dict "AUTH_JWT_SECRET" "auth-jwt-secret" "AUTH_JWKS_URL" "auth-jwks-url" "AUTH_JWT_ISSUER" "auth-jwt-issuer" "AUTH_JWT_AUDIENCE" "auth-jwt-audience" }}
 - name: {{ $variable }}
   valueFrom:

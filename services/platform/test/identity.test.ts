@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'koa';
 import { SignJWT, generateKeyPair } from 'jose';
+import { Registry } from 'prom-client';
 import { z } from 'zod';
 import {
   AppError,
@@ -81,4 +82,52 @@ test('when the JWKS cannot be fetched, then a token is answered 503 IDENTITY_PRO
   expect([error.status, error.code]).toEqual([503, 'IDENTITY_PROVIDER_UNAVAILABLE']);
   const malformed = await refusal(identity.verifyToken('not.a.jwt'));
   expect([malformed.status, malformed.code]).toEqual([401, 'UNAUTHENTICATED']);
+});
+
+describe('verified tokens', () => {
+  const checks = async (registry: Registry) =>
+    Object.fromEntries((await registry.getSingleMetric('auth_bearer_token_checks_total')!.get()).values.map((v) => [v.labels.outcome, v.value]));
+
+  test('when a buyer sends the same token again, then it is answered from memory and only a new token is verified', async () => {
+    const registry = new Registry();
+    const identity = createIdentity(loadConfig(schema, { AUTH_JWT_SECRET: SECRET }), { registry });
+    const first = await sign({ roles: ['door'] });
+    for (let request = 0; request < 3; request++) expect((await identity.verifyToken(first)).roles).toEqual(['door']);
+    await identity.verifyToken(await sign({}));
+    expect(await checks(registry)).toEqual({ remembered: 2, verified: 2, refused: 0 });
+  });
+
+  test('when the cache is off, then every request is verified in full', async () => {
+    const registry = new Registry();
+    const identity = createIdentity(loadConfig(schema, { AUTH_JWT_SECRET: SECRET, AUTH_TOKEN_CACHE_SECONDS: '0' }), { registry });
+    const token = await sign({});
+    for (let request = 0; request < 3; request++) await identity.verifyToken(token);
+    expect(await checks(registry)).toEqual({ remembered: 0, verified: 3, refused: 0 });
+  });
+
+  test('when a remembered token passes its exp, then it is refused as expired, as it would be without the cache', async () => {
+    let now = Date.now();
+    const registry = new Registry();
+    const config = loadConfig(schema, { AUTH_JWT_SECRET: SECRET, AUTH_CLOCK_SKEW_SECONDS: '0', AUTH_TOKEN_CACHE_SECONDS: '3600' });
+    const identity = createIdentity(config, { registry, now: () => now });
+    const expiresAt = Math.floor(now / 1000) + 30;
+    const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(randomUUID()).setExpirationTime(expiresAt).sign(new TextEncoder().encode(SECRET));
+    await identity.verifyToken(token);
+    now = expiresAt * 1000 - 1;
+    await identity.verifyToken(token);
+    now = expiresAt * 1000 + 1;
+    const expired = await refusal(identity.verifyToken(token));
+    expect([expired.status, expired.message]).toEqual([401, 'Token expired']);
+    expect(await checks(registry)).toEqual({ remembered: 1, verified: 1, refused: 1 });
+  });
+
+  test('when a remembered token is presented with another signature, then that token is verified in full and refused', async () => {
+    const identity = identityFor({ AUTH_JWT_SECRET: SECRET });
+    const token = await sign({ roles: ['organizer'] });
+    await identity.verifyToken(token);
+    const [header, payload] = token.split('.');
+    const forged = `${header}.${payload}.${Buffer.alloc(32, 1).toString('base64url')}`;
+    const refused = await refusal(identity.verifyToken(forged));
+    expect([refused.status, refused.code]).toEqual([401, 'UNAUTHENTICATED']);
+  });
 });

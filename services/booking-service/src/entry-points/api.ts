@@ -213,7 +213,7 @@ export async function startBookingApi(overrides: BookingApiOverrides = {}): Prom
   queueStreams.start();
   const waitingRoomMetrics = createWaitingRoomMetrics(registry);
 
-  const identity = createIdentity(config);
+  const identity = createIdentity(config, { registry });
   warnIfUnverified(identity, logger);
   const security = identitySecurityScheme(identity.mode);
   const app = createHttpApp({

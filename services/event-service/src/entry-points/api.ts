@@ -48,8 +48,8 @@ export interface LiveSeatMapParts {
   live: LiveSeatMap;
 }
 
-export function eventApiModules(db: Knex, config: EventConfig, liveParts?: LiveSeatMapParts): ApiModule[] {
-  const identity = createIdentity(config);
+export function eventApiModules(db: Knex, config: EventConfig, registry: Registry, liveParts?: LiveSeatMapParts): ApiModule[] {
+  const identity = createIdentity(config, { registry });
   const catalog = catalogRepository(db);
   const seatMaps = createSeatMapCache(catalog.streamSeatMap, { ttlMs: config.SEAT_MAP_CACHE_MS });
   const catalogApi = catalogModule(db, { seatMaps, identity });
@@ -107,7 +107,7 @@ export function createEventApp(deps: {
     service: 'event-service',
     logger: deps.logger,
     registry: deps.registry,
-    modules: eventApiModules(deps.db, deps.config, deps.live),
+    modules: eventApiModules(deps.db, deps.config, deps.registry, deps.live),
     readiness: { database: () => pingDatabase(deps.db) },
     edge: httpEdgeOptions(deps.config),
     openapi: {

@@ -36,6 +36,8 @@ export const identityConfigShape = {
   AUTH_JWT_ISSUER: envOptionalString(),
   AUTH_JWT_AUDIENCE: envOptionalString(),
   AUTH_CLOCK_SKEW_SECONDS: envInt(30, 0, 300),
+  /** How long a verified bearer token is trusted without verifying it again (never past its exp); 0: never. */
+  AUTH_TOKEN_CACHE_SECONDS: envInt(60, 0, 3600),
   /** When set, every /api/internal/* request must carry it in X-Internal-Token. */
   INTERNAL_API_TOKEN: envOptionalString(),
 };
@@ -48,6 +50,7 @@ export interface IdentityConfig {
   AUTH_JWT_ISSUER?: string;
   AUTH_JWT_AUDIENCE?: string;
   AUTH_CLOCK_SKEW_SECONDS: number;
+  AUTH_TOKEN_CACHE_SECONDS: number;
   INTERNAL_API_TOKEN?: string;
 }
 

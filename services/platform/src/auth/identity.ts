@@ -1,8 +1,10 @@
 import type { Context } from 'koa';
+import { Counter, type Registry } from 'prom-client';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
 import { AppError, forbidden, serviceUnavailable, unauthorized } from '../errors';
 import { authModeOf, type AuthMode, type IdentityConfig } from './config';
+import { VerifiedTokens } from './verified-tokens';
 
 /** Roles from the RFC 9068 `roles` claim; any authenticated user is a buyer and needs none. */
 export const ROLES = ['organizer', 'door', 'admin'] as const;
@@ -40,12 +42,48 @@ export interface Identity {
   verifyToken(token: string): Promise<Caller>;
 }
 
+/** Most verified tokens one process keeps (a few hundred bytes each). */
+const VERIFIED_TOKENS_MAX_ENTRIES = 10_000;
+
+type TokenCheck = 'remembered' | 'verified' | 'refused';
+
+function tokenCheckCounter(registry: Registry | undefined): (outcome: TokenCheck) => void {
+  if (!registry) return () => undefined;
+  const counter = new Counter({
+    name: 'auth_bearer_token_checks_total',
+    help: 'Bearer tokens checked: remembered (verified earlier, AUTH_TOKEN_CACHE_SECONDS), verified in full, refused',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  for (const outcome of ['remembered', 'verified', 'refused'] as const) counter.inc({ outcome }, 0);
+  return (outcome) => counter.inc({ outcome });
+}
+
+export interface IdentityOptions {
+  /** Where auth_bearer_token_checks_total is registered (none: not counted). */
+  registry?: Registry;
+  /** The clock tokens are checked against (tests move it). */
+  now?: () => number;
+}
+
 /** Builds the identity of a process from its validated config (see checkIdentityConfig). */
-export function createIdentity(config: IdentityConfig): Identity {
+export function createIdentity(config: IdentityConfig, options: IdentityOptions = {}): Identity {
   const mode = authModeOf(config);
   const key = keySource(config);
+  const now = options.now ?? Date.now;
+  const verified = new VerifiedTokens<Caller>({
+    maxEntries: VERIFIED_TOKENS_MAX_ENTRIES,
+    maxAgeMs: config.AUTH_TOKEN_CACHE_SECONDS * 1000,
+    now,
+  });
+  const counted = tokenCheckCounter(options.registry);
   const verifyToken = async (token: string): Promise<Caller> => {
     if (!key) throw unauthenticated('Bearer tokens are not configured');
+    const known = verified.get(token);
+    if (known) {
+      counted('remembered');
+      return known;
+    }
     try {
       const { payload } = await jwtVerify(token, key.getKey, {
         algorithms: key.algorithms,
@@ -53,11 +91,17 @@ export function createIdentity(config: IdentityConfig): Identity {
         issuer: config.AUTH_JWT_ISSUER,
         audience: config.AUTH_JWT_AUDIENCE,
         clockTolerance: config.AUTH_CLOCK_SKEW_SECONDS,
+        currentDate: new Date(now()),
       });
       const claims = claimsSchema.safeParse(payload);
       if (!claims.success) throw unauthenticated('Token claims are invalid: sub must be a user UUID, roles a list of names');
-      return { userId: claims.data.sub.toLowerCase(), roles: rolesOf(claims.data.roles) };
+      const caller: Caller = { userId: claims.data.sub.toLowerCase(), roles: rolesOf(claims.data.roles) };
+      // Kept only until exp itself: past it, the token is verified again (and the clock tolerance applies there).
+      verified.remember(token, caller, (payload.exp as number) * 1000);
+      counted('verified');
+      return caller;
     } catch (error) {
+      counted('refused');
       if (error instanceof AppError) throw error;
       if (keysUnreachable(error)) {
         throw serviceUnavailable('IDENTITY_PROVIDER_UNAVAILABLE', 'The identity provider’s keys cannot be fetched; try again shortly');
