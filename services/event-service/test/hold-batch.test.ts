@@ -55,6 +55,20 @@ describe('batch hold', () => {
     expect(await holderOf(d)).toEqual({ status: 'reserved', reservation_id: third });
   });
 
+  test('when the batch statement meets a reservation with one taken seat, then it holds none of its seats itself (no undo needed)', async () => {
+    const inventory = seatInventoryRepository(db);
+    const [a, b, c, d, e, f] = s.seatIds;
+    expect((await batch([hold(randomUUID(), [b, e])])).status).toBe(200);
+    const command = (seatIds: string[]): HoldCommand => ({ sessionId: s.sessionId, reservationId: randomUUID(), seatIds, reservedUntil: inMinutes(10) });
+
+    // The statement's contract: no seat asked for twice across the commands.
+    const attempts = await inventory.tryHolds([command([a]), command([b, c]), command([d, e, f])], new Date());
+
+    const heldSeats = attempts.map((attempt) => attempt!.seats.filter((seat) => seat.held).map((seat) => seat.id));
+    expect(heldSeats).toEqual([[a], [], []]);
+    expect((await Promise.all([c, d, f].map(holderOf))).map((seat) => seat.status)).toEqual(['available', 'available', 'available']);
+  });
+
   test('when two reservations of one batch want the same seat, then the earlier gets it', async () => {
     const [a, b] = s.seatIds;
     const [earlier, later] = [randomUUID(), randomUUID()];

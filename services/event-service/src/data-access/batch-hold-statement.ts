@@ -7,7 +7,9 @@ type BatchHoldRow = SeatDetails & { ord: number; session_id: string; start_time:
  * The single hold statement (event_seat_hold) for many reservations at once, for reservations whose seats do
  * not overlap (so each one's decision depends on no other's): `locked` takes every row lock of the batch in
  * id order (as lockSeats and the single statement do), each seat only while its reservation's session exists
- * and has not started; `decision` is planHold's rule per reservation (`ord`, its place in the batch); `held`
+ * and has not started; `decision` is planHold's rule per reservation (`ord`, its place in the batch), from
+ * per-reservation counts made in one pass (`asked`, `found`: a correlated subquery per reservation would scan
+ * the whole batch once per reservation, quadratic in the batch size); `held`
  * applies each reservation's decision, all or nothing. The answer per reservation is the single statement's:
  * one row per locked seat, one row with null seat columns when none was locked, no row for an unknown session.
  */
@@ -36,13 +38,21 @@ locked AS (
    ORDER BY ss.id
      FOR UPDATE OF ss
 ),
+asked AS (
+  SELECT ord, count(*) AS seats FROM req_seat GROUP BY ord
+),
+found AS (
+  SELECT l.ord, count(*) AS seats,
+         bool_and(l.status = 'available' OR (l.status = 'reserved' AND l.reservation_id = r.reservation_id)) AS free
+    FROM locked l JOIN req r ON r.ord = l.ord
+   GROUP BY l.ord
+),
 decision AS (
   SELECT r.ord, r.reservation_id, r.reserved_until,
-         (SELECT count(*) FROM locked l WHERE l.ord = r.ord) = (SELECT count(*) FROM req_seat rs WHERE rs.ord = r.ord)
-         AND coalesce((SELECT bool_and(l.status = 'available' OR (l.status = 'reserved' AND l.reservation_id = r.reservation_id))
-                         FROM locked l WHERE l.ord = r.ord), true)
-         AS take
+         coalesce(f.seats, 0) = coalesce(a.seats, 0) AND coalesce(f.free, true) AS take
     FROM req r
+    LEFT JOIN asked a ON a.ord = r.ord
+    LEFT JOIN found f ON f.ord = r.ord
 ),
 held AS (
   UPDATE session_seats ss
