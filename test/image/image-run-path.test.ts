@@ -236,7 +236,7 @@ describe.each(SERVICES)('%s image', (service) => {
     expect(assembled.user?.uid).toBeGreaterThan(0);
     expect(assembled.env.NODE_ENV).toBe('production');
     // The images bound the young generation (peak RSS under load); the bench runs the processes with the same options.
-    expect(assembled.env.NODE_OPTIONS).toBe('--max-semi-space-size=4 --max-old-space-size=128');
+    expect(assembled.env.NODE_OPTIONS).toBe('--max-semi-space-size=16 --max-old-space-size=128');
 
     // Exactly what the runtime stage's COPY lines name (dist, manifests), nothing of the sources.
     const files = applicationFiles(assembled.appDir);
