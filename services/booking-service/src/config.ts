@@ -63,7 +63,7 @@ const bookingConfigSchema = z
     /** Most reservations held at the event service in one call, and written in one statement (1 turns batching off). */
     HOLD_BATCH_MAX_SIZE: envInt(64, 1, 128),
     /** Batches (hold calls, reservation writes) in flight at once each; a lone request never waits while fewer run. */
-    HOLD_BATCH_MAX_IN_FLIGHT: envInt(2, 1, 16),
+    HOLD_BATCH_MAX_IN_FLIGHT: envInt(1, 1, 16),
     /** Price tiers are read from memory for at most this long (changes reach every replica at once by Redis pub/sub); 0 = no cache. */
     PRICE_TIER_CACHE_SECONDS: envInt(300, 0, 86_400),
     /** A Redis command (seat lock, rate limit) not answered within this fails, so a hung Redis cannot stall requests. */
