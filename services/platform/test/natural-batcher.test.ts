@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { currentRequestId, runWithRequestId } from '../src/context';
 import { NaturalBatcher, type ItemOutcome } from '../src/batching/natural-batcher';
 
 /** A run whose batches finish only when the test says so, recording what each batch held. */
@@ -110,27 +110,26 @@ describe('NaturalBatcher', () => {
     for (const wait of infos.flatMap((info) => info.waits)) expect(wait).toBeGreaterThanOrEqual(0);
   });
 
-  it('when a lone item goes out after a busy batch, then it runs in its own submitter’s context, a real batch in none', async () => {
-    const request = new AsyncLocalStorage<string>();
+  it('when a lone item goes out after a busy batch, then it runs in its own submitter’s request context, a real batch in none', async () => {
     const seen: Array<string | undefined> = [];
     const { run, finish } = controlledRun<number>();
     const batcher = new NaturalBatcher<number, string>({
       maxBatchSize: 10,
       run: (items) => {
-        seen.push(request.getStore());
+        seen.push(currentRequestId());
         return run(items);
       },
     });
-    const first = request.run('request 1', () => batcher.submit(1));
-    const second = request.run('request 2', () => batcher.submit(2));
+    const first = runWithRequestId('request 1', () => batcher.submit(1));
+    const second = runWithRequestId('request 2', () => batcher.submit(2));
     // Dispatched when request 1's batch ends, i.e. from request 1's continuation.
     finish(0);
     await first;
     finish(1);
     await second;
-    const third = request.run('request 3', () => batcher.submit(3));
-    const fourth = request.run('request 4', () => batcher.submit(4));
-    const fifth = request.run('request 5', () => batcher.submit(5));
+    const third = runWithRequestId('request 3', () => batcher.submit(3));
+    const fourth = runWithRequestId('request 4', () => batcher.submit(4));
+    const fifth = runWithRequestId('request 5', () => batcher.submit(5));
     finish(2);
     await third;
     finish(3);

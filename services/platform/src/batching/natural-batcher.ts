@@ -1,6 +1,6 @@
-import { AsyncResource } from 'node:async_hooks';
 import { trace, type Link } from '@opentelemetry/api';
 import { tracingEnabled } from '../spans';
+import { requestContext, type RequestContext } from '../context';
 
 /** What one item of a batch came to: its value, or the error that only its submitter sees. */
 export type ItemOutcome<O> = { ok: true; value: O } | { ok: false; error: unknown };
@@ -37,8 +37,8 @@ export interface NaturalBatcherOptions<I, O> {
 
 interface Pending<I, O> {
   item: I;
-  /** The submitter's async context (request id, active span), restored when the item goes out alone. */
-  scope: AsyncResource;
+  /** The submitter's request context (request id, active span), restored when the item goes out alone. */
+  context: RequestContext | undefined;
   submittedAt: bigint;
   link?: Link;
   resolve(value: O): void;
@@ -55,8 +55,6 @@ export class NaturalBatcher<I, O> {
   private readonly queue: Array<Pending<I, O>> = [];
   private inFlight = 0;
   private readonly maxInFlight: number;
-  /** The context batches of several items run in: none of their submitters' (made where the batcher is). */
-  private readonly neutral = new AsyncResource('NaturalBatcher');
 
   constructor(private readonly options: NaturalBatcherOptions<I, O>) {
     if (!(options.maxBatchSize >= 1)) throw new Error('maxBatchSize must be at least 1');
@@ -71,7 +69,7 @@ export class NaturalBatcher<I, O> {
   submit(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       const link = tracingEnabled() ? spanLink() : undefined;
-      this.queue.push({ item, scope: new AsyncResource('NaturalBatcher.item'), submittedAt: process.hrtime.bigint(), link, resolve, reject });
+      this.queue.push({ item, context: requestContext.getStore(), submittedAt: process.hrtime.bigint(), link, resolve, reject });
       this.dispatch();
     });
   }
@@ -100,9 +98,11 @@ export class NaturalBatcher<I, O> {
     try {
       // A batch may be dispatched from the end of another one: run a lone item in its own submitter's context
       // (its trace, its request id), a real batch in none of theirs.
-      const scope = batch.length === 1 ? batch[0].scope : this.neutral;
+      // (The request context's store, not an AsyncResource per item: that would cost an async hook per submit.)
       const items = batch.map((pending) => pending.item);
-      outcomes = await scope.runInAsyncScope(() => this.options.run(items, info));
+      const run = () => this.options.run(items, info);
+      const context = batch.length === 1 ? batch[0].context : undefined;
+      outcomes = await (context ? requestContext.run(context, run) : requestContext.exit(run));
     } catch (error) {
       this.finished();
       for (const pending of batch) pending.reject(error);
