@@ -96,7 +96,7 @@ describe('batch hold', () => {
     expect((await holderOf(other.seatIds[0])).status).toBe('reserved');
   });
 
-  test('when the batch transaction fails, then every hold is placed again on its own, in order', async () => {
+  test('when the batch transaction (a seat asked for twice) fails, then every hold is placed again on its own, in order', async () => {
     const inventory = seatInventoryRepository(db);
     const [a, b] = s.seatIds;
     const [first, second] = [randomUUID(), randomUUID()];
@@ -114,6 +114,22 @@ describe('batch hold', () => {
     expect(outcomes.map((outcome) => outcome.status)).toEqual([200, 200, 409]);
     expect(await holderOf(a)).toEqual({ status: 'reserved', reservation_id: first });
     expect(await holderOf(b)).toEqual({ status: 'reserved', reservation_id: second });
+  });
+
+  test('when the one-statement batch fails, then nothing of it is applied and every hold is placed on its own, in order', async () => {
+    const inventory = seatInventoryRepository(db);
+    const [a, b, c] = s.seatIds;
+    const [first, second] = [randomUUID(), randomUUID()];
+    const taken = randomUUID();
+    await placeHold(inventory, { sessionId: s.sessionId, reservationId: taken, seatIds: [c], reservedUntil: inMinutes(10) });
+    const failing = { ...inventory, tryHolds: () => Promise.reject(new Error('connection lost')) };
+    const command = (reservationId: string, seatIds: string[]) => ({ sessionId: s.sessionId, reservationId, seatIds, reservedUntil: inMinutes(10) });
+
+    const outcomes = await placeHolds(failing, [command(first, [a]), command(second, [b, c])]);
+
+    expect(outcomes.map((outcome) => outcome.status)).toEqual([200, 409]);
+    expect(await holderOf(a)).toEqual({ status: 'reserved', reservation_id: first });
+    expect(await holderOf(b)).toEqual({ status: 'available', reservation_id: null });
   });
 
   test('when a batch (one statement) mixes every kind of refusal, then each answer and seat state is what the single calls give', async () => {
