@@ -125,7 +125,13 @@ describe('one buyer, one trace (booking + confirm, across both services, RabbitM
     const lock = named('seat_lock.acquire');
     expect(lock.attributes['ticketing.lock_result']).toBe('acquired');
     expect(ancestry(lock)).toEqual(expect.arrayContaining(['booking-service:reservation.place']));
-    expect(trace.some((span) => span.scope === INSTRUMENTATION.ioredis && span.parentSpanId === lock.spanId)).toBe(true);
+    // The acquire's Redis command is the lock span itself (no child span); the release, at the end of the
+    // placement, keeps its Redis span. The waiting-room check before the lock makes none.
+    // (The event API's seat-map stream commands hang under its own spans.)
+    const bookingRedis = trace.filter(
+      (span) => span.scope === INSTRUMENTATION.ioredis && ancestry(span).includes('http:POST /api/v1/reservations') && !ancestry(span).some((step) => step.startsWith('event-service:')),
+    );
+    expect(bookingRedis.map((span) => `${span.name} under ${ancestry(span)[0]}`)).toEqual(['evalsha under booking-service:reservation.place']);
 
     expect(ancestry(named('seat_inventory.hold'))).toEqual([
       'http:POST /api/internal/sessions/:id/seats/reserve', // the event API's server span, named after its route

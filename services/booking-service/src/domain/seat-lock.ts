@@ -1,4 +1,4 @@
-import { conflict, serviceUnavailable, withSpan } from '@ticketing/platform';
+import { conflict, serviceUnavailable, withSpan, withoutSpans } from '@ticketing/platform';
 import { LockServiceError, SeatsLockedError, secondsSince, type BookingDeps, type LockResult } from './ports';
 
 /**
@@ -30,7 +30,9 @@ function lockSeats(deps: Pick<BookingDeps, 'seatLocker' | 'settings' | 'metrics'
       deps.metrics.lockAcquisition(result, secondsSince(started), seatIds.length);
     };
     try {
-      const release = await deps.seatLocker.lockSeats(seatIds, deps.settings.lockTtlMs);
+      // The acquire's Redis command makes no span of its own: `seat_lock.acquire` is that one round trip, with
+      // its result. The release, called later in the caller's context, keeps its span.
+      const release = await withoutSpans(() => deps.seatLocker.lockSeats(seatIds, deps.settings.lockTtlMs));
       report('acquired');
       return release;
     } catch (error) {
