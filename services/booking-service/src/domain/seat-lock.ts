@@ -16,7 +16,9 @@ export async function withSeatLock<T>(
   try {
     return await work();
   } finally {
-    await releaseLock();
+    // No span for the release's Redis command either: it is the tail of the step around it (a failed release
+    // only logs: the lock expires on its own), and one span less per reservation (docs/observability.md, "Cost").
+    await withoutSpans(releaseLock);
     deps.metrics.lockHeld(secondsSince(lockedAt));
   }
 }
@@ -31,7 +33,7 @@ function lockSeats(deps: Pick<BookingDeps, 'seatLocker' | 'settings' | 'metrics'
     };
     try {
       // The acquire's Redis command makes no span of its own: `seat_lock.acquire` is that one round trip, with
-      // its result. The release, called later in the caller's context, keeps its span.
+      // its result.
       const release = await withoutSpans(() => deps.seatLocker.lockSeats(seatIds, deps.settings.lockTtlMs));
       report('acquired');
       return release;
