@@ -158,6 +158,11 @@ export class ProtobufWriter {
     this.pos = end;
   }
 
+  /** What was written, as a view of the writer's buffer: valid until the writer is written to again. */
+  written(): Buffer {
+    return this.buffer.subarray(0, this.pos);
+  }
+
   /** A copy of what was written, and the writer emptied for reuse. */
   take(): Buffer {
     const out = Buffer.from(this.buffer.subarray(0, this.pos));
@@ -373,7 +378,7 @@ export function encodeResource(resource: ResourceLike): Buffer {
 export interface EncodedScopeSpans {
   scope: Buffer;
   schemaUrl?: string;
-  spans: Buffer;
+  spans: Uint8Array;
 }
 
 /** An `ExportTraceServiceRequest` of one resource's spans. */
@@ -398,5 +403,5 @@ export function encodeExportRequest(resource: Buffer, resourceSchemaUrl: string 
     writer.string(resourceSchemaUrl);
   }
   writer.end(resourceSpans);
-  return writer.take();
+  return writer.written();
 }

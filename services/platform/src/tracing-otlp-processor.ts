@@ -132,10 +132,14 @@ export class OtlpProtobufSpanProcessor implements SpanProcessor {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.pendingSpans === 0 || !this.resource) return;
-    const scopes = [...this.scopes.values()]
-      .filter((pending) => pending.writer.pos > 0)
-      .map((pending) => ({ scope: pending.scope, schemaUrl: pending.schemaUrl, spans: pending.writer.take() }));
-    const body = encodeExportRequest(this.resource.encoded, this.resource.source.schemaUrl, scopes);
+    const pending = [...this.scopes.values()].filter((scope) => scope.writer.pos > 0);
+    // The spans' bytes are copied once, into the request body; then their writers start over.
+    const body = encodeExportRequest(
+      this.resource.encoded,
+      this.resource.source.schemaUrl,
+      pending.map((scope) => ({ scope: scope.scope, schemaUrl: scope.schemaUrl, spans: scope.writer.written() })),
+    );
+    for (const scope of pending) scope.writer.pos = 0;
     const spans = this.pendingSpans;
     this.pendingSpans = 0;
     this.waiting.push({ body, spans });
