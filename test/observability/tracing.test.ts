@@ -119,13 +119,19 @@ describe('one buyer, one trace (booking + confirm, across both services, RabbitM
     ]);
   });
 
-  test('the booking: booking API → lock (Redis) → REST hold → event API → seat inventory (Postgres)', () => {
+  test('the booking: booking API → lock → REST hold → event API → seat inventory (Postgres)', () => {
     const place = named('reservation.place');
     expect(place.attributes).toMatchObject({ 'ticketing.reservation_id': reservationId, 'ticketing.outcome': 'created' });
     const lock = named('seat_lock.acquire');
     expect(lock.attributes['ticketing.lock_result']).toBe('acquired');
     expect(ancestry(lock)).toEqual(expect.arrayContaining(['booking-service:reservation.place']));
-    expect(trace.some((span) => span.scope === INSTRUMENTATION.ioredis && span.parentSpanId === lock.spanId)).toBe(true);
+    // The lock's Redis commands (acquire, release) and the waiting-room check make no span: the acquire is
+    // the lock span itself, the release the tail of the placement (docs/observability.md, "Cost").
+    // (The event API's seat-map stream commands hang under its own spans.)
+    const bookingRedis = trace.filter(
+      (span) => span.scope === INSTRUMENTATION.ioredis && ancestry(span).includes('http:POST /api/v1/reservations') && !ancestry(span).some((step) => step.startsWith('event-service:')),
+    );
+    expect(bookingRedis.map((span) => span.name)).toEqual([]);
 
     expect(ancestry(named('seat_inventory.hold'))).toEqual([
       'http:POST /api/internal/sessions/:id/seats/reserve', // the event API's server span, named after its route

@@ -16,13 +16,14 @@
  * wrapping every query, command, request and response emitter, computing attributes — for unsampled
  * requests too, which is why a 10 % sample cost nearly as much as 100 %. So did the SDK's context manager,
  * a second AsyncLocalStorage taxing every promise: the active context lives in the request context's
- * storage instead (tracing-context.ts). Spans go out as OTLP/protobuf by default (tracing-exporter.ts).
+ * storage instead (tracing-context.ts). Spans go out as OTLP/protobuf by default, encoded by the platform as
+ * each span ends (tracing-otlp-processor.ts).
  */
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { traceQueries, untraceQueries } from './db/query-spans';
 import { traceOutgoingRequests, untraceOutgoingRequests } from './http/client-span';
 import { markTracingStarted, markTracingStopped } from './spans';
-import { createTraceExporter, traceExportProtocol } from './tracing-exporter';
+import { createExportingSpanProcessor, traceExportProtocol } from './tracing-exporter';
 import { RequestStorageContextManager } from './tracing-context';
 
 export { traceRedisCommands } from './redis-spans';
@@ -46,7 +47,6 @@ export function startTracing(serviceName: string, spanProcessors?: SpanProcessor
   // Loaded only now: the SDK and exporter weigh megabytes of RSS in every process.
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { NodeSDK } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
-  const { BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base');
   const { resourceFromAttributes } = require('@opentelemetry/resources') as typeof import('@opentelemetry/resources');
   const { ATTR_SERVICE_NAME } = require('@opentelemetry/semantic-conventions') as typeof import('@opentelemetry/semantic-conventions');
   /* eslint-enable @typescript-eslint/no-require-imports */
@@ -56,9 +56,7 @@ export function startTracing(serviceName: string, spanProcessors?: SpanProcessor
     // and the collector's own Kubernetes attributes do not.
     autoDetectResources: false,
     contextManager: new RequestStorageContextManager(),
-    spanProcessors: spanProcessors ?? [
-      new BatchSpanProcessor(createTraceExporter(protocol ?? 'http/protobuf'), { maxQueueSize: EXPORT_QUEUE_SIZE, maxExportBatchSize: EXPORT_BATCH_SIZE }),
-    ],
+    spanProcessors: spanProcessors ?? [createExportingSpanProcessor(protocol ?? 'http/protobuf', { maxQueueSize: EXPORT_QUEUE_SIZE, maxExportBatchSize: EXPORT_BATCH_SIZE })],
     metricReaders: [],
     logRecordProcessors: [],
     instrumentations: [],

@@ -1,4 +1,4 @@
-import { conflict, serviceUnavailable, withSpan } from '@ticketing/platform';
+import { conflict, serviceUnavailable, withSpan, withoutSpans } from '@ticketing/platform';
 import { LockServiceError, SeatsLockedError, secondsSince, type BookingDeps, type LockResult } from './ports';
 
 /**
@@ -16,7 +16,9 @@ export async function withSeatLock<T>(
   try {
     return await work();
   } finally {
-    await releaseLock();
+    // No span for the release's Redis command either: it is the tail of the step around it (a failed release
+    // only logs: the lock expires on its own), and one span less per reservation (docs/observability.md, "Cost").
+    await withoutSpans(releaseLock);
     deps.metrics.lockHeld(secondsSince(lockedAt));
   }
 }
@@ -30,7 +32,9 @@ function lockSeats(deps: Pick<BookingDeps, 'seatLocker' | 'settings' | 'metrics'
       deps.metrics.lockAcquisition(result, secondsSince(started), seatIds.length);
     };
     try {
-      const release = await deps.seatLocker.lockSeats(seatIds, deps.settings.lockTtlMs);
+      // The acquire's Redis command makes no span of its own: `seat_lock.acquire` is that one round trip, with
+      // its result.
+      const release = await withoutSpans(() => deps.seatLocker.lockSeats(seatIds, deps.settings.lockTtlMs));
       report('acquired');
       return release;
     } catch (error) {

@@ -1,4 +1,4 @@
-import { AppError, forbidden, notFound, serviceUnavailable, type Actor } from '@ticketing/platform';
+import { AppError, forbidden, notFound, serviceUnavailable, withoutSpans, type Actor } from '@ticketing/platform';
 import { EventServiceRejectedError, type EventServiceClient } from './event-service';
 import type { RawStatus, WaitingRoomConfig, WaitingRoomState, WaitingRoomStore } from './waiting-room-ports';
 import { assertOrganizesSession } from './session-ownership';
@@ -178,10 +178,14 @@ async function assertSessionExists(eventService: Pick<EventServiceClient, 'getSe
   }
 }
 
-/** Redis answers for the seat locks too: while it is down the hold could not be placed anyway, so the same 503. */
+/**
+ * Redis answers for the seat locks too: while it is down the hold could not be placed anyway, so the same 503.
+ * Made without a span: one sub-millisecond read per reservation that the server span's duration covers, and
+ * an outage shows as the 503 (docs/observability.md, "Cost").
+ */
 async function waitingRoomIsOn(deps: Pick<WaitingRoomDeps, 'store'>, sessionId: string): Promise<boolean> {
   try {
-    return await deps.store.isOn(sessionId);
+    return await withoutSpans(() => deps.store.isOn(sessionId));
   } catch {
     throw serviceUnavailable('LOCK_SERVICE_UNAVAILABLE', 'Seat locking is temporarily unavailable, try again');
   }
