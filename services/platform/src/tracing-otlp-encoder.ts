@@ -1,4 +1,4 @@
-import type { Attributes, AttributeValue, HrTime, Link } from '@opentelemetry/api';
+import type { Attributes, AttributeValue, HrTime, Link, SpanContext } from '@opentelemetry/api';
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
 
 /**
@@ -259,9 +259,8 @@ function event(writer: ProtobufWriter, timed: TimedEvent): void {
   writer.end(at);
 }
 
-function link(writer: ProtobufWriter, linked: Link & { droppedAttributesCount?: number }): void {
-  const at = writer.begin();
-  const context = linked.context;
+/** trace_id, span_id and trace_state: fields 1-3 of both `Span` and `Span.Link`. */
+function identity(writer: ProtobufWriter, context: SpanContext): void {
   writer.tag(1, LEN);
   writer.hexBytes(context.traceId);
   writer.tag(2, LEN);
@@ -271,6 +270,12 @@ function link(writer: ProtobufWriter, linked: Link & { droppedAttributesCount?: 
     writer.tag(3, LEN);
     writer.string(traceState);
   }
+}
+
+function link(writer: ProtobufWriter, linked: Link & { droppedAttributesCount?: number }): void {
+  const at = writer.begin();
+  const context = linked.context;
+  identity(writer, context);
   if (linked.attributes) attributes(writer, linked.attributes, 4);
   writer.tag(5, VARINT);
   writer.varint(linked.droppedAttributesCount ?? 0);
@@ -284,15 +289,7 @@ export function encodeSpan(writer: ProtobufWriter, span: ReadableSpan): void {
   writer.tag(2, LEN);
   const at = writer.begin();
   const context = span.spanContext();
-  writer.tag(1, LEN);
-  writer.hexBytes(context.traceId);
-  writer.tag(2, LEN);
-  writer.hexBytes(context.spanId);
-  const traceState = context.traceState?.serialize();
-  if (traceState) {
-    writer.tag(3, LEN);
-    writer.string(traceState);
-  }
+  identity(writer, context);
   const parent = span.parentSpanContext;
   if (parent?.spanId) {
     writer.tag(4, LEN);
