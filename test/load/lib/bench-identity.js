@@ -25,8 +25,21 @@ function benchToken(userId, roles = []) {
   return `${unsigned}.${createHmac('sha256', BENCH_SECRETS.AUTH_JWT_SECRET).update(unsigned).digest('base64url')}`;
 }
 
-/** Request headers naming a buyer. */
-const buyerHeaders = (userId) => ({ authorization: `Bearer ${benchToken(userId)}` });
+/** Buyers' tokens, newest last: a buyer signs in once and sends the same token with each request (hold, confirm). */
+const buyerTokens = new Map();
+/** Enough for every buyer between a hold and its confirm in any scenario, without keeping a whole run's. */
+const BUYER_TOKENS_KEPT = 20_000;
+
+/** Request headers naming a buyer, with that buyer's one token. */
+function buyerHeaders(userId) {
+  let token = buyerTokens.get(userId);
+  if (!token) {
+    token = benchToken(userId);
+    if (buyerTokens.size >= BUYER_TOKENS_KEPT) buyerTokens.delete(buyerTokens.keys().next().value);
+    buyerTokens.set(userId, token);
+  }
+  return { authorization: `Bearer ${token}` };
+}
 
 /** Request headers of the organizer that builds the catalog. */
 const organizerHeaders = () => ({ authorization: `Bearer ${benchToken(randomUUID(), ['organizer'])}` });
