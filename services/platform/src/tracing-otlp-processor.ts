@@ -74,6 +74,8 @@ export class OtlpProtobufSpanProcessor implements SpanProcessor {
   private timer: NodeJS.Timeout | undefined;
   private idle: Array<() => void> = [];
   private closed = false;
+  /** Whether the current run of queue-full drops was already logged (one warning per run, not per span). */
+  private warnedFull = false;
   /** Spans dropped because the queue was full or their request failed (for tests and diagnostics). */
   dropped = 0;
 
@@ -92,6 +94,10 @@ export class OtlpProtobufSpanProcessor implements SpanProcessor {
     if (this.closed || (span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
     if (this.pendingSpans + this.waitingSpans >= this.limits.maxQueuedSpans) {
       this.dropped += 1;
+      if (!this.warnedFull) {
+        this.warnedFull = true;
+        diag.warn(`OTLP trace export queue full (${this.limits.maxQueuedSpans} spans waiting for ${this.settings.url.href}): dropping new spans until a request gets through`);
+      }
       return;
     }
     if (this.resource?.source !== span.resource) this.switchResource(span.resource);
@@ -154,7 +160,10 @@ export class OtlpProtobufSpanProcessor implements SpanProcessor {
       this.inFlight += 1;
       context.with(ROOT_CONTEXT, () =>
         this.send(body).then(
-          () => this.settled(),
+          () => {
+            this.warnedFull = false;
+            this.settled();
+          },
           (error: Error) => {
             this.dropped += spans;
             diag.warn(`OTLP trace export of ${spans} spans to ${this.settings.url.href} failed: ${error.message}`);

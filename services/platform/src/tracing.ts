@@ -19,7 +19,9 @@
  * storage instead (tracing-context.ts). Spans go out as OTLP/protobuf by default, encoded by the platform as
  * each span ends (tracing-otlp-processor.ts).
  */
+import { DiagLogLevel, diag } from '@opentelemetry/api';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { createLogger } from './logger';
 import { traceQueries, untraceQueries } from './db/query-spans';
 import { traceOutgoingRequests, untraceOutgoingRequests } from './http/client-span';
 import { markTracingStarted, markTracingStopped } from './spans';
@@ -61,6 +63,20 @@ export function startTracing(serviceName: string, spanProcessors?: SpanProcessor
     logRecordProcessors: [],
     instrumentations: [],
   });
+  // The SDK's and the exporter's own warnings (a refused export, a full queue) go to the process's log; without
+  // a diag logger OpenTelemetry drops them silently.
+  const log = createLogger(process.env.OTEL_SERVICE_NAME ?? serviceName);
+  const fields = (args: unknown[]) => (args.length ? { component: 'opentelemetry', args } : { component: 'opentelemetry' });
+  diag.setLogger(
+    {
+      error: (message, ...args) => log.error(fields(args), message),
+      warn: (message, ...args) => log.warn(fields(args), message),
+      info: () => undefined,
+      debug: () => undefined,
+      verbose: () => undefined,
+    },
+    { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+  );
   sdk.start();
   traceQueries();
   traceOutgoingRequests();
@@ -77,4 +93,5 @@ export async function stopTracing(): Promise<void> {
   untraceQueries();
   untraceOutgoingRequests();
   await running?.shutdown();
+  diag.disable();
 }

@@ -8,7 +8,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace } from '@opentelemetry/api';
+import { DiagLogLevel, ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, diag, trace } from '@opentelemetry/api';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
@@ -119,23 +119,43 @@ describe('OTLP/protobuf export', () => {
     await provider.shutdown();
   });
 
-  test('when more spans wait than the queue holds, then the newest are dropped and counted, not kept', async () => {
+  /** What OpenTelemetry's diag logger is told at warn level while `work` runs (the process log, in production). */
+  async function diagWarnings(work: () => Promise<void>): Promise<string[]> {
+    const warnings: string[] = [];
+    const record = (message: string) => warnings.push(message);
+    const ignore = () => undefined;
+    diag.setLogger({ error: record, warn: record, info: ignore, debug: ignore, verbose: ignore }, DiagLogLevel.WARN);
+    try {
+      await work();
+    } finally {
+      diag.disable();
+    }
+    return warnings;
+  }
+
+  test('when more spans wait than the queue holds, then the newest are dropped, counted and logged once, not kept', async () => {
     const { processor, provider } = providerFor(receiver, { maxQueuedSpans: 3, maxSpansPerRequest: 100, delayMs: 60_000 });
-    for (let i = 0; i < 3; i++) makeSpans(provider);
+    const warnings = await diagWarnings(async () => {
+      for (let i = 0; i < 3; i++) makeSpans(provider);
+    });
     expect(processor.dropped).toBe(3);
+    expect(warnings).toEqual([expect.stringMatching(/queue full \(3 spans waiting/)]);
     await processor.forceFlush();
     expect(receiver.received).toHaveLength(1);
     await provider.shutdown();
   });
 
-  test('when the receiver refuses a request, then its spans are counted as dropped and flushing still ends', async () => {
+  test('when the receiver refuses a request, then its spans are counted as dropped and logged, and flushing still ends', async () => {
     const refusing = await startReceiver(503);
     try {
       const { processor, provider } = providerFor(refusing);
-      makeSpans(provider);
-      await processor.forceFlush();
+      const warnings = await diagWarnings(async () => {
+        makeSpans(provider);
+        await processor.forceFlush();
+      });
       expect(refusing.received).toHaveLength(1);
       expect(processor.dropped).toBe(2);
+      expect(warnings).toEqual([expect.stringMatching(/export of 2 spans .* failed/)]);
       await provider.shutdown();
     } finally {
       await refusing.close();
