@@ -4,7 +4,7 @@ import { createBookingStore } from '../src/data-access/booking-store';
 import type { BookingStore } from '../src/domain/store';
 import type { NewTicket } from '../src/domain/store';
 import { expireReservations } from '../src/domain/expiry';
-import { insertHeldMany } from '../src/data-access/batched-reservation-writes';
+import { insertHeldMany } from '../src/data-access/reservation-repository';
 import { privateBookingDatabase } from './support/harness';
 import { newReservation } from './support/reservation-rows';
 

@@ -5,49 +5,6 @@ import type { NewReservation, NewTicket } from '../domain/store';
 
 // Named prepared statements for the hot paths (placing a hold, confirming, the expiry sweep): parsed once per
 // connection instead of on every call. Cold paths stay on knex's query builder.
-const insertHeldStatement = definePreparedStatement<
-  {
-    id: string;
-    userId: string;
-    sessionId: string;
-    bookingTime: Date;
-    expiryTime: Date;
-    seatsCount: number;
-    totalAmount: string;
-    status: string;
-    sessionStartsAt: Date | null;
-    createdAt: Date;
-    updatedAt: Date;
-    items: string;
-  },
-  { written: number }
->(
-  'booking.reservations.insert_held',
-  `WITH cleared AS (
-     DELETE FROM pending_holds WHERE reservation_id = :id AND abandoned_at IS NULL RETURNING reservation_id
-   ), reservation AS (
-     INSERT INTO reservations
-       (id, user_id, session_id, booking_time, expiry_time, seats_count, total_amount, status, session_starts_at,
-        created_at, updated_at)
-     SELECT cleared.reservation_id, :userId, :sessionId, :bookingTime, :expiryTime, :seatsCount, :totalAmount, :status,
-            :sessionStartsAt, :createdAt, :updatedAt
-     FROM cleared
-     RETURNING id
-   ), items AS (
-     INSERT INTO reservation_items
-       (id, reservation_id, session_seat_id, seat_id, row_number, seat_number, seat_type, price, discount_amount,
-        final_price, price_tier_id, position)
-     SELECT i.id, reservation.id, i.session_seat_id, i.seat_id, i.row_number, i.seat_number, i.seat_type, i.price,
-            i.discount_amount, i.final_price, i.price_tier_id, i.position
-     FROM reservation
-     CROSS JOIN json_to_recordset(:items::json) AS i(
-       id uuid, session_seat_id uuid, seat_id uuid, row_number text, seat_number text, seat_type text,
-       price numeric, discount_amount numeric, final_price numeric, price_tier_id uuid, position int)
-     RETURNING 1
-   )
-   SELECT (SELECT count(*) FROM reservation)::int AS written`,
-);
-
 const findByIdStatement = definePreparedStatement<{ id: string }, ReservationRow>(
   'booking.reservations.find_by_id',
   'SELECT * FROM reservations WHERE id = :id LIMIT 1',
@@ -118,7 +75,52 @@ const expireBatchStatement = definePreparedStatement<{ limit: number }, Reservat
 );
 
 /** A reservation's items as the JSON records the insert statements read (json_to_recordset). */
-export function heldItemRecords(reservation: NewReservation, items: ReservationItemRow[]) {
+// Reservations and their items in one statement (one round trip, one commit; the hold path's single write is a
+// batch of one): each is written only if the same statement could clear its own live pending hold; the ids
+// written come back.
+const insertHeldStatement = definePreparedStatement<{ reservations: string; items: string }, { id: string }>(
+  'booking.reservations.insert_held',
+  `WITH input AS (
+     SELECT * FROM json_to_recordset(:reservations::json) AS r(
+       id uuid, user_id uuid, session_id uuid, booking_time timestamptz, expiry_time timestamptz, seats_count int,
+       total_amount numeric, status text, session_starts_at timestamptz, created_at timestamptz, updated_at timestamptz)
+   ), cleared AS (
+     DELETE FROM pending_holds p USING input
+     WHERE p.reservation_id = input.id AND p.abandoned_at IS NULL
+     RETURNING p.reservation_id
+   ), reservation AS (
+     INSERT INTO reservations
+       (id, user_id, session_id, booking_time, expiry_time, seats_count, total_amount, status, session_starts_at,
+        created_at, updated_at)
+     SELECT i.id, i.user_id, i.session_id, i.booking_time, i.expiry_time, i.seats_count, i.total_amount, i.status,
+            i.session_starts_at, i.created_at, i.updated_at
+     FROM input i JOIN cleared c ON c.reservation_id = i.id
+     RETURNING id
+   ), items AS (
+     INSERT INTO reservation_items
+       (id, reservation_id, session_seat_id, seat_id, row_number, seat_number, seat_type, price, discount_amount,
+        final_price, price_tier_id, position)
+     SELECT i.id, reservation.id, i.session_seat_id, i.seat_id, i.row_number, i.seat_number, i.seat_type, i.price,
+            i.discount_amount, i.final_price, i.price_tier_id, i.position
+     FROM json_to_recordset(:items::json) AS i(
+       id uuid, reservation_id uuid, session_seat_id uuid, seat_id uuid, row_number text, seat_number text,
+       seat_type text, price numeric, discount_amount numeric, final_price numeric, price_tier_id uuid, position int)
+     JOIN reservation ON reservation.id = i.reservation_id
+     RETURNING 1
+   )
+   SELECT id FROM reservation`,
+);
+
+/** Writes the reservations whose pending holds are still live, in one statement; returns the ids written. */
+export async function insertHeldMany(db: Knex | Knex.Transaction, held: Array<{ reservation: NewReservation; items: ReservationItemRow[] }>): Promise<Set<string>> {
+  const { rows } = await insertHeldStatement.run(db, {
+    reservations: JSON.stringify(held.map(({ reservation }) => ({ ...reservation, session_starts_at: reservation.session_starts_at ?? null }))),
+    items: JSON.stringify(held.flatMap(({ reservation, items }) => heldItemRecords(reservation, items))),
+  });
+  return new Set(rows.map((row) => row.id));
+}
+
+function heldItemRecords(reservation: NewReservation, items: ReservationItemRow[]) {
   return items.map((item) => {
     if (item.reservation_id !== reservation.id) throw new Error(`Item ${item.id} belongs to another reservation`);
     return { ...item, row_number: String(item.row_number), seat_number: String(item.seat_number) };
@@ -133,21 +135,7 @@ export function reservationRepository(db: Knex | Knex.Transaction) {
      * the hold first. Atomic without a transaction of its own.
      */
     async insertHeld(reservation: NewReservation, items: ReservationItemRow[]): Promise<boolean> {
-      const result = await insertHeldStatement.run(db, {
-        id: reservation.id,
-        userId: reservation.user_id,
-        sessionId: reservation.session_id,
-        bookingTime: reservation.booking_time,
-        expiryTime: reservation.expiry_time,
-        seatsCount: reservation.seats_count,
-        totalAmount: reservation.total_amount,
-        status: reservation.status,
-        sessionStartsAt: reservation.session_starts_at ?? null,
-        createdAt: reservation.created_at,
-        updatedAt: reservation.updated_at,
-        items: JSON.stringify(heldItemRecords(reservation, items)),
-      });
-      return Number(result.rows[0]?.written ?? 0) === 1;
+      return (await insertHeldMany(db, [{ reservation, items }])).has(reservation.id);
     },
     async findById(id: string): Promise<ReservationRow | undefined> {
       const { rows } = await findByIdStatement.run(db, { id });
